@@ -1,0 +1,12 @@
+//! The engine-neutral model of a database: tables and views, columns with neutral types, primary,
+//! unique and foreign keys, and the relationships derived from foreign keys.
+//!
+//! One model whatever its source: introspection of a live database (`rowbase-db`) or, later, a
+//! declared schema file. Everything above this crate asks the catalog, never the engine.
+//! It owns no I/O and no SQL.
+
+mod model;
+mod relationship;
+
+pub use model::*;
+pub use relationship::*;

@@ -1,0 +1,182 @@
+//! Tables, views, columns, keys.
+
+use std::collections::HashMap;
+
+use crate::relationship::{Relationship, derive_relationships};
+
+/// The engine-neutral type of a column. Each engine's introspection maps its declared types here
+/// (SQLite by the declared type name, following its type-affinity rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataType {
+    /// 64-bit signed integer.
+    Integer,
+    /// Binary floating point.
+    Real,
+    /// Exact decimal; never carried through `f64`.
+    Decimal,
+    /// Text of any length.
+    Text,
+    /// True/false.
+    Boolean,
+    /// Calendar date.
+    Date,
+    /// Date and time without time zone.
+    Timestamp,
+    /// Date and time with time zone.
+    TimestampTz,
+    /// Time of day.
+    Time,
+    /// UUID.
+    Uuid,
+    /// JSON document.
+    Json,
+    /// Raw bytes.
+    Bytes,
+    /// A type Rowbase does not model; treated as text.
+    Other,
+}
+
+impl DataType {
+    /// The OpenAPI / JSON Schema `(type, format)` for this column type.
+    pub fn json_schema(self) -> (&'static str, Option<&'static str>) {
+        match self {
+            DataType::Integer => ("integer", Some("int64")),
+            DataType::Real => ("number", Some("double")),
+            DataType::Decimal => ("number", None),
+            DataType::Boolean => ("boolean", None),
+            DataType::Date => ("string", Some("date")),
+            DataType::Timestamp | DataType::TimestampTz => ("string", Some("date-time")),
+            DataType::Time => ("string", Some("time")),
+            DataType::Uuid => ("string", Some("uuid")),
+            DataType::Json => ("object", None),
+            DataType::Bytes => ("string", Some("byte")),
+            DataType::Text | DataType::Other => ("string", None),
+        }
+    }
+}
+
+/// A column of a table or view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// The name, exactly as the engine stores it (case preserved).
+    pub name: String,
+    /// The neutral type.
+    pub data_type: DataType,
+    /// The type as declared in the engine (`NVARCHAR(160)`), for documentation.
+    pub declared_type: String,
+    /// Whether NULL is allowed.
+    pub nullable: bool,
+    /// The default expression as the engine reports it, if any.
+    pub default: Option<String>,
+}
+
+/// A table or a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    /// A base table.
+    Table,
+    /// A view.
+    View,
+}
+
+/// An action of a foreign key on delete or update of the referenced row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferentialAction {
+    /// `NO ACTION`.
+    NoAction,
+    /// `RESTRICT`.
+    Restrict,
+    /// `CASCADE`.
+    Cascade,
+    /// `SET NULL`.
+    SetNull,
+    /// `SET DEFAULT`.
+    SetDefault,
+}
+
+/// A foreign key of the table that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// The constraint name. Engines without names (SQLite) get PostgreSQL's default spelling,
+    /// `{table}_{col1}_{col2}_fkey`, so hints written for PostgreSQL work.
+    pub name: String,
+    /// The referencing columns in this table, in key order.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub referenced_table: String,
+    /// The referenced columns, paired with `columns`.
+    pub referenced_columns: Vec<String>,
+    /// `ON DELETE`.
+    pub on_delete: ReferentialAction,
+    /// `ON UPDATE`.
+    pub on_update: ReferentialAction,
+}
+
+/// A table or view with its keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The schema (`public` on engines without schemas).
+    pub schema: String,
+    /// The name, case preserved.
+    pub name: String,
+    /// Table or view.
+    pub kind: TableKind,
+    /// Columns in declaration order.
+    pub columns: Vec<Column>,
+    /// Primary-key columns in key order; empty when there is none.
+    pub primary_key: Vec<String>,
+    /// Each unique constraint or unique index (not partial), as its columns.
+    pub unique_keys: Vec<Vec<String>>,
+    /// Foreign keys held by this table.
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+impl Table {
+    /// The column named exactly `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Whether `columns` (in any order) are exactly the primary key or a unique key.
+    pub fn is_unique(&self, columns: &[String]) -> bool {
+        let same =
+            |key: &[String]| !key.is_empty() && key.len() == columns.len() && key.iter().all(|k| columns.contains(k));
+        same(&self.primary_key) || self.unique_keys.iter().any(|k| same(k))
+    }
+}
+
+/// The whole model: tables by name and the relationships between them.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    tables: Vec<Table>,
+    by_name: HashMap<String, usize>,
+    relationships: Vec<Vec<Relationship>>,
+}
+
+impl Catalog {
+    /// Builds the catalog and derives every relationship (see [`Relationship`]).
+    /// Foreign keys that reference a table not in `tables` are kept on the table but yield no
+    /// relationship.
+    pub fn new(mut tables: Vec<Table>) -> Catalog {
+        tables.sort_by(|a, b| a.name.cmp(&b.name));
+        let by_name = tables.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
+        let mut catalog = Catalog { tables, by_name, relationships: Vec::new() };
+        catalog.relationships = derive_relationships(&catalog);
+        catalog
+    }
+
+    /// Every table and view, sorted by name.
+    pub fn tables(&self) -> &[Table] {
+        &self.tables
+    }
+
+    /// The table or view named exactly `name`.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.by_name.get(name).map(|&i| &self.tables[i])
+    }
+
+    /// The relationships that start at `table` (empty for an unknown table).
+    pub fn relationships(&self, table: &str) -> &[Relationship] {
+        self.by_name.get(table).map_or(&[], |&i| &self.relationships[i])
+    }
+}

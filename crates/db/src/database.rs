@@ -1,0 +1,106 @@
+//! The engine-neutral handle: open by URL, read the catalog, run a read.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rowbase_catalog::Catalog;
+use rowbase_sql::{Dialect, ReadStatement};
+
+use crate::error::DbError;
+use crate::sqlite::SqliteDatabase;
+
+/// How to open a database.
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    /// Connections in the read pool; `None` sizes it to the machine (2 per core, at least 4).
+    pub pool_size: Option<usize>,
+    /// How long a request waits for a free connection before `PGRST003`.
+    pub acquire_timeout: Duration,
+    /// Open without any write (no WAL switch, `query_only` connections).
+    pub read_only: bool,
+}
+
+impl Default for DatabaseOptions {
+    fn default() -> Self {
+        DatabaseOptions { pool_size: None, acquire_timeout: Duration::from_secs(10), read_only: false }
+    }
+}
+
+impl DatabaseOptions {
+    /// The pool size to use.
+    pub fn effective_pool_size(&self) -> usize {
+        self.pool_size.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            (cores * 2).max(4)
+        })
+    }
+}
+
+/// The result of a read: the JSON array of the page and its counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadOutput {
+    /// The JSON array text, `[...]`.
+    pub body: String,
+    /// How many rows the page holds.
+    pub page_rows: u64,
+    /// The total number of matching rows, when counted.
+    pub total: Option<u64>,
+}
+
+/// An open database of any supported engine.
+#[derive(Clone)]
+pub enum Database {
+    /// An embedded SQLite file.
+    Sqlite(Arc<SqliteDatabase>),
+}
+
+impl Database {
+    /// Opens `url`: a path to an SQLite file, or `sqlite://path` / `sqlite:path`.
+    ///
+    /// Errors: the file does not exist or is not an SQLite database, or the URL names an engine
+    /// this build does not serve.
+    pub async fn open(url: &str, options: &DatabaseOptions) -> Result<Database, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("mysql://") {
+            return Err(DbError::new(
+                crate::error::ErrorKind::Unavailable,
+                format!("{} is not served yet: this build serves SQLite files", url.split(':').next().unwrap_or(url)),
+            ));
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        Ok(Database::Sqlite(Arc::new(SqliteDatabase::open(path, options).await?)))
+    }
+
+    /// The engine's SQL dialect.
+    pub fn dialect(&self) -> &'static dyn Dialect {
+        match self {
+            Database::Sqlite(_) => &rowbase_sql::SqliteDialect,
+        }
+    }
+
+    /// The engine's name (`sqlite`).
+    pub fn engine(&self) -> &'static str {
+        self.dialect().name()
+    }
+
+    /// The catalog read from the database at open time.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        match self {
+            Database::Sqlite(db) => db.catalog(),
+        }
+    }
+
+    /// Runs a rendered read in a read-only transaction.
+    pub async fn read(&self, statement: ReadStatement) -> Result<ReadOutput, DbError> {
+        match self {
+            Database::Sqlite(db) => db.read(statement).await,
+        }
+    }
+
+    /// How many SQL statements the engine has started since the database was opened, counted by
+    /// the engine itself (SQLite's trace hook). For tests and metrics.
+    pub fn statements_executed(&self) -> u64 {
+        match self {
+            Database::Sqlite(db) => db.statements_executed(),
+        }
+    }
+}

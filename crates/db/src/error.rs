@@ -1,0 +1,75 @@
+//! Engine errors, classified. Each engine maps its own codes (SQLite extended result codes,
+//! PostgreSQL SQLSTATE, MySQL errno) into [`ErrorKind`]; the HTTP layer maps kinds to statuses
+//! once.
+
+/// What went wrong, independent of the engine. `sqlstate()` gives the PostgreSQL code PostgREST
+/// clients expect in `code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// `23505`: a unique or primary key is violated.
+    UniqueViolation,
+    /// `23503`: a foreign key is violated.
+    ForeignKeyViolation,
+    /// `23502`: NULL in a NOT NULL column.
+    NotNullViolation,
+    /// `23514`: a CHECK constraint failed.
+    CheckViolation,
+    /// `22P02`: text that is not of the column's type.
+    InvalidTextRepresentation,
+    /// `22001`: a value too long for its column.
+    StringTooLong,
+    /// `2201B`: an invalid regular expression in `match`/`imatch`.
+    InvalidRegex,
+    /// `25006`: a write in a read-only transaction or database.
+    ReadOnly,
+    /// `55P03`: the database is locked by another writer beyond the busy timeout.
+    Busy,
+    /// `PGRST003`: no pooled connection became free in time.
+    PoolTimeout,
+    /// `08000`: the database cannot be reached.
+    Unavailable,
+    /// `54000`: a statement or value exceeds an engine limit.
+    TooComplex,
+    /// `XX000`: anything else.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The PostgreSQL SQLSTATE (or PostgREST code) for this kind.
+    pub fn sqlstate(self) -> &'static str {
+        match self {
+            ErrorKind::UniqueViolation => "23505",
+            ErrorKind::ForeignKeyViolation => "23503",
+            ErrorKind::NotNullViolation => "23502",
+            ErrorKind::CheckViolation => "23514",
+            ErrorKind::InvalidTextRepresentation => "22P02",
+            ErrorKind::StringTooLong => "22001",
+            ErrorKind::InvalidRegex => "2201B",
+            ErrorKind::ReadOnly => "25006",
+            ErrorKind::Busy => "55P03",
+            ErrorKind::PoolTimeout => "PGRST003",
+            ErrorKind::Unavailable => "08000",
+            ErrorKind::TooComplex => "54000",
+            ErrorKind::Internal => "XX000",
+        }
+    }
+}
+
+/// An error from the database layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DbError {
+    /// The classified kind.
+    pub kind: ErrorKind,
+    /// The engine's message (safe to show: it never contains bound values on SQLite).
+    pub message: String,
+    /// More detail, when the engine gives it.
+    pub details: Option<String>,
+}
+
+impl DbError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        DbError { kind, message: message.into(), details: None }
+    }
+}

@@ -1,0 +1,140 @@
+//! Opening and configuring connections, and running a read on one.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use regex::{Regex, RegexBuilder};
+use rowbase_plan::Value;
+use rowbase_sql::ReadStatement;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::trace::{TraceEvent, TraceEventCodes};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql};
+
+use crate::database::ReadOutput;
+
+/// Prepared statements kept per connection (rusqlite's LRU).
+const STATEMENT_CACHE: usize = 256;
+
+/// How long a statement waits for a lock held by another connection before failing.
+const BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Largest compiled regular expression `match`/`imatch` accept, in bytes.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+fn flags(read_only: bool) -> OpenFlags {
+    // Never SQLITE_OPEN_CREATE: Rowbase serves an existing file and must not make one.
+    let access = if read_only { OpenFlags::SQLITE_OPEN_READ_ONLY } else { OpenFlags::SQLITE_OPEN_READ_WRITE };
+    access | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX
+}
+
+/// The first connection: switches the file to WAL (unless read-only) so readers never block a
+/// writer. WAL is a property of the file; the switch changes no row and no schema.
+pub(crate) fn open_setup(path: &Path, read_only: bool) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open_with_flags(path, flags(read_only))?;
+    if !read_only {
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            let now: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+            tracing::info!(journal_mode = %now, "switched the SQLite journal mode");
+        }
+    }
+    Ok(conn)
+}
+
+/// A pooled read connection: `query_only`, foreign keys on, busy timeout, statement cache,
+/// `regexp()`, and the statement counter.
+pub(crate) fn open_reader(
+    path: &Path,
+    read_only: bool,
+    statements: Arc<AtomicU64>,
+) -> Result<Connection, rusqlite::Error> {
+    let mut conn = Connection::open_with_flags(path, flags(read_only))?;
+    conn.busy_timeout(std::time::Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "query_only", "ON")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    register_regexp(&conn)?;
+    conn.trace_v2(
+        TraceEventCodes::SQLITE_TRACE_STMT,
+        Some(move |event: TraceEvent<'_>| {
+            // Trigger sub-programs report as comments ("-- TRIGGER ..."); count statements only.
+            if let TraceEvent::Stmt(_, sql) = event {
+                if !sql.starts_with("--") {
+                    statements.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }),
+    )?;
+    Ok(conn)
+}
+
+/// `regexp(pattern, text)`, which SQLite calls for `text REGEXP pattern`. The compiled pattern is
+/// cached per statement as auxiliary data. NULL text gives NULL.
+fn register_regexp(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.create_scalar_function("regexp", 2, FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
+        let re: Arc<Regex> = ctx.get_or_create_aux(0, |pattern| -> Result<Regex, String> {
+            let text = pattern.as_str().map_err(|e| e.to_string())?;
+            RegexBuilder::new(text)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| format!("invalid regular expression: {e}"))
+        })?;
+        let matched = match ctx.get_raw(1) {
+            ValueRef::Null => None,
+            ValueRef::Text(t) => Some(re.is_match(&String::from_utf8_lossy(t))),
+            ValueRef::Integer(i) => Some(re.is_match(&i.to_string())),
+            ValueRef::Real(f) => Some(re.is_match(&f.to_string())),
+            ValueRef::Blob(_) => None,
+        };
+        Ok(matched)
+    })
+}
+
+/// A plan value as an SQLite parameter.
+struct Param<'a>(&'a Value);
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Integer(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Real(f) => ToSqlOutput::Borrowed(ValueRef::Real(*f)),
+            Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
+            // Bound as text: a NUMERIC column's affinity converts it without going through f64
+            // on our side.
+            Value::Decimal(s) | Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+/// Runs a read and assembles the response body. Rows already carry their JSON objects; the
+/// array is joined here (streaming form) or built by the engine (counted form).
+pub(crate) fn run_read(conn: &Connection, read: &ReadStatement) -> Result<ReadOutput, rusqlite::Error> {
+    let mut stmt = conn.prepare_cached(&read.statement.sql)?;
+    let params = rusqlite::params_from_iter(read.statement.params.iter().map(Param));
+    let mut rows = stmt.query(params)?;
+    if read.counted {
+        let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        let total: i64 = row.get(0)?;
+        let page: i64 = row.get(1)?;
+        let body: String = row.get(2)?;
+        return Ok(ReadOutput { body, page_rows: page.unsigned_abs(), total: Some(total.unsigned_abs()) });
+    }
+    let mut body = String::with_capacity(1024);
+    body.push('[');
+    let mut page_rows = 0u64;
+    while let Some(row) = rows.next()? {
+        if page_rows > 0 {
+            body.push(',');
+        }
+        match row.get_ref(0)? {
+            ValueRef::Text(t) => body.push_str(&String::from_utf8_lossy(t)),
+            _ => body.push_str("null"),
+        }
+        page_rows += 1;
+    }
+    body.push(']');
+    Ok(ReadOutput { body, page_rows, total: None })
+}

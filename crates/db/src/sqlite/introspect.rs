@@ -1,0 +1,157 @@
+//! Reads an SQLite file's tables, views, columns and keys into a [`Catalog`].
+//! Uses the pragma table-valued functions with the table name bound, never spliced.
+
+use rowbase_catalog::{Catalog, Column, ForeignKey, ReferentialAction, Table, TableKind};
+use rusqlite::Connection;
+
+use super::types::data_type_of;
+
+/// SQLite has no schemas; its tables are served as `public`, what the clients send by default.
+pub const SCHEMA: &str = "public";
+
+/// The whole catalog.
+pub(crate) fn catalog(conn: &Connection) -> Result<Catalog, rusqlite::Error> {
+    let mut stmt = conn.prepare(
+        "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    )?;
+    let names: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let mut tables = Vec::with_capacity(names.len());
+    for (name, kind) in names {
+        tables.push(table(conn, &name, if kind == "view" { TableKind::View } else { TableKind::Table })?);
+    }
+    resolve_implicit_references(&mut tables);
+    Ok(Catalog::new(tables))
+}
+
+fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqlite::Error> {
+    let mut stmt = conn
+        .prepare("SELECT name, type, \"notnull\", dflt_value, pk, hidden FROM pragma_table_xinfo(?1) ORDER BY cid")?;
+    let mut primary_key: Vec<(i64, String)> = Vec::new();
+    let mut columns = Vec::new();
+    let rows = stmt.query_map([name], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+            r.get::<_, bool>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, i64>(5)?,
+        ))
+    })?;
+    for row in rows {
+        let (column, declared, not_null, default, pk, hidden) = row?;
+        if hidden == 1 {
+            continue; // hidden columns of virtual tables
+        }
+        if pk > 0 {
+            primary_key.push((pk, column.clone()));
+        }
+        columns.push(Column {
+            name: column,
+            data_type: data_type_of(&declared),
+            declared_type: declared,
+            nullable: !not_null && pk == 0,
+            default,
+        });
+    }
+    primary_key.sort();
+    Ok(Table {
+        schema: SCHEMA.to_string(),
+        name: name.to_string(),
+        kind,
+        columns,
+        primary_key: primary_key.into_iter().map(|(_, c)| c).collect(),
+        unique_keys: unique_keys(conn, name)?,
+        foreign_keys: foreign_keys(conn, name)?,
+    })
+}
+
+/// Unique indexes that are not partial (a partial index does not make its columns unique).
+fn unique_keys(conn: &Connection, table: &str) -> Result<Vec<Vec<String>>, rusqlite::Error> {
+    let mut list = conn.prepare("SELECT name FROM pragma_index_list(?1) WHERE \"unique\" = 1 AND partial = 0")?;
+    let indexes: Vec<String> = list.query_map([table], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let mut info = conn.prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")?;
+    let mut keys = Vec::new();
+    for index in indexes {
+        let cols: Vec<Option<String>> = info.query_map([&index], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        // An index on an expression has a NULL column name: it is not a key of columns.
+        if let Some(cols) = cols.into_iter().collect::<Option<Vec<_>>>() {
+            keys.push(cols);
+        }
+    }
+    Ok(keys)
+}
+
+fn foreign_keys(conn: &Connection, table: &str) -> Result<Vec<ForeignKey>, rusqlite::Error> {
+    let mut stmt = conn.prepare(
+        "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
+    )?;
+    let rows = stmt.query_map([table], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut keys: Vec<(i64, ForeignKey)> = Vec::new();
+    for row in rows {
+        let (id, referenced, from, to, on_update, on_delete) = row?;
+        if keys.last().is_none_or(|(last, _)| *last != id) {
+            keys.push((
+                id,
+                ForeignKey {
+                    name: String::new(),
+                    columns: Vec::new(),
+                    referenced_table: referenced,
+                    referenced_columns: Vec::new(),
+                    on_delete: action(&on_delete),
+                    on_update: action(&on_update),
+                },
+            ));
+        }
+        if let Some((_, fk)) = keys.last_mut() {
+            fk.columns.push(from);
+            // NULL `to`: the key references the parent's primary key, filled in later.
+            fk.referenced_columns.push(to.unwrap_or_default());
+        }
+    }
+    Ok(keys
+        .into_iter()
+        .map(|(_, mut fk)| {
+            // SQLite keeps no constraint names; use PostgreSQL's default so hints carry over.
+            fk.name = format!("{table}_{}_fkey", fk.columns.join("_"));
+            fk
+        })
+        .collect())
+}
+
+/// `REFERENCES parent` without columns means the parent's primary key.
+fn resolve_implicit_references(tables: &mut [Table]) {
+    let pks: Vec<(String, Vec<String>)> = tables.iter().map(|t| (t.name.clone(), t.primary_key.clone())).collect();
+    for table in tables.iter_mut() {
+        for fk in &mut table.foreign_keys {
+            if fk.referenced_columns.iter().any(String::is_empty) {
+                if let Some((_, pk)) = pks.iter().find(|(n, _)| n.eq_ignore_ascii_case(&fk.referenced_table)) {
+                    fk.referenced_columns.clone_from(pk);
+                }
+            }
+            // SQLite resolves table names case-insensitively; use the catalog's spelling.
+            if let Some((name, _)) = pks.iter().find(|(n, _)| n.eq_ignore_ascii_case(&fk.referenced_table)) {
+                fk.referenced_table.clone_from(name);
+            }
+        }
+    }
+}
+
+fn action(s: &str) -> ReferentialAction {
+    match s.to_ascii_uppercase().as_str() {
+        "CASCADE" => ReferentialAction::Cascade,
+        "SET NULL" => ReferentialAction::SetNull,
+        "SET DEFAULT" => ReferentialAction::SetDefault,
+        "RESTRICT" => ReferentialAction::Restrict,
+        _ => ReferentialAction::NoAction,
+    }
+}

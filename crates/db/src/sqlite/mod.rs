@@ -1,0 +1,117 @@
+//! SQLite: an embedded file served through a pool of `query_only` connections in WAL mode.
+//!
+//! Each connection caches its prepared statements (rusqlite's per-connection LRU), has
+//! `foreign_keys` on and a busy timeout, and counts the statements the engine starts through
+//! SQLite's trace hook. Reads run on Tokio's blocking pool, one connection per request.
+
+mod classify;
+mod connection;
+mod introspect;
+mod types;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use deadpool::managed::{self, Pool, PoolError};
+use rowbase_catalog::Catalog;
+use rowbase_sql::ReadStatement;
+
+use crate::database::{DatabaseOptions, ReadOutput};
+use crate::error::{DbError, ErrorKind};
+
+pub use classify::classify;
+pub use types::data_type_of;
+
+/// Creates connections for the pool.
+#[derive(Debug)]
+pub struct Manager {
+    path: PathBuf,
+    read_only: bool,
+    statements: Arc<AtomicU64>,
+}
+
+impl managed::Manager for Manager {
+    type Type = rusqlite::Connection;
+    type Error = rusqlite::Error;
+
+    async fn create(&self) -> Result<rusqlite::Connection, rusqlite::Error> {
+        connection::open_reader(&self.path, self.read_only, self.statements.clone())
+    }
+
+    async fn recycle(
+        &self,
+        _: &mut rusqlite::Connection,
+        _: &managed::Metrics,
+    ) -> managed::RecycleResult<rusqlite::Error> {
+        // An SQLite file cannot go away under an open connection; nothing to check.
+        Ok(())
+    }
+}
+
+/// An open SQLite database.
+pub struct SqliteDatabase {
+    pool: Pool<Manager>,
+    catalog: Arc<Catalog>,
+    statements: Arc<AtomicU64>,
+}
+
+impl SqliteDatabase {
+    /// Opens an existing SQLite file (never creates one), switches it to WAL unless read-only,
+    /// and reads its catalog.
+    ///
+    /// Errors: `Unavailable` when the file is missing or not a database.
+    pub async fn open(path: &str, options: &DatabaseOptions) -> Result<SqliteDatabase, DbError> {
+        let path = Path::new(path);
+        if !path.is_file() {
+            return Err(DbError::new(ErrorKind::Unavailable, format!("no SQLite database at {}", path.display())));
+        }
+        let statements = Arc::new(AtomicU64::new(0));
+        let setup_path = path.to_path_buf();
+        let read_only = options.read_only;
+        let catalog = tokio::task::spawn_blocking(move || -> Result<Catalog, rusqlite::Error> {
+            let conn = connection::open_setup(&setup_path, read_only)?;
+            introspect::catalog(&conn)
+        })
+        .await
+        .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?
+        .map_err(|e| classify(&e))?;
+        let manager = Manager { path: path.to_path_buf(), read_only, statements: statements.clone() };
+        let pool = Pool::builder(manager)
+            .max_size(options.effective_pool_size())
+            .wait_timeout(Some(options.acquire_timeout))
+            .create_timeout(Some(options.acquire_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
+        Ok(SqliteDatabase { pool, catalog: Arc::new(catalog), statements })
+    }
+
+    /// The catalog read at open time.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.clone()
+    }
+
+    /// Statements started by the engine on the pool's connections.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Runs one read statement on a pooled connection.
+    pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
+        let conn = self.pool.get().await.map_err(pool_error)?;
+        tokio::task::spawn_blocking(move || connection::run_read(&conn, &read).map_err(|e| classify(&e)))
+            .await
+            .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?
+    }
+}
+
+fn pool_error(e: PoolError<rusqlite::Error>) -> DbError {
+    match e {
+        PoolError::Timeout(_) => {
+            DbError::new(ErrorKind::PoolTimeout, "Timed out acquiring connection from connection pool.")
+        }
+        PoolError::Backend(e) => classify(&e),
+        other => DbError::new(ErrorKind::Unavailable, other.to_string()),
+    }
+}

@@ -1,0 +1,89 @@
+//! Routing: PostgREST's flat paths (`/`, `/{relation}`, `/rpc/{function}`), also under
+//! `/rest/v1` (the prefix supabase-js uses), by method.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use percent_encoding::percent_decode_str;
+
+use crate::error::ApiError;
+use crate::read::read_rows;
+use crate::state::AppState;
+
+/// Routes every request.
+pub(crate) async fn dispatch(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
+    match route(&state, &method, &uri, &headers).await {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn route(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let full = uri.path();
+    let path = match full.strip_prefix("/rest/v1") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ => full,
+    };
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [] => root(state, method),
+        ["rpc", name] => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "PGRST202",
+            format!("Could not find the function public.{} in the schema cache", decode(name)?),
+            None,
+            Some("Functions are not served on this engine yet".into()),
+        )),
+        [table] => {
+            let table = decode(table)?;
+            match *method {
+                Method::GET | Method::HEAD => {
+                    read_rows(state, method, &table, uri.query().unwrap_or(""), headers).await
+                }
+                Method::OPTIONS => Ok(allow("OPTIONS,GET,HEAD")),
+                _ => Err(ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "PGRST117",
+                    format!("Unsupported HTTP method: {method}"),
+                    Some("This server serves reads (GET, HEAD) so far".into()),
+                    None,
+                )
+                .with_header(header::ALLOW, "OPTIONS,GET,HEAD".into())),
+            }
+        }
+        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL", None, None)),
+    }
+}
+
+fn root(state: &AppState, method: &Method) -> Result<Response, ApiError> {
+    match *method {
+        Method::GET | Method::HEAD => {
+            let mut response = state.openapi().to_string().into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/openapi+json; charset=utf-8"));
+            Ok(response)
+        }
+        Method::OPTIONS => Ok(allow("OPTIONS,GET,HEAD")),
+        _ => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PGRST117",
+            format!("Unsupported HTTP method: {method}"),
+            None,
+            None,
+        )),
+    }
+}
+
+fn allow(methods: &'static str) -> Response {
+    let mut response = StatusCode::OK.into_response();
+    response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(methods));
+    response
+}
+
+fn decode(segment: &str) -> Result<String, ApiError> {
+    percent_decode_str(segment)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "PGRST100", "the URL path is not valid UTF-8", None, None))
+}

@@ -1,0 +1,234 @@
+//! The one place errors meet HTTP: every lower-layer error becomes an [`ApiError`] with the status
+//! and code PostgREST gives (PostgREST "Errors" reference; POSTGREST.md §6), serialised as
+//! `{"code","message","details","hint"}`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rowbase_db::{DbError, ErrorKind};
+use rowbase_plan::PlanError;
+use rowbase_request::ParseError;
+use rowbase_request::error::ParseErrorKind;
+use rowbase_sql::RenderError;
+use serde_json::{Value, json};
+
+/// An error response (boxed: errors travel through every `Result` of the request path).
+#[derive(Debug, Clone)]
+pub struct ApiError(Box<ErrorBody>);
+
+/// The parts of an error response.
+#[derive(Debug, Clone)]
+pub struct ErrorBody {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// PostgREST code (`PGRST100`) or SQLSTATE (`42703`).
+    pub code: String,
+    /// One-line message.
+    pub message: String,
+    /// A string, an array (`PGRST201`), or null.
+    pub details: Value,
+    /// A suggestion, or null.
+    pub hint: Option<String>,
+    /// Extra headers (`Content-Range` on 416, `Retry-After` on 503).
+    pub headers: Vec<(header::HeaderName, String)>,
+}
+
+impl ApiError {
+    /// An error with a string detail.
+    pub fn new(
+        status: StatusCode,
+        code: &str,
+        message: impl Into<String>,
+        details: Option<String>,
+        hint: Option<String>,
+    ) -> Self {
+        ApiError(Box::new(ErrorBody {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            details: details.map_or(Value::Null, Value::String),
+            hint,
+            headers: Vec::new(),
+        }))
+    }
+
+    /// The parts of the response.
+    pub fn body(&self) -> &ErrorBody {
+        &self.0
+    }
+
+    /// Adds a response header.
+    pub fn with_header(mut self, name: header::HeaderName, value: String) -> Self {
+        self.0.headers.push((name, value));
+        self
+    }
+}
+
+impl From<ParseError> for ApiError {
+    fn from(e: ParseError) -> Self {
+        match e.kind {
+            ParseErrorKind::Query | ParseErrorKind::Encoding => {
+                ApiError::new(StatusCode::BAD_REQUEST, "PGRST100", e.message, e.details, None)
+            }
+            ParseErrorKind::Range => {
+                ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "PGRST103", e.message, e.details, None)
+            }
+        }
+    }
+}
+
+impl From<PlanError> for ApiError {
+    fn from(e: PlanError) -> Self {
+        let message = e.to_string();
+        match e {
+            PlanError::TableNotFound { schema, suggestion, .. } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "PGRST205",
+                message,
+                None,
+                suggestion.map(|s| format!("Perhaps you meant the table '{schema}.{s}'")),
+            ),
+            PlanError::ColumnNotFound { table, suggestion, .. } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "42703",
+                message,
+                None,
+                suggestion.map(|s| format!("Perhaps you meant to reference the column \"{table}.{s}\".")),
+            ),
+            PlanError::NoRelationship { source_table, target, hint, schema, suggestion } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST200",
+                message,
+                Some(match hint {
+                    Some(h) => format!(
+                        "Searched for a foreign key relationship between '{source_table}' and '{target}' using the hint '{h}' in the schema '{schema}', but no matches were found."
+                    ),
+                    None => format!(
+                        "Searched for a foreign key relationship between '{source_table}' and '{target}' in the schema '{schema}', but no matches were found."
+                    ),
+                }),
+                suggestion.map(|s| format!("Perhaps you meant '{s}' instead of '{target}'.")),
+            ),
+            PlanError::AmbiguousRelationship { source_table, target, candidates } => {
+                let details: Vec<Value> = candidates
+                    .iter()
+                    .map(|r| {
+                        json!({
+                            "cardinality": r.cardinality.short_name(),
+                            "embedding": format!("{source_table} with {}", r.target),
+                            "relationship": r.describe(),
+                        })
+                    })
+                    .collect();
+                let options: Vec<String> = candidates
+                    .iter()
+                    .map(|r| match &r.junction {
+                        Some(j) => format!("'{}!{}'", r.target, j.table),
+                        None => format!("'{}!{}'", r.target, r.constraint),
+                    })
+                    .collect();
+                let mut error = ApiError::new(
+                    StatusCode::MULTIPLE_CHOICES,
+                    "PGRST201",
+                    message,
+                    None,
+                    Some(format!(
+                        "Try changing '{target}' to one of the following: {}. Find the desired relationship in the 'details' key.",
+                        options.join(", ")
+                    )),
+                );
+                error.0.details = Value::Array(details);
+                error
+            }
+            PlanError::NotEmbedded(name) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST108",
+                message,
+                None,
+                Some(format!("Verify that '{name}' is included in the 'select' query parameter.")),
+            ),
+            PlanError::RelatedOrderNotToOne { table, relation } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST118",
+                message,
+                Some(format!("'{table}' and '{relation}' do not form a many-to-one or one-to-one relationship")),
+                None,
+            ),
+            PlanError::SpreadNotToOne(relation) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST119",
+                message,
+                Some(format!("'{relation}' is not a many-to-one or one-to-one relationship")),
+                None,
+            ),
+            PlanError::EmbedFilterOperator(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST120",
+                message,
+                Some("Only is null or not is null filters are allowed on embedded resources".into()),
+                None,
+            ),
+            PlanError::InvalidValue { .. } => ApiError::new(StatusCode::BAD_REQUEST, "22P02", message, None, None),
+            PlanError::UnknownType(_) => ApiError::new(StatusCode::BAD_REQUEST, "42704", message, None, None),
+        }
+    }
+}
+
+impl From<RenderError> for ApiError {
+    fn from(e: RenderError) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST127",
+            e.to_string(),
+            None,
+            Some("Use an operator this engine supports".into()),
+        )
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        let code = e.kind.sqlstate();
+        let status = match e.kind {
+            ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation => StatusCode::CONFLICT,
+            ErrorKind::NotNullViolation
+            | ErrorKind::CheckViolation
+            | ErrorKind::InvalidTextRepresentation
+            | ErrorKind::StringTooLong
+            | ErrorKind::InvalidRegex
+            | ErrorKind::TooComplex => StatusCode::BAD_REQUEST,
+            ErrorKind::ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::Busy | ErrorKind::PoolTimeout | ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %e.message, "database error");
+        }
+        let error = ApiError::new(status, code, e.message, e.details, None);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            error.with_header(header::RETRY_AFTER, "1".into())
+        } else {
+            error
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let this = *self.0;
+        let body = json!({
+            "code": this.code,
+            "message": this.message,
+            "details": this.details,
+            "hint": this.hint,
+        });
+        let mut response = (this.status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        for (name, value) in this.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                headers.insert(name, v);
+            }
+        }
+        response
+    }
+}

@@ -1,0 +1,55 @@
+//! The PostgREST-compatible HTTP API.
+//!
+//! One request, walked through the real functions:
+//! 1. [`router`]'s fallback [`dispatch::dispatch`] splits the path (`/`, `/{table}`, the same under
+//!    `/rest/v1`) and the method;
+//! 2. [`read::read_rows`] parses the query string and headers with `rowbase_request`
+//!    (`parse_query`, `Preferences::parse`, `parse_range`, `negotiate`), computes the row window,
+//!    plans with `rowbase_plan::plan_read` against the catalog, renders one statement with
+//!    `rowbase_sql::render_read` in the database's dialect, and runs it with
+//!    `rowbase_db::Database::read`;
+//! 3. the JSON built by the database is passed through (or turned into CSV / a single object),
+//!    with `Content-Range` and the PostgREST status;
+//! 4. any error of any layer becomes one [`error::ApiError`], whose status and code table is the
+//!    only place HTTP meets the lower layers' errors.
+
+mod csv_body;
+mod dispatch;
+pub mod error;
+mod log;
+mod openapi;
+mod read;
+mod state;
+
+pub use state::AppState;
+
+use axum::Router;
+use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+
+/// The headers browsers may read from responses (PostgREST's list; Content-Range carries counts).
+const EXPOSED_HEADERS: [&str; 9] = [
+    "content-encoding",
+    "content-location",
+    "content-range",
+    "content-type",
+    "date",
+    "location",
+    "server",
+    "transfer-encoding",
+    "range-unit",
+];
+
+/// The whole application: every route, CORS, and one log line per request.
+pub fn router(state: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers(EXPOSED_HEADERS.map(axum::http::HeaderName::from_static))
+        .max_age(std::time::Duration::from_secs(86_400));
+    Router::new()
+        .fallback(dispatch::dispatch)
+        .with_state(state)
+        .layer(cors)
+        .layer(axum::middleware::from_fn(log::log_request))
+}

@@ -1,0 +1,205 @@
+//! `GET`/`HEAD /{table}`: a read in the PostgREST dialect (PostgREST "Tables and Views",
+//! "Pagination and Count", "Response Formats").
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rowbase_plan::{ReadRequest, Window, plan_read};
+use rowbase_request::headers::{MediaType, Preferences, RangeHeader, negotiate, parse_range};
+use rowbase_request::{QueryParams, parse_query};
+use rowbase_sql::render_read;
+
+use crate::csv_body::json_array_to_csv;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The only schema served until schemas are mapped per engine.
+const SCHEMA: &str = "public";
+
+/// Reads rows of `table`.
+pub(crate) async fn read_rows(
+    state: &AppState,
+    method: &Method,
+    table: &str,
+    raw_query: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    check_profile(headers, "accept-profile")?;
+    let params = parse_query(raw_query)?;
+    let preferences = Preferences::parse(headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()));
+    let media =
+        negotiate(header_str(headers, header::ACCEPT), &[MediaType::Json, MediaType::SingleObject, MediaType::Csv])
+            .map_err(|asked| {
+                ApiError::new(
+                    StatusCode::NOT_ACCEPTABLE,
+                    "PGRST107",
+                    format!("None of these media types are available: {asked}"),
+                    None,
+                    None,
+                )
+            })?;
+    // PostgREST reads the Range header on GET only.
+    let range = match *method {
+        Method::GET => header_str(headers, header::RANGE).map(parse_range).transpose()?.flatten(),
+        _ => None,
+    };
+    let window = window(&params, range)?;
+    let request = ReadRequest { table, params: &params, window, count: preferences.count.is_some() };
+    let plan = plan_read(state.catalog(), SCHEMA, &request)?;
+    let statement = render_read(&plan, state.db().dialect())?;
+    let output = state.db().read(statement).await?;
+
+    let (status, content_range) = range_status(window.offset, output.page_rows, output.total)?;
+    let body = match media {
+        MediaType::SingleObject => {
+            if output.page_rows != 1 {
+                return Err(ApiError::new(
+                    StatusCode::NOT_ACCEPTABLE,
+                    "PGRST116",
+                    "Cannot coerce the result to a single JSON object",
+                    Some(format!("The result contains {} rows", output.page_rows)),
+                    None,
+                ));
+            }
+            output.body[1..output.body.len() - 1].to_string()
+        }
+        MediaType::Csv => json_array_to_csv(&output.body)?,
+        MediaType::Json | MediaType::OpenApi => output.body,
+    };
+    let mut response = if *method == Method::HEAD { Body::empty() } else { Body::from(body) }.into_response();
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    if let Ok(v) = HeaderValue::from_str(&content_range) {
+        h.insert(header::CONTENT_RANGE, v);
+    }
+    if preferences.count.is_some() {
+        h.insert("preference-applied", HeaderValue::from_static(count_applied(preferences.count)));
+    }
+    Ok(response)
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn count_applied(count: Option<rowbase_request::headers::CountPreference>) -> &'static str {
+    use rowbase_request::headers::CountPreference;
+    match count {
+        Some(CountPreference::Planned) => "count=planned",
+        Some(CountPreference::Estimated) => "count=estimated",
+        _ => "count=exact",
+    }
+}
+
+/// `Accept-Profile`/`Content-Profile`: only `public` is served (`PGRST106` otherwise).
+pub(crate) fn check_profile(headers: &HeaderMap, name: &'static str) -> Result<(), ApiError> {
+    match headers.get(name).map(|v| v.to_str().unwrap_or("")) {
+        None => Ok(()),
+        Some(p) if p.trim() == SCHEMA => Ok(()),
+        Some(p) => Err(ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "PGRST106",
+            format!("Invalid schema: {p}"),
+            None,
+            Some(format!("Only the following schemas are exposed: {SCHEMA}")),
+        )),
+    }
+}
+
+/// The root's window: the intersection of `offset`/`limit` with the `Range` header
+/// (PostgREST's `rangeIntersection`). A negative `limit` is a 416 (`PGRST103`).
+fn window(params: &QueryParams, range: Option<RangeHeader>) -> Result<Window, ApiError> {
+    let root = |p: &Vec<String>| p.is_empty();
+    let limit = params.limit.iter().rev().find(|s| root(&s.path)).map(|s| s.value);
+    let offset = params.offset.iter().rev().find(|s| root(&s.path)).map_or(0, |s| s.value);
+    if let Some(l) = limit {
+        if l < 0 {
+            return Err(ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "PGRST103",
+                "Requested range not satisfiable",
+                Some(format!("The limit must be a non-negative integer, not {l}")),
+                None,
+            ));
+        }
+    }
+    // Exclusive ends; None is unbounded.
+    let mut start = offset;
+    let mut end = limit.map(|l| offset.saturating_add(l.unsigned_abs()));
+    if let Some(r) = range {
+        start = start.max(r.first);
+        let range_end = r.last.map(|l| l.saturating_add(1));
+        end = match (end, range_end) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(Window { offset: start, limit: end.map(|e| e.saturating_sub(start)) })
+}
+
+/// The status and `Content-Range` of a read (PostgREST `RangeQuery.rangeStatusHeader`):
+/// 416 when the offset is past a known total, 206 when fewer rows than the total came back.
+fn range_status(offset: u64, rows: u64, total: Option<u64>) -> Result<(StatusCode, String), ApiError> {
+    let total_text = total.map_or("*".to_string(), |t| t.to_string());
+    let range =
+        if rows > 0 && total != Some(0) { format!("{}-{}", offset, offset + rows - 1) } else { "*".to_string() };
+    let content_range = format!("{range}/{total_text}");
+    let status = match total {
+        Some(t) if offset > t => {
+            return Err(ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "PGRST103",
+                "Requested range not satisfiable",
+                Some(format!("An offset of {offset} was requested, but there are only {t} rows.")),
+                None,
+            )
+            .with_header(header::CONTENT_RANGE, format!("*/{t}")));
+        }
+        Some(t) if rows < t => StatusCode::PARTIAL_CONTENT,
+        _ => StatusCode::OK,
+    };
+    Ok((status, content_range))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rowbase_request::Scoped;
+
+    fn params(limit: Option<i64>, offset: Option<u64>) -> QueryParams {
+        QueryParams {
+            limit: limit.map(|v| Scoped { path: vec![], value: v }).into_iter().collect(),
+            offset: offset.map(|v| Scoped { path: vec![], value: v }).into_iter().collect(),
+            ..QueryParams::default()
+        }
+    }
+
+    #[test]
+    fn limit_and_offset_make_the_window() {
+        let w = window(&params(Some(3), Some(2)), None).ok();
+        assert_eq!(w, Some(Window { offset: 2, limit: Some(3) }));
+        assert_eq!(window(&params(Some(0), None), None).ok(), Some(Window { offset: 0, limit: Some(0) }));
+        assert!(window(&params(Some(-1), None), None).is_err());
+    }
+
+    #[test]
+    fn the_range_header_intersects_the_query() {
+        let r = Some(RangeHeader { first: 5, last: Some(9) });
+        assert_eq!(window(&params(None, None), r).ok(), Some(Window { offset: 5, limit: Some(5) }));
+        assert_eq!(window(&params(Some(3), Some(0)), r).ok(), Some(Window { offset: 5, limit: Some(0) }));
+        assert_eq!(window(&params(Some(10), Some(7)), r).ok(), Some(Window { offset: 7, limit: Some(3) }));
+        let open = Some(RangeHeader { first: 2, last: None });
+        assert_eq!(window(&params(Some(4), None), open).ok(), Some(Window { offset: 2, limit: Some(2) }));
+    }
+
+    #[test]
+    fn statuses_follow_postgrest() {
+        assert_eq!(range_status(0, 3, None).ok(), Some((StatusCode::OK, "0-2/*".into())));
+        assert_eq!(range_status(0, 0, None).ok(), Some((StatusCode::OK, "*/*".into())));
+        assert_eq!(range_status(0, 25, Some(100)).ok(), Some((StatusCode::PARTIAL_CONTENT, "0-24/100".into())));
+        assert_eq!(range_status(0, 0, Some(0)).ok(), Some((StatusCode::OK, "*/0".into())));
+        assert!(range_status(100, 0, Some(15)).is_err());
+        assert_eq!(range_status(15, 0, Some(15)).ok(), Some((StatusCode::PARTIAL_CONTENT, "*/15".into())));
+    }
+}

@@ -1,0 +1,81 @@
+//! Errors of planning: the request is well-formed but does not fit the catalog.
+//! Each variant names the PostgREST code it answers with (`rowbase-http` maps them to statuses).
+
+use rowbase_catalog::Relationship;
+
+/// A request that does not fit the schema.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlanError {
+    /// `PGRST205` (404): no such table or view.
+    #[error("Could not find the table '{schema}.{table}' in the schema cache")]
+    TableNotFound {
+        /// The schema searched.
+        schema: String,
+        /// The name asked for.
+        table: String,
+        /// The closest existing name, for the hint.
+        suggestion: Option<String>,
+    },
+    /// `42703` (400): no such column.
+    #[error("column {table}.{column} does not exist")]
+    ColumnNotFound {
+        /// The table searched.
+        table: String,
+        /// The name asked for.
+        column: String,
+        /// The closest existing column.
+        suggestion: Option<String>,
+    },
+    /// `PGRST200` (400): no relationship matches an embed.
+    #[error("Could not find a relationship between '{source_table}' and '{target}' in the schema cache")]
+    NoRelationship {
+        /// The table embedding.
+        source_table: String,
+        /// The embed as written.
+        target: String,
+        /// The hint as written.
+        hint: Option<String>,
+        /// The schema searched.
+        schema: String,
+        /// The closest embeddable name.
+        suggestion: Option<String>,
+    },
+    /// `PGRST201` (300): more than one relationship matches an embed.
+    #[error("Could not embed because more than one relationship was found for '{source_table}' and '{target}'")]
+    AmbiguousRelationship {
+        /// The table embedding.
+        source_table: String,
+        /// The embed as written.
+        target: String,
+        /// Every candidate.
+        candidates: Vec<Relationship>,
+    },
+    /// `PGRST108` (400): a filter, order or limit addresses an embed that is not in `select`.
+    #[error("'{0}' is not an embedded resource in this request")]
+    NotEmbedded(String),
+    /// `PGRST118` (400): ordering by a column of a to-many embed.
+    #[error("A related order on '{relation}' is not possible")]
+    RelatedOrderNotToOne {
+        /// The table ordered.
+        table: String,
+        /// The embed named in the order.
+        relation: String,
+    },
+    /// `PGRST119` (400): a spread of a to-many relationship.
+    #[error("A spread operation on '{0}' is not possible")]
+    SpreadNotToOne(String),
+    /// `PGRST120` (400): an operator other than `is.null` on an embedded resource.
+    #[error("Bad operator on the '{0}' embedded resource")]
+    EmbedFilterOperator(String),
+    /// `22P02` (400): a value that is not of its column's type.
+    #[error("invalid input syntax for type {type_name}: \"{value}\"")]
+    InvalidValue {
+        /// The type expected.
+        type_name: String,
+        /// The value sent.
+        value: String,
+    },
+    /// `42704` (400): a `::type` cast to an unknown type.
+    #[error("type \"{0}\" does not exist")]
+    UnknownType(String),
+}

@@ -1,0 +1,322 @@
+//! The plan: what to read, with every name resolved. Shapes mirror the SQL the renderer writes:
+//! one [`Node`] per table reference, embeds as nested nodes joined to their parent.
+
+use rowbase_catalog::DataType;
+use rowbase_request::{Direction, FtsKind, IsValue, JsonStep, Nulls, Operator, Quantifier};
+
+use crate::value::Value;
+
+/// A planned read: one SQL statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadPlan {
+    /// The root resource.
+    pub root: Node,
+    /// Whether the total number of matching rows (before the root's window) is wanted.
+    pub count: bool,
+}
+
+/// One table reference and what to take from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// The table or view, a catalog name.
+    pub table: String,
+    /// A number unique within the statement, for the SQL alias (`t0`, `t1`, ...).
+    pub alias: usize,
+    /// The keys of the output object, in order.
+    pub outputs: Vec<Output>,
+    /// Conditions, ANDed.
+    pub filters: Vec<Expr>,
+    /// Sort keys, in order.
+    pub order: Vec<OrderBy>,
+    /// At most this many rows (for to-many embeds and the root).
+    pub limit: Option<u64>,
+    /// Skip this many rows.
+    pub offset: u64,
+}
+
+/// One key of the output object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// A column value.
+    Column {
+        /// The output key (alias or column name or last JSON key).
+        key: String,
+        /// The value.
+        column: ColumnRef,
+    },
+    /// A related resource.
+    Embed {
+        /// The key in the output and in embed paths (alias or relation name as written).
+        key: String,
+        /// What is embedded and how it joins.
+        embed: Embed,
+        /// Nested object/array, spread into the parent, or only filtering.
+        mode: EmbedMode,
+    },
+}
+
+/// How an embed appears in the parent object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmbedMode {
+    /// Under its key: an object (to-one, or null) or an array (to-many).
+    Nested,
+    /// `...rel(cols)`: its outputs become keys of the parent (to-one only).
+    Spread,
+    /// `rel()`: takes part in filtering (`!inner`, `rel=not.is.null`) but adds no key.
+    Hidden,
+}
+
+/// A column of a node, possibly followed by a JSON path and a cast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnRef {
+    /// The node's alias number.
+    pub alias: usize,
+    /// The catalog column name.
+    pub column: String,
+    /// Its neutral type.
+    pub data_type: DataType,
+    /// Whether the expression can be NULL (a nullable column, or anything behind a JSON arrow).
+    pub nullable: bool,
+    /// JSON arrows applied to it.
+    pub json_path: Vec<JsonStep>,
+    /// A cast applied last (select only).
+    pub cast: Option<Cast>,
+}
+
+impl ColumnRef {
+    /// The type of the expression after JSON arrows and cast: what the output value is.
+    pub fn output_type(&self) -> DataType {
+        if let Some(cast) = self.cast {
+            return cast.data_type();
+        }
+        match self.json_path.last() {
+            Some(step) if step.as_text => DataType::Text,
+            Some(_) => DataType::Json,
+            None => self.data_type,
+        }
+    }
+}
+
+/// The casts `::type` may name, resolved from PostgreSQL's type names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cast {
+    /// `text`, `varchar`, `char`.
+    Text,
+    /// `int`, `integer`, `bigint`, `smallint`, `int2/4/8`.
+    Integer,
+    /// `real`, `float4`, `float8`, `double precision`.
+    Real,
+    /// `numeric`, `decimal`.
+    Decimal,
+    /// `bool`, `boolean`.
+    Boolean,
+    /// `json`, `jsonb`.
+    Json,
+}
+
+impl Cast {
+    /// Resolves a type name; `None` for a type Rowbase does not know.
+    pub fn from_name(name: &str) -> Option<Cast> {
+        Some(match name.trim().to_ascii_lowercase().as_str() {
+            "text" | "varchar" | "char" | "character varying" | "character" | "name" => Cast::Text,
+            "int" | "integer" | "int4" | "bigint" | "int8" | "smallint" | "int2" => Cast::Integer,
+            "real" | "float4" | "float8" | "float" | "double precision" => Cast::Real,
+            "numeric" | "decimal" => Cast::Decimal,
+            "bool" | "boolean" => Cast::Boolean,
+            "json" | "jsonb" => Cast::Json,
+            _ => return None,
+        })
+    }
+
+    /// The neutral type of the cast's result.
+    pub fn data_type(self) -> DataType {
+        match self {
+            Cast::Text => DataType::Text,
+            Cast::Integer => DataType::Integer,
+            Cast::Real => DataType::Real,
+            Cast::Decimal => DataType::Decimal,
+            Cast::Boolean => DataType::Boolean,
+            Cast::Json => DataType::Json,
+        }
+    }
+}
+
+/// An embedded resource and how it joins its parent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embed {
+    /// The embedded rows.
+    pub node: Node,
+    /// The join to the parent.
+    pub join: Join,
+    /// At most one row per parent (object or null), else an array.
+    pub to_one: bool,
+    /// `!inner`: parents without a match are dropped.
+    pub inner: bool,
+}
+
+/// The join condition between a parent node and an embedded node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    /// The parent's alias number.
+    pub parent_alias: usize,
+    /// Direct pairs `(parent column, child column)`; empty when through a junction.
+    pub pairs: Vec<(String, String)>,
+    /// For many-to-many.
+    pub junction: Option<JunctionJoin>,
+}
+
+/// The junction table of a many-to-many embed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JunctionJoin {
+    /// The junction table, a catalog name.
+    pub table: String,
+    /// Its alias number.
+    pub alias: usize,
+    /// Pairs `(parent column, junction column)`.
+    pub parent_pairs: Vec<(String, String)>,
+    /// Pairs `(junction column, child column)`.
+    pub child_pairs: Vec<(String, String)>,
+}
+
+/// Comparison operators with one right-hand value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    /// `=`.
+    Eq,
+    /// `<>`.
+    Neq,
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Gte,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Lte,
+    /// `IS DISTINCT FROM` (null-safe inequality).
+    IsDistinct,
+}
+
+/// Pattern matching operators; the pattern is always text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatternOp {
+    /// `like`: `%` and `_` wildcards, case-sensitive, `\` escapes.
+    Like,
+    /// `ilike`: as `like`, case-insensitive.
+    Ilike,
+    /// `match`: regular expression.
+    Match,
+    /// `imatch`: regular expression, case-insensitive.
+    Imatch,
+}
+
+/// A boolean condition on the rows of a node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// All hold (empty: true).
+    And(Vec<Expr>),
+    /// One holds (empty: false).
+    Or(Vec<Expr>),
+    /// Negation.
+    Not(Box<Expr>),
+    /// `column op value`.
+    Compare {
+        /// Left operand.
+        left: ColumnRef,
+        /// Operator.
+        op: CompareOp,
+        /// Right operand.
+        right: Value,
+    },
+    /// `column op ANY/ALL (values)`.
+    Quantified {
+        /// Left operand.
+        left: ColumnRef,
+        /// Comparison or pattern operator.
+        op: QuantifiedOp,
+        /// Any or all.
+        quantifier: Quantifier,
+        /// The list.
+        values: Vec<Value>,
+    },
+    /// `column LIKE/ILIKE/~/~* pattern`.
+    Pattern {
+        /// Left operand.
+        left: ColumnRef,
+        /// Which matcher.
+        op: PatternOp,
+        /// The pattern, `*` already turned into `%` for like/ilike.
+        pattern: String,
+    },
+    /// `column IN (values)`; an empty list is false.
+    In {
+        /// Left operand.
+        left: ColumnRef,
+        /// The values.
+        values: Vec<Value>,
+    },
+    /// `column IS NULL / NOT NULL / TRUE / FALSE / UNKNOWN`.
+    Is {
+        /// Left operand.
+        left: ColumnRef,
+        /// What it is tested against.
+        value: IsValue,
+    },
+    /// Full-text search (rendered by dialects that support it).
+    FullText {
+        /// The searched column.
+        left: ColumnRef,
+        /// Which tsquery parser.
+        kind: FtsKind,
+        /// The configuration, e.g. `english`.
+        language: Option<String>,
+        /// The query text.
+        query: String,
+    },
+    /// An operator only some engines have (`cs`, `cd`, `ov`, range operators).
+    Special {
+        /// Left operand.
+        left: ColumnRef,
+        /// The operator.
+        op: Operator,
+        /// The operand as text.
+        value: String,
+    },
+    /// `EXISTS (embedded rows)`: `!inner` embeds and `rel=not.is.null`; `NOT EXISTS` for
+    /// `rel=is.null`.
+    Exists(Box<Embed>),
+}
+
+/// The operator of a quantified comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuantifiedOp {
+    /// A comparison.
+    Compare(CompareOp),
+    /// A pattern match.
+    Pattern(PatternOp),
+}
+
+/// One sort key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderBy {
+    /// What is sorted by.
+    pub key: OrderKey,
+    /// Direction (ascending when absent).
+    pub direction: Option<Direction>,
+    /// Nulls placement (the engine-neutral default is PostgreSQL's: last when ascending).
+    pub nulls: Option<Nulls>,
+}
+
+/// A sort key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderKey {
+    /// A column of the node itself.
+    Column(ColumnRef),
+    /// A column of a to-one embed of the node.
+    Related {
+        /// The embed (joined as a scalar subquery).
+        embed: Box<Embed>,
+        /// The column of the embedded node.
+        column: ColumnRef,
+    },
+}

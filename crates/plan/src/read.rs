@@ -1,0 +1,246 @@
+//! Planning a read: builds the embedding tree from `select`, then resolves each level bottom-up
+//! (filters, `!inner`, orders, limits) so that every `EXISTS` and related order sees its embed
+//! complete.
+
+use rowbase_catalog::{Catalog, Table};
+use rowbase_request::{QueryParams, Scoped, SelectItem};
+
+use crate::error::PlanError;
+use crate::expr::{condition_to_expr, order_to_plan};
+use crate::plan::{Cast, ColumnRef, Embed, EmbedMode, Expr, Join, JunctionJoin, Node, Output, ReadPlan};
+use crate::relation::find_relationship;
+
+/// The rows of the root a response covers: from `limit`/`offset` and the `Range` header,
+/// already intersected by the HTTP layer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Rows to skip.
+    pub offset: u64,
+    /// At most this many rows; `None` is unbounded.
+    pub limit: Option<u64>,
+}
+
+/// A read request, parsed.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadRequest<'a> {
+    /// The table or view of the URL path.
+    pub table: &'a str,
+    /// The parsed query string. Root-level `limit`/`offset` are ignored here: they are in `window`.
+    pub params: &'a QueryParams,
+    /// The root's window.
+    pub window: Window,
+    /// Whether a total count is wanted (`Prefer: count=...`).
+    pub count: bool,
+}
+
+/// Plans a read against `catalog` (whose tables live in `schema`, for error messages).
+///
+/// Errors: any [`PlanError`]; nothing is executed.
+pub fn plan_read(catalog: &Catalog, schema: &str, request: &ReadRequest<'_>) -> Result<ReadPlan, PlanError> {
+    let table = find_table(catalog, schema, request.table)?;
+    let star = [SelectItem::Star];
+    let items = request.params.select.as_deref().unwrap_or(&star);
+    let mut aliases = 0;
+    let mut root = build_node(catalog, schema, table, items, &mut aliases)?;
+    check_paths(&root, request.params)?;
+    resolve(catalog, &mut root, &mut Vec::new(), request.params)?;
+    root.offset = request.window.offset;
+    root.limit = request.window.limit;
+    Ok(ReadPlan { root, count: request.count })
+}
+
+/// The table named `name`, or `PGRST205` with the closest name as a hint.
+pub(crate) fn find_table<'c>(catalog: &'c Catalog, schema: &str, name: &str) -> Result<&'c Table, PlanError> {
+    catalog.table(name).ok_or_else(|| PlanError::TableNotFound {
+        schema: schema.to_string(),
+        table: name.to_string(),
+        suggestion: closest(name, catalog.tables().iter().map(|t| t.name.as_str())),
+    })
+}
+
+/// The candidate closest to `name` (case-insensitive edit distance), if close enough to be a
+/// plausible typo.
+pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let lower = name.to_lowercase();
+    candidates
+        .map(|c| (strsim::levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.chars().count() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+fn next_alias(aliases: &mut usize) -> usize {
+    let a = *aliases;
+    *aliases += 1;
+    a
+}
+
+fn build_node(
+    catalog: &Catalog,
+    schema: &str,
+    table: &Table,
+    items: &[SelectItem],
+    aliases: &mut usize,
+) -> Result<Node, PlanError> {
+    let alias = next_alias(aliases);
+    let mut node = Node {
+        table: table.name.clone(),
+        alias,
+        outputs: Vec::new(),
+        filters: Vec::new(),
+        order: Vec::new(),
+        limit: None,
+        offset: 0,
+    };
+    for item in items {
+        match item {
+            SelectItem::Star => node.outputs.extend(table.columns.iter().map(|c| Output::Column {
+                key: c.name.clone(),
+                column: ColumnRef {
+                    alias,
+                    column: c.name.clone(),
+                    data_type: c.data_type,
+                    nullable: c.nullable,
+                    json_path: Vec::new(),
+                    cast: None,
+                },
+            })),
+            SelectItem::Column { alias: key, field, cast } => {
+                let mut column = column_ref(table, alias, &field.name)?;
+                column.json_path.clone_from(&field.json_path);
+                column.nullable |= !column.json_path.is_empty();
+                column.cast = match cast {
+                    Some(name) => Some(Cast::from_name(name).ok_or_else(|| PlanError::UnknownType(name.clone()))?),
+                    None => None,
+                };
+                let key = key.clone().unwrap_or_else(|| field.output_name());
+                node.outputs.push(Output::Column { key, column });
+            }
+            SelectItem::Embed(e) => {
+                let rel = find_relationship(catalog, schema, &table.name, &e.relation, e.hint.as_deref())?;
+                if e.spread && !rel.is_to_one() {
+                    return Err(PlanError::SpreadNotToOne(e.relation.clone()));
+                }
+                let target = find_table(catalog, schema, &rel.target)?;
+                let junction = rel.junction.as_ref().map(|j| JunctionJoin {
+                    table: j.table.clone(),
+                    alias: next_alias(aliases),
+                    parent_pairs: j.source_columns.clone(),
+                    child_pairs: j.target_columns.clone(),
+                });
+                let child = build_node(catalog, schema, target, &e.select, aliases)?;
+                let mode = if e.spread {
+                    EmbedMode::Spread
+                } else if e.select.is_empty() {
+                    EmbedMode::Hidden
+                } else {
+                    EmbedMode::Nested
+                };
+                let embed = Embed {
+                    node: child,
+                    join: Join { parent_alias: alias, pairs: rel.columns.clone(), junction },
+                    to_one: rel.is_to_one(),
+                    inner: e.join == Some(rowbase_request::JoinKind::Inner),
+                };
+                node.outputs.push(Output::Embed { key: e.key().to_string(), embed, mode });
+            }
+        }
+    }
+    Ok(node)
+}
+
+/// A plain column reference, or `42703` with the closest column as a hint.
+pub(crate) fn column_ref(table: &Table, alias: usize, name: &str) -> Result<ColumnRef, PlanError> {
+    let column = table.column(name).ok_or_else(|| PlanError::ColumnNotFound {
+        table: table.name.clone(),
+        column: name.to_string(),
+        suggestion: closest(name, table.columns.iter().map(|c| c.name.as_str())),
+    })?;
+    Ok(ColumnRef {
+        alias,
+        column: column.name.clone(),
+        data_type: column.data_type,
+        nullable: column.nullable,
+        json_path: Vec::new(),
+        cast: None,
+    })
+}
+
+/// The embed under `key` among a node's outputs.
+pub(crate) fn embed_of<'n>(node: &'n Node, key: &str) -> Option<&'n Embed> {
+    node.outputs.iter().find_map(|o| match o {
+        Output::Embed { key: k, embed, .. } if k == key => Some(embed),
+        _ => None,
+    })
+}
+
+fn has_path(node: &Node, path: &[String]) -> Result<(), PlanError> {
+    match path.split_first() {
+        None => Ok(()),
+        Some((first, rest)) => match embed_of(node, first) {
+            Some(embed) => has_path(&embed.node, rest),
+            None => Err(PlanError::NotEmbedded(first.clone())),
+        },
+    }
+}
+
+/// `PGRST108` for any filter, order or limit whose embed path is not in `select`.
+fn check_paths(root: &Node, params: &QueryParams) -> Result<(), PlanError> {
+    let paths = params
+        .conditions
+        .iter()
+        .map(|s| &s.path)
+        .chain(params.order.iter().map(|s| &s.path))
+        .chain(params.limit.iter().map(|s| &s.path))
+        .chain(params.offset.iter().map(|s| &s.path));
+    for path in paths {
+        has_path(root, path)?;
+    }
+    Ok(())
+}
+
+fn at<'p, T>(items: &'p [Scoped<T>], path: &'p [String]) -> impl Iterator<Item = &'p T> {
+    items.iter().filter(move |s| s.path == path).map(|s| &s.value)
+}
+
+/// Resolves the node at `path`: children first, then its filters, `!inner` embeds, orders and
+/// (below the root) limits.
+fn resolve(catalog: &Catalog, node: &mut Node, path: &mut Vec<String>, params: &QueryParams) -> Result<(), PlanError> {
+    for output in &mut node.outputs {
+        if let Output::Embed { key, embed, .. } = output {
+            path.push(key.clone());
+            resolve(catalog, &mut embed.node, path, params)?;
+            path.pop();
+        }
+    }
+    let table = catalog.table(&node.table).ok_or_else(|| PlanError::TableNotFound {
+        schema: String::new(),
+        table: node.table.clone(),
+        suggestion: None,
+    })?;
+    for condition in at(&params.conditions, path) {
+        let expr = condition_to_expr(node, table, condition)?;
+        node.filters.push(expr);
+    }
+    let inner: Vec<Expr> = node
+        .outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Embed { embed, .. } if embed.inner => Some(Expr::Exists(Box::new(embed.clone()))),
+            _ => None,
+        })
+        .collect();
+    node.filters.extend(inner);
+    for terms in at(&params.order, path) {
+        node.order = terms.iter().map(|t| order_to_plan(catalog, node, table, t)).collect::<Result<_, _>>()?;
+    }
+    if !path.is_empty() {
+        if let Some(&limit) = at(&params.limit, path).last() {
+            node.limit = Some(limit.max(0).unsigned_abs());
+        }
+        if let Some(&offset) = at(&params.offset, path).last() {
+            node.offset = offset;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! SQL rendering: a plan into SQL text plus bound parameters. No I/O.
+//!
+//! The renderer ([`render_read`]) walks the plan and writes the statement's structure, which is
+//! the same on every engine: one `SELECT` per request, embeds as correlated subqueries, the JSON
+//! of each row built by the database. Everything that differs between engines (quoting,
+//! placeholders, JSON functions, pattern operators, casts, `LIMIT` forms, null ordering) is a
+//! method of [`Dialect`]; [`SqliteDialect`] is the first implementation.
+//!
+//! Safety by construction: the [`Writer`] accepts SQL only as `&'static str` fragments, quoted
+//! identifiers from the plan (which took them from the catalog), and bound values.
+
+mod dialect;
+mod render;
+mod sqlite;
+mod writer;
+
+pub use dialect::{Dialect, RenderError};
+pub use render::{ReadStatement, render_read};
+pub use sqlite::SqliteDialect;
+pub use writer::{Statement, Writer};

@@ -1,0 +1,376 @@
+//! The engine-neutral structure of a read statement.
+//!
+//! ```text
+//! SELECT json_object('k', t0."c", 'child', (SELECT agg(s1.r) FROM (SELECT json_object(...) AS r
+//!        FROM "Child" AS t1 WHERE t1."fk" = t0."id" AND ... ORDER BY ... LIMIT ...) AS s1)) AS r
+//! FROM "Root" AS t0 WHERE ... ORDER BY ... LIMIT ? OFFSET ?
+//! ```
+//!
+//! To-one embeds are scalar subqueries returning an object (or NULL); to-many embeds aggregate an
+//! ordered, windowed subquery into an array; spreads lift each column through its own scalar
+//! subquery; `!inner` and `rel=not.is.null` become `EXISTS`. With a count, the page is wrapped
+//! so one row carries the total, the page's row count and the JSON array.
+
+use rowbase_catalog::DataType;
+use rowbase_plan::{Embed, EmbedMode, Expr, Node, OrderBy, OrderKey, Output, QuantifiedOp, ReadPlan, Value};
+use rowbase_request::{Direction, IsValue, Nulls, Quantifier};
+
+use crate::dialect::{Dialect, RenderError};
+use crate::writer::{Statement, Writer};
+
+/// A rendered read and the shape of its result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadStatement {
+    /// The SQL and parameters.
+    pub statement: Statement,
+    /// `false`: one row per result row, one column holding its JSON object text.
+    /// `true`: exactly one row of three columns: total count (integer), page row count
+    /// (integer), and the JSON array text of the page.
+    pub counted: bool,
+}
+
+/// Renders a read plan for `dialect`.
+///
+/// Errors: [`RenderError::Unsupported`] when the plan uses an operator the engine lacks.
+pub fn render_read(plan: &ReadPlan, dialect: &dyn Dialect) -> Result<ReadStatement, RenderError> {
+    let mut w = Writer::new(dialect);
+    let root = &plan.root;
+    if plan.count {
+        w.push("SELECT (SELECT count(*) FROM ");
+        from(&mut w, root);
+        where_clause(&mut w, root, None)?;
+        w.push("), count(*), ");
+        let (open, close) = dialect.json_array_agg();
+        w.push(open);
+        w.push("s.r");
+        w.push(close);
+        w.push(" FROM (");
+        page(&mut w, root, None)?;
+        w.push(") AS s");
+    } else {
+        page(&mut w, root, None)?;
+    }
+    Ok(ReadStatement { statement: w.finish(), counted: plan.count })
+}
+
+/// `SELECT <object> AS r FROM ... WHERE ... ORDER BY ... LIMIT ...` for a node (the root, or the
+/// rows of a to-many embed).
+fn page(w: &mut Writer<'_>, node: &Node, join: Option<&Embed>) -> Result<(), RenderError> {
+    w.push("SELECT ");
+    object(w, node)?;
+    w.push(" AS r FROM ");
+    from(w, node);
+    where_clause(w, node, join)?;
+    order_by(w, node)?;
+    w.dialect().limit_offset(w, node.limit, node.offset);
+    Ok(())
+}
+
+/// `"Table" AS tN` (plus the junction join for many-to-many embeds, written by `where_clause`'s
+/// caller through [`from_embed`]).
+fn from(w: &mut Writer<'_>, node: &Node) {
+    w.ident(&node.table);
+    w.push(" AS ");
+    w.table_alias(node.alias);
+}
+
+fn from_embed(w: &mut Writer<'_>, embed: &Embed) {
+    from(w, &embed.node);
+    if let Some(j) = &embed.join.junction {
+        w.push(" JOIN ");
+        w.ident(&j.table);
+        w.push(" AS ");
+        w.table_alias(j.alias);
+        w.push(" ON ");
+        for (i, (junction_col, child_col)) in j.child_pairs.iter().enumerate() {
+            if i > 0 {
+                w.push(" AND ");
+            }
+            w.column(j.alias, junction_col);
+            w.push(" = ");
+            w.column(embed.node.alias, child_col);
+        }
+    }
+}
+
+/// ` WHERE <join> AND <filters>`, or nothing.
+fn where_clause(w: &mut Writer<'_>, node: &Node, join: Option<&Embed>) -> Result<(), RenderError> {
+    let mut first = true;
+    let mut and = |w: &mut Writer<'_>| {
+        w.push(if first { " WHERE " } else { " AND " });
+        first = false;
+    };
+    if let Some(embed) = join {
+        let parent = embed.join.parent_alias;
+        match &embed.join.junction {
+            Some(j) => {
+                for (parent_col, junction_col) in &j.parent_pairs {
+                    and(w);
+                    w.column(j.alias, junction_col);
+                    w.push(" = ");
+                    w.column(parent, parent_col);
+                }
+            }
+            None => {
+                for (parent_col, child_col) in &embed.join.pairs {
+                    and(w);
+                    w.column(embed.node.alias, child_col);
+                    w.push(" = ");
+                    w.column(parent, parent_col);
+                }
+            }
+        }
+    }
+    for filter in &node.filters {
+        and(w);
+        expr(w, filter, true)?;
+    }
+    Ok(())
+}
+
+/// The JSON object of one row of `node`.
+fn object(w: &mut Writer<'_>, node: &Node) -> Result<(), RenderError> {
+    let d = w.dialect();
+    w.push(d.json_object_open());
+    let mut index = 0;
+    entries(w, node, &mut index, &mut |w, value| value(w))?;
+    w.push(d.json_object_close());
+    Ok(())
+}
+
+type ValueWriter<'a> = dyn Fn(&mut Writer<'_>) -> Result<(), RenderError> + 'a;
+type Wrap<'a> = dyn FnMut(&mut Writer<'_>, &ValueWriter<'_>) -> Result<(), RenderError> + 'a;
+
+/// Writes the `key, value` entries of `node`'s outputs. `wrap` puts a raw value in context: at
+/// the top of an object it writes it as is; inside a spread it wraps it in the spread's scalar
+/// subquery, so spreads nest. The JSON typing (`json_value`) goes outside every subquery, since
+/// engines may drop a value's JSON-ness at a subquery boundary.
+fn entries(w: &mut Writer<'_>, node: &Node, index: &mut usize, wrap: &mut Wrap<'_>) -> Result<(), RenderError> {
+    let d = w.dialect();
+    for output in &node.outputs {
+        match output {
+            Output::Column { key, column } => {
+                entry_key(w, d, index, key);
+                let (open, close) = d.json_value(column.output_type());
+                w.push(open);
+                wrap(w, &|w| w.dialect().column(w, column))?;
+                w.push(close);
+            }
+            Output::Embed { key, embed, mode: EmbedMode::Nested } => {
+                entry_key(w, d, index, key);
+                let (open, close) = d.json_value(DataType::Json);
+                w.push(open);
+                wrap(w, &|w| embedded(w, embed))?;
+                w.push(close);
+            }
+            Output::Embed { embed, mode: EmbedMode::Spread, .. } => {
+                let mut inner = |w: &mut Writer<'_>, value: &ValueWriter<'_>| -> Result<(), RenderError> {
+                    wrap(w, &|w| {
+                        w.push("(SELECT ");
+                        value(w)?;
+                        w.push(" FROM ");
+                        from_embed(w, embed);
+                        where_clause(w, &embed.node, Some(embed))?;
+                        w.push(")");
+                        Ok(())
+                    })
+                };
+                entries(w, &embed.node, index, &mut inner)?;
+            }
+            Output::Embed { mode: EmbedMode::Hidden, .. } => {}
+        }
+    }
+    Ok(())
+}
+
+/// `, ?` (the key, bound) followed by `, ` before the value.
+fn entry_key(w: &mut Writer<'_>, d: &dyn Dialect, index: &mut usize, key: &str) {
+    if *index > 0 {
+        w.push(d.json_object_separator(*index));
+    }
+    *index += 1;
+    w.bind(Value::Text(key.to_string()));
+    w.push(", ");
+}
+
+/// The value of a nested embed: an object subquery (to-one) or an aggregated array (to-many).
+fn embedded(w: &mut Writer<'_>, embed: &Embed) -> Result<(), RenderError> {
+    if embed.to_one {
+        w.push("(SELECT ");
+        object(w, &embed.node)?;
+        w.push(" FROM ");
+        from_embed(w, embed);
+        where_clause(w, &embed.node, Some(embed))?;
+        w.push(")");
+    } else {
+        let (open, close) = w.dialect().json_array_agg();
+        w.push("(SELECT ");
+        w.push(open);
+        w.subquery_alias(embed.node.alias);
+        w.push(".r");
+        w.push(close);
+        w.push(" FROM (SELECT ");
+        object(w, &embed.node)?;
+        w.push(" AS r FROM ");
+        from_embed(w, embed);
+        where_clause(w, &embed.node, Some(embed))?;
+        order_by(w, &embed.node)?;
+        w.dialect().limit_offset(w, embed.node.limit, embed.node.offset);
+        w.push(") AS ");
+        w.subquery_alias(embed.node.alias);
+        w.push(")");
+    }
+    Ok(())
+}
+
+fn order_by(w: &mut Writer<'_>, node: &Node) -> Result<(), RenderError> {
+    for (i, term) in node.order.iter().enumerate() {
+        w.push(if i == 0 { " ORDER BY " } else { ", " });
+        order_term(w, term)?;
+    }
+    Ok(())
+}
+
+/// One sort key with PostgreSQL's null placement (nulls sort as larger than any value) made
+/// explicit where the key can be NULL, so every engine orders alike.
+fn order_term(w: &mut Writer<'_>, term: &OrderBy) -> Result<(), RenderError> {
+    let nullable = match &term.key {
+        OrderKey::Column(column) => {
+            w.dialect().column(w, column)?;
+            column.nullable
+        }
+        OrderKey::Related { embed, column } => {
+            w.push("(SELECT ");
+            w.dialect().column(w, column)?;
+            w.push(" FROM ");
+            from_embed(w, embed);
+            where_clause(w, &embed.node, Some(embed))?;
+            w.push(")");
+            true
+        }
+    };
+    let descending = term.direction == Some(Direction::Desc);
+    w.push(if descending { " DESC" } else { " ASC" });
+    let nulls_first = match term.nulls {
+        Some(Nulls::First) => true,
+        Some(Nulls::Last) => false,
+        None => descending,
+    };
+    if nullable || term.nulls.is_some() {
+        w.dialect().nulls_order(w, nulls_first);
+    }
+    Ok(())
+}
+
+/// A boolean expression. `top` avoids parentheses directly under `WHERE ... AND`.
+fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), RenderError> {
+    let d = w.dialect();
+    match e {
+        Expr::And(children) | Expr::Or(children) => {
+            let (joiner, empty) = if matches!(e, Expr::And(_)) { (" AND ", "1 = 1") } else { (" OR ", "1 = 0") };
+            if children.is_empty() {
+                w.push(empty);
+                return Ok(());
+            }
+            w.push("(");
+            for (i, child) in children.iter().enumerate() {
+                if i > 0 {
+                    w.push(joiner);
+                }
+                expr(w, child, false)?;
+            }
+            w.push(")");
+        }
+        Expr::Not(inner) => {
+            w.push("NOT (");
+            expr(w, inner, true)?;
+            w.push(")");
+        }
+        Expr::Compare { left, op, right } => {
+            if !top {
+                w.push("(");
+            }
+            d.column(w, left)?;
+            w.push(d.compare_op(*op));
+            w.bind(right.clone());
+            if !top {
+                w.push(")");
+            }
+        }
+        Expr::Pattern { left, op, pattern } => {
+            let (operator, bound, suffix) = d.pattern(*op, pattern)?;
+            w.push("(");
+            d.column(w, left)?;
+            w.push(operator);
+            w.bind(Value::Text(bound));
+            w.push(suffix);
+            w.push(")");
+        }
+        Expr::Quantified { left, op, quantifier, values } => {
+            let (joiner, empty) = match quantifier {
+                Quantifier::Any => (" OR ", "1 = 0"),
+                Quantifier::All => (" AND ", "1 = 1"),
+            };
+            if values.is_empty() {
+                w.push(empty);
+                return Ok(());
+            }
+            w.push("(");
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    w.push(joiner);
+                }
+                d.column(w, left)?;
+                match op {
+                    QuantifiedOp::Compare(c) => {
+                        w.push(d.compare_op(*c));
+                        w.bind(value.clone());
+                    }
+                    QuantifiedOp::Pattern(p) => {
+                        let text = match value {
+                            Value::Text(t) => t.as_str(),
+                            _ => "",
+                        };
+                        let (operator, bound, suffix) = d.pattern(*p, text)?;
+                        w.push(operator);
+                        w.bind(Value::Text(bound));
+                        w.push(suffix);
+                    }
+                }
+            }
+            w.push(")");
+        }
+        Expr::In { left, values } => {
+            if values.is_empty() {
+                w.push("1 = 0");
+                return Ok(());
+            }
+            d.column(w, left)?;
+            w.push(" IN (");
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.bind(value.clone());
+            }
+            w.push(")");
+        }
+        Expr::Is { left, value } => {
+            d.column(w, left)?;
+            w.push(match value {
+                IsValue::Null | IsValue::Unknown => " IS NULL",
+                IsValue::NotNull => " IS NOT NULL",
+                IsValue::True => " IS TRUE",
+                IsValue::False => " IS FALSE",
+            });
+        }
+        Expr::Exists(embed) => {
+            w.push("EXISTS (SELECT 1 FROM ");
+            from_embed(w, embed);
+            where_clause(w, &embed.node, Some(embed))?;
+            w.push(")");
+        }
+        Expr::FullText { .. } | Expr::Special { .. } => d.special(w, e)?,
+    }
+    Ok(())
+}

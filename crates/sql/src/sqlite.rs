@@ -1,0 +1,184 @@
+//! SQLite's dialect: `json_object`/`json_group_array` for JSON, `?` placeholders, `GLOB` for the
+//! case-sensitive `like`, a registered `regexp()` for `match`/`imatch` (see `rowbase-db`), and
+//! the `->`/`->>` operators (SQLite 3.38+) with bound JSON paths.
+
+use std::fmt::Write;
+
+use rowbase_catalog::DataType;
+use rowbase_plan::{Cast, ColumnRef, CompareOp, Expr, PatternOp, Value};
+use rowbase_request::{JsonKey, Operator};
+
+use crate::dialect::{Dialect, RenderError};
+use crate::writer::Writer;
+
+/// The SQLite dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SqliteDialect;
+
+impl Dialect for SqliteDialect {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn json_object_open(&self) -> &'static str {
+        "json_object("
+    }
+
+    fn json_value(&self, data_type: DataType) -> (&'static str, &'static str) {
+        match data_type {
+            // SQLite stores booleans as integers; `NULL <> 0` is NULL, which matches no branch.
+            DataType::Boolean => ("json(CASE ", " <> 0 WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"),
+            // A JSON column holds JSON text: embed it as JSON, not as a string.
+            DataType::Json => ("json(", ")"),
+            // PostgreSQL's bytea output form, `\x` followed by hex digits (hex(NULL) is '').
+            DataType::Bytes => ("nullif('\\x' || lower(hex(", ")), '\\x')"),
+            _ => ("", ""),
+        }
+    }
+
+    fn json_array_agg(&self) -> (&'static str, &'static str) {
+        // Subtypes do not survive a subquery, so each object is re-marked as JSON with json().
+        ("json_group_array(json(", "))")
+    }
+
+    fn column(&self, w: &mut Writer<'_>, column: &ColumnRef) -> Result<(), RenderError> {
+        let (cast_open, cast_close) = match column.cast {
+            Some(cast) => self.cast(cast),
+            None => ("", ""),
+        };
+        w.push(cast_open);
+        let last_as_text = column.json_path.last().is_some_and(|s| s.as_text);
+        if last_as_text {
+            // PostgreSQL's ->> always yields text; SQLite's yields the SQL value.
+            w.push("CAST(");
+        }
+        w.column(column.alias, &column.column);
+        for step in &column.json_path {
+            w.push(if step.as_text { " ->> " } else { " -> " });
+            let mut path = String::from("$");
+            match &step.key {
+                JsonKey::Member(m) => {
+                    path.push_str(".\"");
+                    for c in m.chars() {
+                        if c == '"' || c == '\\' {
+                            path.push('\\');
+                        }
+                        path.push(c);
+                    }
+                    path.push('"');
+                }
+                JsonKey::Index(i) if *i < 0 => {
+                    let _ = write!(path, "[#{i}]");
+                }
+                JsonKey::Index(i) => {
+                    let _ = write!(path, "[{i}]");
+                }
+            }
+            w.bind(Value::Text(path));
+        }
+        if last_as_text {
+            w.push(" AS TEXT)");
+        }
+        w.push(cast_close);
+        Ok(())
+    }
+
+    fn cast(&self, cast: Cast) -> (&'static str, &'static str) {
+        match cast {
+            Cast::Text => ("CAST(", " AS TEXT)"),
+            Cast::Integer | Cast::Boolean => ("CAST(", " AS INTEGER)"),
+            Cast::Real => ("CAST(", " AS REAL)"),
+            Cast::Decimal => ("CAST(", " AS NUMERIC)"),
+            Cast::Json => ("(", ")"),
+        }
+    }
+
+    fn compare_op(&self, op: CompareOp) -> &'static str {
+        match op {
+            CompareOp::IsDistinct => " IS NOT ",
+            CompareOp::Eq => " = ",
+            CompareOp::Neq => " <> ",
+            CompareOp::Gt => " > ",
+            CompareOp::Gte => " >= ",
+            CompareOp::Lt => " < ",
+            CompareOp::Lte => " <= ",
+        }
+    }
+
+    fn pattern(&self, op: PatternOp, pattern: &str) -> Result<(&'static str, String, &'static str), RenderError> {
+        Ok(match op {
+            // SQLite's LIKE ignores ASCII case; GLOB is case-sensitive like PostgreSQL's LIKE.
+            PatternOp::Like => (" GLOB ", like_to_glob(pattern), ""),
+            PatternOp::Ilike => (" LIKE ", pattern.to_string(), " ESCAPE '\\'"),
+            PatternOp::Match => (" REGEXP ", pattern.to_string(), ""),
+            PatternOp::Imatch => (" REGEXP ", format!("(?i){pattern}"), ""),
+        })
+    }
+
+    fn special(&self, _w: &mut Writer<'_>, expr: &Expr) -> Result<(), RenderError> {
+        let feature = match expr {
+            Expr::FullText { .. } => "full-text search (fts, plfts, phfts, wfts)".to_string(),
+            Expr::Special { op, .. } => format!("the '{}' operator", Operator::name(*op)),
+            _ => "this expression".to_string(),
+        };
+        Err(RenderError::Unsupported { engine: self.name(), feature })
+    }
+
+    fn limit_offset(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: u64) {
+        match (limit, offset) {
+            (None, 0) => {}
+            (limit, offset) => {
+                w.push(" LIMIT ");
+                // SQLite needs a LIMIT before OFFSET; -1 means no limit.
+                w.bind(Value::Integer(limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX))));
+                if offset > 0 {
+                    w.push(" OFFSET ");
+                    w.bind(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+                }
+            }
+        }
+    }
+}
+
+/// Translates a LIKE pattern (`%`, `_`, `\` escapes) into a GLOB pattern (`*`, `?`, with
+/// literal `*`, `?`, `[` written as one-character classes).
+fn like_to_glob(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => out.push('*'),
+            '_' => out.push('?'),
+            '\\' => match chars.next() {
+                Some(lit) => push_glob_literal(&mut out, lit),
+                None => push_glob_literal(&mut out, '\\'),
+            },
+            c => push_glob_literal(&mut out, c),
+        }
+    }
+    out
+}
+
+fn push_glob_literal(out: &mut String, c: char) {
+    match c {
+        '*' | '?' | '[' => {
+            out.push('[');
+            out.push(c);
+            out.push(']');
+        }
+        c => out.push(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_to_glob;
+
+    #[test]
+    fn like_patterns_become_globs() {
+        assert_eq!(like_to_glob("%yx"), "*yx");
+        assert_eq!(like_to_glob("a_c"), "a?c");
+        assert_eq!(like_to_glob(r"100\%"), "100%");
+        assert_eq!(like_to_glob("[x]?"), "[[]x][?]");
+    }
+}

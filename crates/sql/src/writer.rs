@@ -1,0 +1,73 @@
+//! The only way SQL text is built: fixed fragments, quoted identifiers, and bound values.
+
+use std::fmt::Write;
+
+use rowbase_plan::Value;
+
+use crate::dialect::Dialect;
+
+/// A rendered statement: SQL text whose placeholders are bound, in order, to `params`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// The SQL text.
+    pub sql: String,
+    /// One value per placeholder, in placeholder order.
+    pub params: Vec<Value>,
+}
+
+/// Accumulates SQL text and its parameters.
+pub struct Writer<'d> {
+    sql: String,
+    params: Vec<Value>,
+    dialect: &'d dyn Dialect,
+}
+
+impl<'d> Writer<'d> {
+    /// An empty statement for `dialect`.
+    pub fn new(dialect: &'d dyn Dialect) -> Self {
+        Writer { sql: String::with_capacity(512), params: Vec::new(), dialect }
+    }
+
+    /// The dialect being written.
+    pub fn dialect(&self) -> &'d dyn Dialect {
+        self.dialect
+    }
+
+    /// Appends a fixed SQL fragment.
+    pub fn push(&mut self, fragment: &'static str) {
+        self.sql.push_str(fragment);
+    }
+
+    /// Appends an identifier, quoted by the dialect.
+    pub fn ident(&mut self, name: &str) {
+        self.dialect.quote_ident(&mut self.sql, name);
+    }
+
+    /// Appends the alias of plan node `n` (`t0`, `t1`, ...).
+    pub fn table_alias(&mut self, n: usize) {
+        let _ = write!(self.sql, "t{n}");
+    }
+
+    /// Appends the alias of the subquery of embed `n` (`s3`).
+    pub fn subquery_alias(&mut self, n: usize) {
+        let _ = write!(self.sql, "s{n}");
+    }
+
+    /// Appends `t{alias}.<quoted column>`.
+    pub fn column(&mut self, alias: usize, name: &str) {
+        self.table_alias(alias);
+        self.sql.push('.');
+        self.ident(name);
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn bind(&mut self, value: Value) {
+        self.params.push(value);
+        self.dialect.placeholder(&mut self.sql, self.params.len());
+    }
+
+    /// The statement written so far.
+    pub fn finish(self) -> Statement {
+        Statement { sql: self.sql, params: self.params }
+    }
+}

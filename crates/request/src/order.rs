@@ -34,13 +34,19 @@ fn term(c: &mut Cursor<'_>) -> Result<OrderTerm, ParseError> {
     };
     let (mut direction, mut nulls) = (None, None);
     while c.eat(".") {
+        let at = c.column();
         let word = c.name()?;
         match word.as_str() {
             "asc" if direction.is_none() && nulls.is_none() => direction = Some(Direction::Asc),
             "desc" if direction.is_none() && nulls.is_none() => direction = Some(Direction::Desc),
             "nullsfirst" if nulls.is_none() => nulls = Some(Nulls::First),
             "nullslast" if nulls.is_none() => nulls = Some(Nulls::Last),
-            _ => return Err(c.error("\"asc\", \"desc\", \"nullsfirst\" or \"nullslast\"")),
+            _ => {
+                return Err(c.error_at(
+                    at,
+                    format!("unexpected \"{word}\" expecting \"asc\", \"desc\", \"nullsfirst\" or \"nullslast\""),
+                ));
+            }
         }
     }
     Ok(OrderTerm { target, direction, nulls })

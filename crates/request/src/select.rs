@@ -81,7 +81,7 @@ fn embed(
         match word.as_str() {
             "inner" if join.is_none() => join = Some(JoinKind::Inner),
             "left" if join.is_none() => join = Some(JoinKind::Left),
-            _ if hint.is_none() && join.is_none() => hint = Some(word),
+            _ if hint.is_none() => hint = Some(word),
             _ => return Err(c.error("\"(\"")),
         }
     }

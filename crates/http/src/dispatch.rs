@@ -10,6 +10,49 @@ use crate::error::ApiError;
 use crate::read::read_rows;
 use crate::state::AppState;
 
+/// Answers a plain `OPTIONS` (one without `Access-Control-Request-Method`) with `Allow`, before
+/// the CORS layer, which would take every `OPTIONS` for a preflight.
+pub(crate) async fn options_without_preflight(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let preflight = request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if request.method() != Method::OPTIONS || preflight {
+        return next.run(request).await;
+    }
+    match resource(request.uri().path()) {
+        Resource::Root | Resource::Table(_) => allow("OPTIONS,GET,HEAD"),
+        Resource::Function(_) | Resource::Invalid => not_found_path().into_response(),
+    }
+}
+
+/// What a path names.
+enum Resource<'p> {
+    Root,
+    Table(&'p str),
+    Function(&'p str),
+    Invalid,
+}
+
+/// Splits a path, with or without the `/rest/v1` prefix.
+fn resource(full: &str) -> Resource<'_> {
+    let path = match full.strip_prefix("/rest/v1") {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
+        _ => full,
+    };
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [] => Resource::Root,
+        ["rpc", name] => Resource::Function(name),
+        [table] => Resource::Table(table),
+        _ => Resource::Invalid,
+    }
+}
+
+fn not_found_path() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL", None, None)
+}
+
 /// Routes every request.
 pub(crate) async fn dispatch(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     match route(&state, &method, &uri, &headers).await {
@@ -19,22 +62,16 @@ pub(crate) async fn dispatch(State(state): State<AppState>, method: Method, uri:
 }
 
 async fn route(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let full = uri.path();
-    let path = match full.strip_prefix("/rest/v1") {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
-        _ => full,
-    };
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    match segments.as_slice() {
-        [] => root(state, method),
-        ["rpc", name] => Err(ApiError::new(
+    match resource(uri.path()) {
+        Resource::Root => root(state, method),
+        Resource::Function(name) => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "PGRST202",
             format!("Could not find the function public.{} in the schema cache", decode(name)?),
             None,
             Some("Functions are not served on this engine yet".into()),
         )),
-        [table] => {
+        Resource::Table(table) => {
             let table = decode(table)?;
             match *method {
                 Method::GET | Method::HEAD => {
@@ -51,7 +88,7 @@ async fn route(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap
                 .with_header(header::ALLOW, "OPTIONS,GET,HEAD".into())),
             }
         }
-        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL", None, None)),
+        Resource::Invalid => Err(not_found_path()),
     }
 }
 

@@ -51,5 +51,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(dispatch::dispatch)
         .with_state(state)
         .layer(cors)
+        .layer(axum::middleware::from_fn(dispatch::options_without_preflight))
         .layer(axum::middleware::from_fn(log::log_request))
 }

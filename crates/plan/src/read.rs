@@ -38,8 +38,13 @@ pub struct ReadRequest<'a> {
 /// Errors: any [`PlanError`]; nothing is executed.
 pub fn plan_read(catalog: &Catalog, schema: &str, request: &ReadRequest<'_>) -> Result<ReadPlan, PlanError> {
     let table = find_table(catalog, schema, request.table)?;
+    // An absent or empty root select means every column (embeds use an empty select to filter
+    // without output).
     let star = [SelectItem::Star];
-    let items = request.params.select.as_deref().unwrap_or(&star);
+    let items = match request.params.select.as_deref() {
+        Some(items) if !items.is_empty() => items,
+        _ => &star,
+    };
     let mut aliases = 0;
     let mut root = build_node(catalog, schema, table, items, &mut aliases)?;
     check_paths(&root, request.params)?;

@@ -1,6 +1,8 @@
 //! Golden tests of the parser: each query string and what it parses to (or the error), in one
 //! snapshot per group so a grammar change shows up as a readable diff.
 
+#![allow(clippy::unwrap_used)]
+
 use std::fmt::Write;
 
 use rowbase_request::headers::{MediaType, Preferences, negotiate, parse_range};

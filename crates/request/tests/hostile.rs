@@ -1,6 +1,8 @@
 //! The parser against hostile input: it returns a value or an error, never panics, and bounds
 //! what an attacker can make the planner and the engine do.
 
+#![allow(clippy::unwrap_used)]
+
 use rowbase_request::error::ParseErrorKind;
 use rowbase_request::parse_query;
 

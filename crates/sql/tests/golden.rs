@@ -1,6 +1,8 @@
 //! Golden tests of the SQL each request renders to, with its bound parameters: parse → plan →
 //! render over a hand-built catalog shaped like Chinook. One snapshot per group.
 
+#![allow(clippy::unwrap_used)]
+
 use std::fmt::Write;
 
 use rowbase_catalog::{Catalog, Column, DataType, ForeignKey, ReferentialAction, Table, TableKind};

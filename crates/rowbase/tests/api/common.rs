@@ -1,0 +1,155 @@
+//! `spawn_app()` and the oracle: plain SQL on the same file.
+
+use std::path::{Path, PathBuf};
+
+use reqwest::header::HeaderMap;
+use rowbase::Server;
+use rowbase_db::DatabaseOptions;
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+use serde_json::{Map, Value};
+
+/// The shipped Chinook sample.
+pub fn chinook() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/chinook/chinook.sqlite")
+}
+
+/// A running server on a private copy of a database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db_path: PathBuf,
+    pub server: Option<Server>,
+    _dir: tempfile::TempDir,
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `code` of an error body.
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or_default().to_string()
+    }
+}
+
+/// Starts the server on a copy of Chinook.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_on(&chinook(), |_| {}).await
+}
+
+/// Starts the server on a copy of `source`, after `prepare` has run on the copy.
+pub async fn spawn_app_on(source: &Path, prepare: impl FnOnce(&Connection)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("db.sqlite");
+    std::fs::copy(source, &db_path).expect("copy database");
+    {
+        let conn = Connection::open(&db_path).expect("open copy");
+        prepare(&conn);
+    }
+    let server = rowbase::start(
+        db_path.to_str().expect("utf-8 path"),
+        &DatabaseOptions::default(),
+        "127.0.0.1:0".parse().expect("address"),
+        std::future::pending(),
+    )
+    .await
+    .expect("server starts");
+    TestApp {
+        base: format!("http://{}", server.addr),
+        client: reqwest::Client::new(),
+        db_path,
+        server: Some(server),
+        _dir: dir,
+    }
+}
+
+/// Starts the server on a new empty database built by `schema` (SQL run on it first).
+pub async fn spawn_app_with_schema(schema: &str) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("seed.sqlite");
+    Connection::open(&path).expect("create").execute_batch(schema).expect("schema");
+    spawn_app_on(&path, |_| {}).await
+}
+
+impl TestApp {
+    pub async fn get(&self, path_and_query: &str) -> Reply {
+        self.get_with(path_and_query, &[]).await
+    }
+
+    pub async fn get_with(&self, path_and_query: &str, headers: &[(&str, &str)]) -> Reply {
+        self.request(reqwest::Method::GET, path_and_query, headers).await
+    }
+
+    pub async fn request(&self, method: reqwest::Method, path_and_query: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut request = self.client.request(method, format!("{}{}", self.base, path_and_query));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        Reply { status, headers, text }
+    }
+
+    /// A read-only connection to the same file, for the oracle.
+    pub fn oracle(&self) -> Connection {
+        Connection::open_with_flags(&self.db_path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("oracle")
+    }
+
+    /// Runs `sql` on the oracle and returns its rows as JSON objects keyed by column name.
+    pub fn sql(&self, sql: &str) -> Value {
+        rows_as_json(&self.oracle(), sql)
+    }
+
+    pub fn statements(&self) -> u64 {
+        self.server.as_ref().map_or(0, |s| s.db.statements_executed())
+    }
+}
+
+/// The rows of `sql` as a JSON array of objects (SQLite's own types: integer, real, text, null).
+pub fn rows_as_json(conn: &Connection, sql: &str) -> Value {
+    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("oracle SQL {sql}: {e}"));
+    let names: Vec<String> = stmt.column_names().map(|s| s.to_string()).collect();
+    let mut rows = stmt.query([]).expect("oracle query");
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().expect("oracle row") {
+        let mut object = Map::new();
+        for (i, name) in names.iter().enumerate() {
+            let value = match row.get_ref(i).expect("value") {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(n) => Value::from(n),
+                ValueRef::Real(f) => Value::from(f),
+                ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(_) => Value::Null,
+            };
+            object.insert(name.clone(), value);
+        }
+        out.push(Value::Object(object));
+    }
+    Value::Array(out)
+}
+
+/// The single column of `sql` as a list of values.
+pub fn column(conn: &Connection, sql: &str) -> Vec<Value> {
+    match rows_as_json(conn, sql) {
+        Value::Array(rows) => rows
+            .into_iter()
+            .map(|r| r.as_object().and_then(|o| o.values().next().cloned()).unwrap_or(Value::Null))
+            .collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,12 @@
+//! HTTP integration tests: each test starts the real server (port 0) on its own copy of a
+//! database and talks to it over HTTP, as a client would. Expected answers come from SQLite
+//! itself, through plain SQL written independently of Rowbase's renderer.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+mod embedding;
+mod errors;
+mod filters;
+mod hostile;
+mod reads;

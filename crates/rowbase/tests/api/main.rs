@@ -9,4 +9,5 @@ mod embedding;
 mod errors;
 mod filters;
 mod hostile;
+mod readme;
 mod reads;

@@ -1,0 +1,107 @@
+//! Every `$ curl ...` example in the README, replayed against the server on Chinook: the status
+//! and headers shown (for `-i`) and the body must be what the README says.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::spawn_app;
+
+/// One example: the curl command line and the output printed under it.
+struct Example {
+    command: String,
+    expected: Vec<String>,
+}
+
+fn examples(readme: &str) -> Vec<Example> {
+    let mut out: Vec<Example> = Vec::new();
+    let mut in_block = false;
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_block = !in_block && line.starts_with("```console");
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        if let Some(command) = line.strip_prefix("$ ") {
+            out.push(Example { command: command.to_string(), expected: Vec::new() });
+        } else if let Some(example) = out.last_mut() {
+            example.expected.push(line.to_string());
+        }
+    }
+    out
+}
+
+/// Splits a command line the way a POSIX shell does for single-quoted words.
+fn words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let (mut word, mut quoted, mut any) = (String::new(), false, false);
+    for c in command.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+#[tokio::test]
+async fn every_readme_example_returns_what_it_shows() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    let examples = examples(&readme);
+    assert!(examples.len() >= 12, "the README shows a dozen examples, found {}", examples.len());
+    let app = spawn_app().await;
+    for example in &examples {
+        let args = words(&example.command);
+        assert_eq!(args.first().map(String::as_str), Some("curl"), "{}", example.command);
+        let (mut url, mut headers, mut include) = (None, Vec::new(), false);
+        let mut rest = args[1..].iter();
+        while let Some(arg) = rest.next() {
+            match arg.as_str() {
+                "-s" => {}
+                "-si" | "-i" => include = true,
+                "-H" => headers.push(rest.next().unwrap().clone()),
+                other => url = Some(other.to_string()),
+            }
+        }
+        let path = url.unwrap().trim_start_matches("localhost:3000").to_string();
+        let header_pairs: Vec<(&str, &str)> =
+            headers.iter().map(|h| h.split_once(": ").map(|(k, v)| (k, v)).unwrap()).collect();
+        let reply = app.get_with(&path, &header_pairs).await;
+
+        let mut expected = example.expected.iter().map(String::as_str).peekable();
+        if include {
+            let status_line = expected.next().unwrap();
+            let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+            assert_eq!(reply.status, status, "{}", example.command);
+            for line in expected.by_ref() {
+                if line.is_empty() {
+                    break;
+                }
+                let (name, value) = line.split_once(": ").unwrap();
+                assert_eq!(reply.header(name), Some(value), "{}: {name}", example.command);
+            }
+        }
+        let body = expected.collect::<Vec<_>>().join("\n");
+        match serde_json::from_str::<Value>(&body) {
+            Ok(json) => assert_eq!(reply.json(), json, "{}", example.command),
+            Err(_) => assert_eq!(reply.text, body, "{}", example.command),
+        }
+    }
+}

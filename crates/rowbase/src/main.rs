@@ -1,5 +1,7 @@
 //! The `rowbase` binary: parses the command line, sets up logging, and runs the command.
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use rowbase::cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
@@ -9,6 +11,7 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("ROWBASE_LOG").unwrap_or_else(|_| EnvFilter::new("info")))
         .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     match Cli::parse().command {
         Command::Serve(args) => {

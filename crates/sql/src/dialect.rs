@@ -74,15 +74,7 @@ pub trait Dialect: Send + Sync {
 
     /// The operator text of a comparison, with spaces (` = `, ` IS DISTINCT FROM `).
     fn compare_op(&self, op: CompareOp) -> &'static str {
-        match op {
-            CompareOp::Eq => " = ",
-            CompareOp::Neq => " <> ",
-            CompareOp::Gt => " > ",
-            CompareOp::Gte => " >= ",
-            CompareOp::Lt => " < ",
-            CompareOp::Lte => " <= ",
-            CompareOp::IsDistinct => " IS DISTINCT FROM ",
-        }
+        ansi_compare_op(op)
     }
 
     /// A pattern match: the operator text, the pattern to bind (translated to the engine's
@@ -99,5 +91,18 @@ pub trait Dialect: Send + Sync {
     /// (` NULLS FIRST` / ` NULLS LAST`).
     fn nulls_order(&self, w: &mut Writer<'_>, nulls_first: bool) {
         w.push(if nulls_first { " NULLS FIRST" } else { " NULLS LAST" });
+    }
+}
+
+/// Standard SQL's comparison operators, with spaces; dialects override only what differs.
+pub fn ansi_compare_op(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => " = ",
+        CompareOp::Neq => " <> ",
+        CompareOp::Gt => " > ",
+        CompareOp::Gte => " >= ",
+        CompareOp::Lt => " < ",
+        CompareOp::Lte => " <= ",
+        CompareOp::IsDistinct => " IS DISTINCT FROM ",
     }
 }

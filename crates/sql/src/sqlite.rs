@@ -8,7 +8,7 @@ use rowbase_catalog::DataType;
 use rowbase_plan::{Cast, ColumnRef, CompareOp, Expr, PatternOp, Value};
 use rowbase_request::{JsonKey, Operator};
 
-use crate::dialect::{Dialect, RenderError};
+use crate::dialect::{Dialect, RenderError, ansi_compare_op};
 use crate::writer::Writer;
 
 /// The SQLite dialect.
@@ -95,13 +95,9 @@ impl Dialect for SqliteDialect {
 
     fn compare_op(&self, op: CompareOp) -> &'static str {
         match op {
+            // SQLite's null-safe inequality.
             CompareOp::IsDistinct => " IS NOT ",
-            CompareOp::Eq => " = ",
-            CompareOp::Neq => " <> ",
-            CompareOp::Gt => " > ",
-            CompareOp::Gte => " >= ",
-            CompareOp::Lt => " < ",
-            CompareOp::Lte => " <= ",
+            other => ansi_compare_op(other),
         }
     }
 

@@ -81,8 +81,7 @@ async fn every_readme_example_returns_what_it_shows() {
             }
         }
         let path = url.unwrap().trim_start_matches("localhost:3000").to_string();
-        let header_pairs: Vec<(&str, &str)> =
-            headers.iter().map(|h| h.split_once(": ").map(|(k, v)| (k, v)).unwrap()).collect();
+        let header_pairs: Vec<(&str, &str)> = headers.iter().map(|h| h.split_once(": ").unwrap()).collect();
         let reply = app.get_with(&path, &header_pairs).await;
 
         let mut expected = example.expected.iter().map(String::as_str).peekable();

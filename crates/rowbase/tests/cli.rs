@@ -1,0 +1,71 @@
+//! The `rowbase` binary as an operator runs it: configured by `DATABASE_URL`, one log line per
+//! request (without query values), a clean stop on SIGTERM, and a clear failure for a missing file.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn chinook_copy(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("chinook.sqlite");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/chinook/chinook.sqlite"),
+        &path,
+    )
+    .unwrap();
+    path
+}
+
+#[tokio::test]
+async fn serves_from_database_url_logs_requests_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chinook_copy(dir.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rowbase"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("DATABASE_URL", &db)
+        .env("ROWBASE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let serving = lines.recv_timeout(Duration::from_secs(20)).unwrap();
+    let addr = serving.split("addr=").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().to_string();
+    assert!(!serving.contains('\u{1b}'), "no colour codes when stdout is not a terminal: {serving}");
+
+    let secret = "TopSecretValue";
+    let reply = reqwest::get(format!("http://{addr}/Artist?Name=eq.{secret}")).await.unwrap();
+    assert_eq!(reply.status(), 200);
+    let log = lines.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(log.contains("method=GET") && log.contains("path=/Artist") && log.contains("status=200"), "{log}");
+    assert!(!log.contains(secret), "query values stay out of the log: {log}");
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    let rest: Vec<String> = lines.try_iter().collect();
+    assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}
+
+#[test]
+fn a_missing_database_is_an_error_and_is_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.sqlite");
+    let output = Command::new(env!("CARGO_BIN_EXE_rowbase"))
+        .args(["serve", missing.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no SQLite database at"), "{stderr}");
+    assert!(!missing.exists(), "serving must never create a database file");
+}

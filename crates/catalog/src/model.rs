@@ -68,6 +68,8 @@ pub struct Column {
     pub nullable: bool,
     /// The default expression as the engine reports it, if any.
     pub default: Option<String>,
+    /// For character types declared with a length (`VARCHAR(160)`), that length in characters.
+    pub max_length: Option<u32>,
 }
 
 /// A table or a view.

@@ -8,6 +8,7 @@ use rowbase_sql::{Dialect, ReadStatement};
 
 use crate::error::DbError;
 use crate::sqlite::SqliteDatabase;
+use crate::write::{WriteJob, WriteOutput};
 
 /// How to open a database.
 #[derive(Debug, Clone)]
@@ -16,13 +17,43 @@ pub struct DatabaseOptions {
     pub pool_size: Option<usize>,
     /// How long a request waits for a free connection before `PGRST003`.
     pub acquire_timeout: Duration,
-    /// Open without any write (no WAL switch, `query_only` connections).
+    /// Open without any write (no WAL switch, no writer; writes answer 405).
     pub read_only: bool,
+    /// SQLite `synchronous` for the writer: `FULL` (default) or `NORMAL`.
+    pub synchronous: Synchronous,
+    /// How many queued writes may share one commit (1 disables group commit).
+    pub group_commit: usize,
+}
+
+/// SQLite's durability level for commits (sqlite.org/pragma.html#pragma_synchronous, WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// Sync the WAL at every commit: acknowledged writes survive a crash and a power loss.
+    Full,
+    /// Sync at checkpoints only: acknowledged writes survive a crash of the process, but the last
+    /// ones may be lost on a power loss or an OS crash.
+    Normal,
+}
+
+impl Synchronous {
+    /// The pragma value.
+    pub fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
 }
 
 impl Default for DatabaseOptions {
     fn default() -> Self {
-        DatabaseOptions { pool_size: None, acquire_timeout: Duration::from_secs(10), read_only: false }
+        DatabaseOptions {
+            pool_size: None,
+            acquire_timeout: Duration::from_secs(10),
+            read_only: false,
+            synchronous: Synchronous::Full,
+            group_commit: 64,
+        }
     }
 }
 
@@ -93,6 +124,15 @@ impl Database {
     pub async fn read(&self, statement: ReadStatement) -> Result<ReadOutput, DbError> {
         match self {
             Database::Sqlite(db) => db.read(statement).await,
+        }
+    }
+
+    /// Runs a write in its own transaction.
+    ///
+    /// Errors: constraint violations and the job's checks, classified; the write is rolled back.
+    pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
+        match self {
+            Database::Sqlite(db) => db.write(job).await,
         }
     }
 

@@ -30,6 +30,11 @@ pub enum ErrorKind {
     Unavailable,
     /// `54000`: a statement or value exceeds an engine limit.
     TooComplex,
+    /// `PGRST124`: a write touched more rows than `Prefer: max-affected` allows; rolled back.
+    AffectedLimit,
+    /// `PGRST116`: a singular response was asked for but the write touched other than one row;
+    /// rolled back.
+    NotSingular,
     /// `XX000`: anything else.
     Internal,
 }
@@ -50,6 +55,8 @@ impl ErrorKind {
             ErrorKind::PoolTimeout => "PGRST003",
             ErrorKind::Unavailable => "08000",
             ErrorKind::TooComplex => "54000",
+            ErrorKind::AffectedLimit => "PGRST124",
+            ErrorKind::NotSingular => "PGRST116",
             ErrorKind::Internal => "XX000",
         }
     }
@@ -71,5 +78,11 @@ impl DbError {
     /// An error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         DbError { kind, message: message.into(), details: None }
+    }
+
+    /// The same error with `details`.
+    pub fn with_details(mut self, details: impl Into<String>) -> Self {
+        self.details = Some(details.into());
+        self
     }
 }

@@ -1,11 +1,14 @@
 //! The database layer: connection pools, execution of rendered statements, introspection of a
 //! live database into a [`rowbase_catalog::Catalog`], and classification of engine errors into
 //! SQLSTATE-like kinds. One module per engine; [`Database`] is the engine-neutral handle the
-//! HTTP layer holds.
+//! HTTP layer holds. Reads run on a pool of read-only connections; writes go through
+//! [`Database::write`] as [`WriteJob`]s.
 
 mod database;
 pub mod error;
 pub mod sqlite;
+mod write;
 
-pub use database::{Database, DatabaseOptions, ReadOutput};
+pub use database::{Database, DatabaseOptions, ReadOutput, Synchronous};
 pub use error::{DbError, ErrorKind};
+pub use write::{Returning, WriteJob, WriteOutput};

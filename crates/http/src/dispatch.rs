@@ -8,6 +8,23 @@ use percent_encoding::percent_decode_str;
 
 use crate::error::ApiError;
 use crate::read::read_rows;
+use crate::write::write_rows;
+
+/// The methods a table answers.
+const TABLE_METHODS: &str = "OPTIONS,GET,HEAD,POST,PUT,PATCH,DELETE";
+
+/// Reads a whole body, refusing one larger than `limit` bytes with 413.
+async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "54000",
+            format!("The request body is larger than the limit of {limit} bytes"),
+            None,
+            Some("Send fewer rows per request, or raise --max-body-bytes".into()),
+        )
+    })
+}
 use crate::state::AppState;
 
 /// Answers a plain `OPTIONS` (one without `Access-Control-Request-Method`) with `Allow`, before
@@ -21,7 +38,8 @@ pub(crate) async fn options_without_preflight(
         return next.run(request).await;
     }
     match resource(request.uri().path()) {
-        Resource::Root | Resource::Table(_) => allow("OPTIONS,GET,HEAD"),
+        Resource::Root => allow("OPTIONS,GET,HEAD"),
+        Resource::Table(_) => allow(TABLE_METHODS),
         Resource::Function(_) | Resource::Invalid => not_found_path().into_response(),
     }
 }
@@ -54,14 +72,21 @@ fn not_found_path() -> ApiError {
 }
 
 /// Routes every request.
-pub(crate) async fn dispatch(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    match route(&state, &method, &uri, &headers).await {
+pub(crate) async fn dispatch(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    let (parts, body) = request.into_parts();
+    match route(&state, &parts.method, &parts.uri, &parts.headers, body).await {
         Ok(response) => response,
         Err(error) => error.into_response(),
     }
 }
 
-async fn route(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn route(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
     match resource(uri.path()) {
         Resource::Root => root(state, method),
         Resource::Function(name) => Err(ApiError::new(
@@ -77,15 +102,19 @@ async fn route(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap
                 Method::GET | Method::HEAD => {
                     read_rows(state, method, &table, uri.query().unwrap_or(""), headers).await
                 }
-                Method::OPTIONS => Ok(allow("OPTIONS,GET,HEAD")),
+                Method::OPTIONS => Ok(allow(TABLE_METHODS)),
+                Method::POST | Method::PUT | Method::PATCH | Method::DELETE => {
+                    let body = read_body(body, state.config().max_body_bytes).await?;
+                    write_rows(state, method, &table, uri.query().unwrap_or(""), headers, &body).await
+                }
                 _ => Err(ApiError::new(
                     StatusCode::METHOD_NOT_ALLOWED,
                     "PGRST117",
                     format!("Unsupported HTTP method: {method}"),
-                    Some("This server serves reads (GET, HEAD) so far".into()),
+                    None,
                     None,
                 )
-                .with_header(header::ALLOW, "OPTIONS,GET,HEAD".into())),
+                .with_header(header::ALLOW, TABLE_METHODS.into())),
             }
         }
         Resource::Invalid => Err(not_found_path()),

@@ -72,6 +72,10 @@ impl From<ParseError> for ApiError {
             ParseErrorKind::Range => {
                 ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "PGRST103", e.message, e.details, None)
             }
+            ParseErrorKind::Body => ApiError::new(StatusCode::BAD_REQUEST, "PGRST102", e.message, e.details, None),
+            ParseErrorKind::ContentType => {
+                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "PGRST107", e.message, e.details, None)
+            }
         }
     }
 }
@@ -168,6 +172,33 @@ impl From<PlanError> for ApiError {
                 None,
             ),
             PlanError::InvalidValue { .. } => ApiError::new(StatusCode::BAD_REQUEST, "22P02", message, None, None),
+            PlanError::UnknownPayloadColumn { .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, "PGRST204", message, None, None)
+            }
+            PlanError::InvalidColumnValue { table, column, .. } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "22P02",
+                message,
+                Some(format!("Column \"{column}\" of table \"{table}\"")),
+                None,
+            ),
+            PlanError::ValueTooLong { table, column, .. } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "22001",
+                message,
+                Some(format!("Column \"{column}\" of table \"{table}\"")),
+                None,
+            ),
+            PlanError::NoConflictTarget(columns) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "42P10",
+                message,
+                Some(format!("on_conflict names ({columns}), which is not the primary key or a unique key")),
+                None,
+            ),
+            PlanError::PutFilters => ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "PGRST105", message, None, None),
+            PlanError::PutWindow => ApiError::new(StatusCode::BAD_REQUEST, "PGRST114", message, None, None),
+            PlanError::PutPayload(_) => ApiError::new(StatusCode::BAD_REQUEST, "PGRST115", message, None, None),
             PlanError::UnknownType(_) => ApiError::new(StatusCode::BAD_REQUEST, "42704", message, None, None),
         }
     }
@@ -197,6 +228,8 @@ impl From<DbError> for ApiError {
             | ErrorKind::InvalidRegex
             | ErrorKind::TooComplex => StatusCode::BAD_REQUEST,
             ErrorKind::ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::AffectedLimit => StatusCode::BAD_REQUEST,
+            ErrorKind::NotSingular => StatusCode::NOT_ACCEPTABLE,
             ErrorKind::Busy | ErrorKind::PoolTimeout | ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -10,7 +10,10 @@
 //!    `rowbase_db::Database::read`;
 //! 3. the JSON built by the database is passed through (or turned into CSV / a single object),
 //!    with `Content-Range` and the PostgREST status;
-//! 4. any error of any layer becomes one [`error::ApiError`], whose status and code table is the
+//! 4. writes go through [`write::write_rows`]: the body is parsed (`rowbase_request::body`), planned
+//!    (`plan_insert`, `plan_put`, `plan_update`, `plan_delete`) and run by the database's writer
+//!    as one transaction;
+//! 5. any error of any layer becomes one [`error::ApiError`], whose status and code table is the
 //!    only place HTTP meets the lower layers' errors.
 
 mod csv_body;
@@ -20,8 +23,9 @@ mod log;
 mod openapi;
 mod read;
 mod state;
+mod write;
 
-pub use state::AppState;
+pub use state::{AppState, HttpConfig};
 
 use axum::Router;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};

@@ -26,7 +26,7 @@ pub(crate) async fn read_rows(
 ) -> Result<Response, ApiError> {
     check_profile(headers, "accept-profile")?;
     let params = parse_query(raw_query)?;
-    let preferences = Preferences::parse(headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()));
+    let preferences = preferences(headers)?;
     let media =
         negotiate(header_str(headers, header::ACCEPT), &[MediaType::Json, MediaType::SingleObject, MediaType::Csv])
             .map_err(|asked| {
@@ -79,7 +79,23 @@ pub(crate) async fn read_rows(
     Ok(response)
 }
 
-fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+/// Every `Prefer` header, merged. With `handling=strict`, a preference that was not understood is
+/// a 400 (`PGRST122`) instead of being ignored.
+pub(crate) fn preferences(headers: &HeaderMap) -> Result<Preferences, ApiError> {
+    let preferences = Preferences::parse(headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()));
+    if preferences.strict == Some(true) && !preferences.invalid.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "PGRST122",
+            "Invalid preferences given with handling=strict",
+            Some(format!("Invalid preferences: {}", preferences.invalid.join(", "))),
+            None,
+        ));
+    }
+    Ok(preferences)
+}
+
+pub(crate) fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 

@@ -5,7 +5,23 @@ use std::sync::Arc;
 use rowbase_catalog::Catalog;
 use rowbase_db::Database;
 
-/// The shared state: the database and its catalog. Cheap to clone.
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// Whether `PATCH`/`DELETE` without any filter may touch every row (refused by default: the
+    /// "never DELETE without WHERE" rule).
+    pub allow_unfiltered_writes: bool,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { max_body_bytes: 10 * 1024 * 1024, allow_unfiltered_writes: false }
+    }
+}
+
+/// The shared state: the database, its catalog and the settings. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -13,16 +29,22 @@ pub struct AppState {
 
 struct Inner {
     db: Database,
+    config: HttpConfig,
     catalog: Arc<Catalog>,
     openapi: String,
 }
 
 impl AppState {
     /// State over an open database, with the catalog it was introspected with.
-    pub fn new(db: Database) -> AppState {
+    pub fn new(db: Database, config: HttpConfig) -> AppState {
         let catalog = db.catalog();
         let openapi = crate::openapi::document(&catalog, db.engine());
-        AppState { inner: Arc::new(Inner { db, catalog, openapi }) }
+        AppState { inner: Arc::new(Inner { db, config, catalog, openapi }) }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &HttpConfig {
+        &self.inner.config
     }
 
     /// The database.

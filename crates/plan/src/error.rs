@@ -78,4 +78,46 @@ pub enum PlanError {
     /// `42704` (400): a `::type` cast to an unknown type.
     #[error("type \"{0}\" does not exist")]
     UnknownType(String),
+    /// `PGRST204` (400): a payload key that is not a column.
+    #[error("Could not find the '{column}' column of '{table}' in the schema cache")]
+    UnknownPayloadColumn {
+        /// The table written.
+        table: String,
+        /// The key sent.
+        column: String,
+    },
+    /// `22P02` (400): a payload value that is not of its column's type.
+    #[error("invalid input syntax for type {type_name}: \"{value}\"")]
+    InvalidColumnValue {
+        /// The table written.
+        table: String,
+        /// The column.
+        column: String,
+        /// The type expected.
+        type_name: String,
+        /// The value sent.
+        value: String,
+    },
+    /// `22001` (400): text longer than its column's declared length.
+    #[error("value too long for type character varying({max})")]
+    ValueTooLong {
+        /// The table written.
+        table: String,
+        /// The column.
+        column: String,
+        /// The declared length.
+        max: u32,
+    },
+    /// `42P10` (400): `on_conflict` names columns that are not a unique key.
+    #[error("there is no unique or exclusion constraint matching the ON CONFLICT specification")]
+    NoConflictTarget(String),
+    /// `PGRST105` (405): PUT filters that are not exactly `eq` on every primary-key column.
+    #[error("Filters must include all and only primary key columns with 'eq' operators")]
+    PutFilters,
+    /// `PGRST114` (400): `limit`/`offset` on PUT.
+    #[error("limit/offset querystring parameters are not allowed for PUT")]
+    PutWindow,
+    /// `PGRST115` (400): a PUT body that does not match the key in the URL.
+    #[error("{0}")]
+    PutPayload(String),
 }

@@ -12,8 +12,10 @@ mod plan;
 mod read;
 mod relation;
 mod value;
+mod write;
 
 pub use error::PlanError;
 pub use plan::*;
 pub use read::{ReadRequest, Window, plan_read};
 pub use value::{Value, coerce};
+pub use write::{InsertRequest, OnDuplicate, plan_delete, plan_insert, plan_put, plan_update};

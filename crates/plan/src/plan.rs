@@ -285,6 +285,15 @@ pub enum Expr {
     /// `EXISTS (embedded rows)`: `!inner` embeds and `rel=not.is.null`; `NOT EXISTS` for
     /// `rel=is.null`.
     Exists(Box<Embed>),
+    /// The node's row key is one of `rows` (the rows a write touched).
+    KeyIn {
+        /// The node's alias number.
+        alias: usize,
+        /// The key columns (or the engine's row id).
+        key: RowKey,
+        /// One value per key column per row.
+        rows: Vec<Vec<Value>>,
+    },
 }
 
 /// The operator of a quantified comparison.
@@ -319,4 +328,81 @@ pub enum OrderKey {
         /// The column of the embedded node.
         column: ColumnRef,
     },
+}
+
+/// How the rows a write touched are identified, to shape its representation and `Location`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowKey {
+    /// The primary-key columns and their types.
+    Columns(Vec<(String, DataType)>),
+    /// The engine's own row identifier (SQLite's `rowid`), for tables without a primary key.
+    EngineRowId,
+}
+
+/// A planned write: the mutation, and how to read back what it touched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WritePlan {
+    /// The statement(s) that change rows.
+    pub mutation: Mutation,
+    /// How affected rows are identified.
+    pub key: RowKey,
+    /// The read that shapes the representation (`select=`, embeds, embedded filters and order).
+    /// For inserts and updates its root filters are replaced by "key in the affected keys"; for
+    /// deletes it runs, unchanged, before the rows go.
+    pub representation: ReadPlan,
+}
+
+/// What a write does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mutation {
+    /// `INSERT`, possibly an upsert.
+    Insert(InsertPlan),
+    /// `UPDATE ... SET ... WHERE ...`.
+    Update {
+        /// The table.
+        table: String,
+        /// Column assignments, typed.
+        set: Vec<(String, Value)>,
+        /// The root filters (alias 0), ANDed; empty means every row.
+        filters: Vec<Expr>,
+    },
+    /// `DELETE ... WHERE ...`.
+    Delete {
+        /// The table.
+        table: String,
+        /// The root filters (alias 0), ANDed; empty means every row.
+        filters: Vec<Expr>,
+    },
+}
+
+/// Rows to insert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertPlan {
+    /// The table.
+    pub table: String,
+    /// The columns written, in order.
+    pub columns: Vec<String>,
+    /// One value per column per row; `None` takes the column's default.
+    pub rows: Vec<Vec<Option<Value>>>,
+    /// `ON CONFLICT`, for upserts.
+    pub conflict: Option<Conflict>,
+}
+
+/// The `ON CONFLICT` of an upsert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    /// The unique columns that detect a duplicate.
+    pub target: Vec<String>,
+    /// What happens to the existing row.
+    pub action: ConflictAction,
+}
+
+/// `DO NOTHING` or `DO UPDATE`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictAction {
+    /// Keep the existing row (`resolution=ignore-duplicates`); it is not returned.
+    Nothing,
+    /// Set these columns from the incoming row (`resolution=merge-duplicates`); the row is
+    /// returned even when the list is empty.
+    Update(Vec<String>),
 }

@@ -12,6 +12,11 @@ pub enum ParseErrorKind {
     Encoding,
     /// A `Range` header or a `limit` that cannot describe a window of rows (`PGRST103`, HTTP 416).
     Range,
+    /// A request body that is empty, malformed, or whose objects have different keys (`PGRST102`,
+    /// HTTP 400).
+    Body,
+    /// A `Content-Type` the endpoint does not read (`PGRST107`, HTTP 415).
+    ContentType,
 }
 
 /// A request that does not follow the grammar.
@@ -36,6 +41,11 @@ impl ParseError {
             message: format!("\"failed to parse {what}\" (line 1, column {column})"),
             details: Some(details.into()),
         }
+    }
+
+    /// A `PGRST102` error about the body.
+    pub fn body(message: impl Into<String>, details: Option<String>) -> Self {
+        ParseError { kind: ParseErrorKind::Body, message: message.into(), details }
     }
 
     /// A `PGRST103` error (HTTP 416).

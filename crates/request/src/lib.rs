@@ -8,9 +8,11 @@
 //! The grammar follows the PostgREST API reference ("Tables and Views", "Resource Embedding",
 //! "Pagination and Count", "Preferences"); `../shared/docs/POSTGREST.md` §1–§5 digests it.
 //!
-//! Entry points: [`parse_query`] for the URL query string and the functions of [`headers`].
+//! Entry points: [`parse_query`] for the URL query string, [`body::parse_body`] for write bodies,
+//! and the functions of [`headers`].
 
 pub mod ast;
+pub mod body;
 mod cursor;
 pub mod error;
 mod filter;

@@ -4,8 +4,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
-use rowbase_db::DatabaseOptions;
+use clap::{Parser, Subcommand, ValueEnum};
+use rowbase_db::{DatabaseOptions, Synchronous};
+use rowbase_http::HttpConfig;
+
+use crate::Options;
 
 /// Rowbase: a PostgREST-compatible data backend in one binary.
 #[derive(Debug, Parser)]
@@ -42,18 +45,55 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_POOL_TIMEOUT", default_value_t = 10)]
     pub pool_timeout: u64,
 
-    /// Never write to the database file, not even to switch it to WAL mode.
+    /// Never write to the database file, not even to switch it to WAL mode; writes answer 405.
     #[arg(long, env = "ROWBASE_READ_ONLY")]
     pub read_only: bool,
+
+    /// SQLite durability: `full` syncs at every commit (survives power loss); `normal` survives a
+    /// crash of the process but may lose the last commits on power loss.
+    #[arg(long, env = "ROWBASE_SQLITE_SYNCHRONOUS", value_enum, default_value_t = SynchronousArg::Full)]
+    pub sqlite_synchronous: SynchronousArg,
+
+    /// How many queued writes may share one commit (1 disables group commit).
+    #[arg(long, env = "ROWBASE_GROUP_COMMIT", default_value_t = 64)]
+    pub group_commit: usize,
+
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, env = "ROWBASE_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Let PATCH and DELETE without any filter change every row (refused by default).
+    #[arg(long, env = "ROWBASE_ALLOW_UNFILTERED_WRITES")]
+    pub allow_unfiltered_writes: bool,
+}
+
+/// `--sqlite-synchronous`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SynchronousArg {
+    /// `PRAGMA synchronous=FULL`.
+    Full,
+    /// `PRAGMA synchronous=NORMAL`.
+    Normal,
 }
 
 impl ServeArgs {
-    /// The database options these arguments describe.
-    pub fn database_options(&self) -> DatabaseOptions {
-        DatabaseOptions {
-            pool_size: self.pool_size,
-            acquire_timeout: Duration::from_secs(self.pool_timeout),
-            read_only: self.read_only,
+    /// The options these arguments describe.
+    pub fn options(&self) -> Options {
+        Options {
+            database: DatabaseOptions {
+                pool_size: self.pool_size,
+                acquire_timeout: Duration::from_secs(self.pool_timeout),
+                read_only: self.read_only,
+                synchronous: match self.sqlite_synchronous {
+                    SynchronousArg::Full => Synchronous::Full,
+                    SynchronousArg::Normal => Synchronous::Normal,
+                },
+                group_commit: self.group_commit,
+            },
+            http: HttpConfig {
+                max_body_bytes: self.max_body_bytes,
+                allow_unfiltered_writes: self.allow_unfiltered_writes,
+            },
         }
     }
 }

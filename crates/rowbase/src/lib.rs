@@ -8,10 +8,19 @@ pub mod cli;
 use std::net::SocketAddr;
 
 use rowbase_db::{Database, DatabaseOptions};
-use rowbase_http::AppState;
+use rowbase_http::{AppState, HttpConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// Everything `start` needs besides the database URL and the address.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Pools, durability, group commit.
+    pub database: DatabaseOptions,
+    /// Body limit, unfiltered writes.
+    pub http: HttpConfig,
+}
 
 /// A running server.
 pub struct Server {
@@ -47,14 +56,14 @@ impl Server {
 /// Errors: the database cannot be opened, or the address cannot be bound.
 pub async fn start(
     database: &str,
-    options: &DatabaseOptions,
+    options: &Options,
     listen: SocketAddr,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Server> {
-    let db = Database::open(database, options).await?;
+    let db = Database::open(database, &options.database).await?;
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let app = rowbase_http::router(AppState::new(db.clone()));
+    let app = rowbase_http::router(AppState::new(db.clone(), options.http.clone()));
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -15,8 +15,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => {
-            let server =
-                rowbase::start(&args.database, &args.database_options(), args.listen, shutdown_signal()).await?;
+            let server = rowbase::start(&args.database, &args.options(), args.listen, shutdown_signal()).await?;
             tracing::info!(addr = %server.addr, engine = server.db.engine(), "serving");
             server.wait().await?;
             tracing::info!("stopped");

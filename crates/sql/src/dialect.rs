@@ -87,6 +87,13 @@ pub trait Dialect: Send + Sync {
     /// Writes `LIMIT`/`OFFSET` for a window (nothing when unbounded and not offset).
     fn limit_offset(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: u64);
 
+    /// Writes the engine's own row identifier of table alias `alias` (`t0.rowid`), for tables
+    /// without a primary key; `None` when the engine has none usable.
+    fn row_id(&self, w: &mut Writer<'_>, alias: Option<usize>) -> Result<(), RenderError>;
+
+    /// The most bound parameters one statement may carry.
+    fn max_params(&self) -> usize;
+
     /// Writes the null placement of an order term, when it must be explicit
     /// (` NULLS FIRST` / ` NULLS LAST`).
     fn nulls_order(&self, w: &mut Writer<'_>, nulls_first: bool) {

@@ -12,9 +12,11 @@
 mod dialect;
 mod render;
 mod sqlite;
+mod write;
 mod writer;
 
-pub use dialect::{Dialect, RenderError};
+pub use dialect::{Dialect, RenderError, ansi_compare_op};
 pub use render::{ReadStatement, render_read};
 pub use sqlite::SqliteDialect;
+pub use write::{render_delete, render_existing_count, render_insert, render_update};
 pub use writer::{Statement, Writer};

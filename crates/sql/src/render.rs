@@ -12,7 +12,7 @@
 //! so one row carries the total, the page's row count and the JSON array.
 
 use rowbase_catalog::DataType;
-use rowbase_plan::{Embed, EmbedMode, Expr, Node, OrderBy, OrderKey, Output, QuantifiedOp, ReadPlan, Value};
+use rowbase_plan::{Embed, EmbedMode, Expr, Node, OrderBy, OrderKey, Output, QuantifiedOp, ReadPlan, RowKey, Value};
 use rowbase_request::{Direction, IsValue, Nulls, Quantifier};
 
 use crate::dialect::{Dialect, RenderError};
@@ -263,7 +263,7 @@ fn order_term(w: &mut Writer<'_>, term: &OrderBy) -> Result<(), RenderError> {
 }
 
 /// A boolean expression. `top` avoids parentheses directly under `WHERE ... AND`.
-fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), RenderError> {
+pub(crate) fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), RenderError> {
     let d = w.dialect();
     match e {
         Expr::And(children) | Expr::Or(children) => {
@@ -370,7 +370,51 @@ fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), RenderError> {
             where_clause(w, &embed.node, Some(embed))?;
             w.push(")");
         }
+        Expr::KeyIn { alias, key, rows } => key_in(w, *alias, key, rows)?,
         Expr::FullText { .. } | Expr::Special { .. } => d.special(w, e)?,
     }
+    Ok(())
+}
+
+/// `t0."id" IN (?, ?)`, `(t0."a", t0."b") IN (VALUES (?, ?), ...)`, or `t0.rowid IN (...)`.
+fn key_in(w: &mut Writer<'_>, alias: usize, key: &RowKey, rows: &[Vec<Value>]) -> Result<(), RenderError> {
+    if rows.is_empty() {
+        w.push("1 = 0");
+        return Ok(());
+    }
+    match key {
+        RowKey::Columns(columns) if columns.len() > 1 => {
+            w.push("(");
+            for (i, (name, _)) in columns.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.column(alias, name);
+            }
+            w.push(") IN (VALUES ");
+            for (i, row) in rows.iter().enumerate() {
+                w.push(if i > 0 { ", (" } else { "(" });
+                for (j, value) in row.iter().enumerate() {
+                    if j > 0 {
+                        w.push(", ");
+                    }
+                    w.bind(value.clone());
+                }
+                w.push(")");
+            }
+            w.push(")");
+            return Ok(());
+        }
+        RowKey::Columns(columns) => w.column(alias, &columns[0].0),
+        RowKey::EngineRowId => w.dialect().row_id(w, Some(alias))?,
+    }
+    w.push(" IN (");
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.bind(row.first().cloned().unwrap_or(Value::Null));
+    }
+    w.push(")");
     Ok(())
 }

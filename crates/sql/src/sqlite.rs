@@ -120,6 +120,20 @@ impl Dialect for SqliteDialect {
         Err(RenderError::Unsupported { engine: self.name(), feature })
     }
 
+    fn row_id(&self, w: &mut Writer<'_>, alias: Option<usize>) -> Result<(), RenderError> {
+        if let Some(alias) = alias {
+            w.table_alias(alias);
+            w.push(".");
+        }
+        w.push("rowid");
+        Ok(())
+    }
+
+    fn max_params(&self) -> usize {
+        // SQLITE_MAX_VARIABLE_NUMBER's default since 3.32.
+        32_766
+    }
+
     fn limit_offset(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: u64) {
         match (limit, offset) {
             (None, 0) => {}

@@ -11,7 +11,14 @@ use rowbase_request::parse_query;
 use rowbase_sql::{SqliteDialect, render_read};
 
 fn column(name: &str, data_type: DataType, nullable: bool) -> Column {
-    Column { name: name.into(), data_type, declared_type: format!("{data_type:?}"), nullable, default: None }
+    Column {
+        name: name.into(),
+        data_type,
+        declared_type: format!("{data_type:?}"),
+        nullable,
+        default: None,
+        max_length: None,
+    }
 }
 
 fn fk(table: &str, cols: &[&str], target: &str, target_cols: &[&str]) -> ForeignKey {

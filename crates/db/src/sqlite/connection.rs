@@ -43,17 +43,35 @@ pub(crate) fn open_setup(path: &Path, read_only: bool) -> Result<Connection, rus
     Ok(conn)
 }
 
-/// A pooled read connection: `query_only`, foreign keys on, busy timeout, statement cache,
-/// `regexp()`, and the statement counter.
+/// A pooled read connection: `query_only`, plus what every connection has (see [`open`]).
 pub(crate) fn open_reader(
     path: &Path,
     read_only: bool,
     statements: Arc<AtomicU64>,
 ) -> Result<Connection, rusqlite::Error> {
+    let conn = open(path, read_only, statements)?;
+    conn.pragma_update(None, "query_only", "ON")?;
+    Ok(conn)
+}
+
+/// The writer's connection, with the chosen durability: `synchronous=FULL` syncs the WAL at
+/// every commit (an acknowledged write survives a power loss); `NORMAL` survives a crash of the
+/// process but may lose the last commits on a power loss.
+pub(crate) fn open_writer(
+    path: &Path,
+    synchronous: &str,
+    statements: Arc<AtomicU64>,
+) -> Result<Connection, rusqlite::Error> {
+    let conn = open(path, false, statements)?;
+    conn.pragma_update(None, "synchronous", synchronous)?;
+    Ok(conn)
+}
+
+/// Foreign keys on, busy timeout, statement cache, `regexp()`, and the statement counter.
+fn open(path: &Path, read_only: bool, statements: Arc<AtomicU64>) -> Result<Connection, rusqlite::Error> {
     let mut conn = Connection::open_with_flags(path, flags(read_only))?;
     conn.busy_timeout(std::time::Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "query_only", "ON")?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     register_regexp(&conn)?;
     conn.trace_v2(
@@ -93,7 +111,7 @@ fn register_regexp(conn: &Connection) -> Result<(), rusqlite::Error> {
 }
 
 /// A plan value as an SQLite parameter.
-struct Param<'a>(&'a Value);
+pub(crate) struct Param<'a>(pub(crate) &'a Value);
 
 impl ToSql for Param<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {

@@ -46,9 +46,11 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
         if pk > 0 {
             primary_key.push((pk, column.clone()));
         }
+        let data_type = data_type_of(&declared);
         columns.push(Column {
             name: column,
-            data_type: data_type_of(&declared),
+            max_length: if data_type == rowbase_catalog::DataType::Text { declared_length(&declared) } else { None },
+            data_type,
             declared_type: declared,
             nullable: !not_null && pk == 0,
             default,
@@ -144,6 +146,12 @@ fn resolve_implicit_references(tables: &mut [Table]) {
             }
         }
     }
+}
+
+/// The `n` of a declared type such as `NVARCHAR(160)`.
+fn declared_length(declared: &str) -> Option<u32> {
+    let (_, rest) = declared.split_once('(')?;
+    rest.split([')', ',']).next()?.trim().parse().ok()
 }
 
 fn action(s: &str) -> ReferentialAction {

@@ -7,7 +7,9 @@
 mod classify;
 mod connection;
 mod introspect;
+mod mutate;
 mod types;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use rowbase_sql::ReadStatement;
 
 use crate::database::{DatabaseOptions, ReadOutput};
 use crate::error::{DbError, ErrorKind};
+use crate::write::{WriteJob, WriteOutput};
 
 pub use classify::classify;
 pub use types::data_type_of;
@@ -52,6 +55,7 @@ impl managed::Manager for Manager {
 /// An open SQLite database.
 pub struct SqliteDatabase {
     pool: Pool<Manager>,
+    writer: Option<writer::Writer>,
     catalog: Arc<Catalog>,
     statements: Arc<AtomicU64>,
 }
@@ -84,7 +88,14 @@ impl SqliteDatabase {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
-        Ok(SqliteDatabase { pool, catalog: Arc::new(catalog), statements })
+        let writer = if read_only {
+            None
+        } else {
+            let conn = connection::open_writer(path, options.synchronous.pragma(), statements.clone())
+                .map_err(|e| classify(&e))?;
+            Some(writer::Writer::start(conn, options.group_commit)?)
+        };
+        Ok(SqliteDatabase { pool, writer, catalog: Arc::new(catalog), statements })
     }
 
     /// The catalog read at open time.
@@ -103,6 +114,18 @@ impl SqliteDatabase {
         tokio::task::spawn_blocking(move || connection::run_read(&conn, &read).map_err(|e| classify(&e)))
             .await
             .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?
+    }
+}
+
+impl SqliteDatabase {
+    /// Queues a write for the writer thread and waits for its commit.
+    ///
+    /// Errors: `ReadOnly` when the database was opened read-only.
+    pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
+        match &self.writer {
+            Some(writer) => writer.write(job).await,
+            None => Err(DbError::new(ErrorKind::ReadOnly, "the database is served read-only")),
+        }
     }
 }
 

@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 
 use reqwest::header::HeaderMap;
 use rowbase::Server;
-use rowbase_db::DatabaseOptions;
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 use serde_json::{Map, Value};
@@ -61,7 +60,7 @@ pub async fn spawn_app_on(source: &Path, prepare: impl FnOnce(&Connection)) -> T
     }
     let server = rowbase::start(
         db_path.to_str().expect("utf-8 path"),
-        &DatabaseOptions::default(),
+        &rowbase::Options::default(),
         "127.0.0.1:0".parse().expect("address"),
         std::future::pending(),
     )

@@ -250,7 +250,8 @@ async fn read_only_mode_leaves_the_file_byte_for_byte() {
     // Make it a rollback-journal file, which a normal open would switch to WAL.
     rusqlite::Connection::open(&path).unwrap().pragma_update(None, "journal_mode", "DELETE").unwrap();
     let before = std::fs::read(&path).unwrap();
-    let options = rowbase_db::DatabaseOptions { read_only: true, ..Default::default() };
+    let mut options = rowbase::Options::default();
+    options.database.read_only = true;
     let server =
         rowbase::start(path.to_str().unwrap(), &options, "127.0.0.1:0".parse().unwrap(), std::future::pending())
             .await

@@ -1,0 +1,250 @@
+//! Running a [`WriteJob`] on a connection inside an open transaction: the mutation, its checks,
+//! and the representation. Errors leave the rollback to the caller (the writer's savepoint).
+
+use rowbase_plan::{ConflictAction, Expr, Mutation, ReadPlan, Value, WritePlan};
+use rowbase_sql::{
+    ReadStatement, SqliteDialect, Statement, render_delete, render_existing_count, render_insert, render_read,
+    render_update,
+};
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+
+use super::classify::classify;
+use super::connection::{Param, run_read};
+use crate::error::{DbError, ErrorKind};
+use crate::write::{Returning, WriteJob, WriteOutput};
+
+/// Runs `job` on `conn`, which is inside a transaction.
+pub(crate) fn run_write(conn: &Connection, job: &WriteJob) -> Result<WriteOutput, DbError> {
+    let d = &SqliteDialect;
+    let plan = &job.plan;
+    let mut out = WriteOutput::default();
+    let render = |e: rowbase_sql::RenderError| DbError::new(ErrorKind::Internal, e.to_string());
+    match &plan.mutation {
+        Mutation::Insert(insert) => {
+            let existing = match insert.conflict.as_ref().map(|c| &c.action) {
+                Some(ConflictAction::Update(_)) => match render_existing_count(insert, d) {
+                    Some(statement) => count(conn, &statement)?,
+                    None => 0,
+                },
+                _ => 0,
+            };
+            for statement in render_insert(insert, &plan.key, d).map_err(render)? {
+                let keys = query_keys(conn, &statement).map_err(|e| explain(conn, plan, e))?;
+                out.keys.extend(keys);
+            }
+            out.affected = out.keys.len() as u64;
+            out.inserted = out.affected.saturating_sub(existing);
+        }
+        Mutation::Update { table, set, filters } => {
+            if let Some(statement) = render_update(table, set, filters, &plan.key, d).map_err(render)? {
+                out.keys = query_keys(conn, &statement).map_err(|e| explain(conn, plan, e))?;
+            }
+            out.affected = out.keys.len() as u64;
+        }
+        Mutation::Delete { table, filters } => {
+            // The rows are gone afterwards: read their representation first. The write lock is
+            // held, so the same filters select the same rows.
+            if job.returning == Returning::Representation {
+                out.body = Some(read(conn, &plan.representation)?);
+            }
+            let statement = render_delete(table, filters, &plan.key, d).map_err(render)?;
+            out.keys = query_keys(conn, &statement).map_err(|e| explain(conn, plan, e))?;
+            out.affected = out.keys.len() as u64;
+        }
+    }
+    if let Some(max) = job.max_affected {
+        if out.affected > max {
+            return Err(DbError::new(
+                ErrorKind::AffectedLimit,
+                "Query result exceeds max-affected preference constraint",
+            )
+            .with_details(format!("The query affects {} rows", out.affected)));
+        }
+    }
+    if job.exactly_one && out.affected != 1 {
+        return Err(DbError::new(ErrorKind::NotSingular, "Cannot coerce the result to a single JSON object")
+            .with_details(format!("The result contains {} rows", out.affected)));
+    }
+    if job.returning == Returning::Representation && out.body.is_none() {
+        let mut representation = plan.representation.clone();
+        let alias = representation.root.alias;
+        representation.root.filters = vec![Expr::KeyIn { alias, key: plan.key.clone(), rows: out.keys.clone() }];
+        out.body = Some(read(conn, &representation)?);
+    }
+    Ok(out)
+}
+
+fn read(conn: &Connection, plan: &ReadPlan) -> Result<String, DbError> {
+    let statement = render_read(plan, &SqliteDialect).map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
+    run_read(conn, &ReadStatement { statement: statement.statement, counted: false })
+        .map(|o| o.body)
+        .map_err(|e| classify(&e))
+}
+
+fn count(conn: &Connection, statement: &Statement) -> Result<u64, DbError> {
+    let mut stmt = conn.prepare_cached(&statement.sql).map_err(|e| classify(&e))?;
+    let n: i64 = stmt
+        .query_row(rusqlite::params_from_iter(statement.params.iter().map(Param)), |r| r.get(0))
+        .map_err(|e| classify(&e))?;
+    Ok(n.unsigned_abs())
+}
+
+/// Runs a statement with `RETURNING <key>` and collects the keys.
+fn query_keys(conn: &Connection, statement: &Statement) -> Result<Vec<Vec<Value>>, rusqlite::Error> {
+    let mut stmt = conn.prepare_cached(&statement.sql)?;
+    let width = stmt.column_count();
+    let mut rows = stmt.query(rusqlite::params_from_iter(statement.params.iter().map(Param)))?;
+    let mut keys = Vec::new();
+    while let Some(row) = rows.next()? {
+        let key = (0..width)
+            .map(|i| {
+                row.get_ref(i).map(|v| match v {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => Value::Integer(n),
+                    ValueRef::Real(f) => Value::Real(f),
+                    ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Blob(b) => Value::Text(b.iter().map(|x| format!("{x:02x}")).collect()),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// Classifies a failed mutation and, for foreign keys (which SQLite reports without a name),
+/// finds the constraint: for inserts and updates, the key whose values have no parent row; for
+/// deletes, the tables that still reference the table.
+fn explain(conn: &Connection, plan: &WritePlan, e: rusqlite::Error) -> DbError {
+    let error = classify(&e);
+    if error.kind != ErrorKind::ForeignKeyViolation {
+        return error;
+    }
+    let found = match &plan.mutation {
+        Mutation::Insert(insert) => {
+            missing_parent(conn, &insert.table, &insert.columns, insert.rows.iter().map(|r| r.to_vec()))
+        }
+        Mutation::Update { table, set, .. } => {
+            let columns: Vec<String> = set.iter().map(|(c, _)| c.clone()).collect();
+            let row: Vec<Option<Value>> = set.iter().map(|(_, v)| Some(v.clone())).collect();
+            missing_parent(conn, table, &columns, std::iter::once(row))
+        }
+        Mutation::Delete { table, .. } => still_referenced(conn, table),
+    };
+    found.unwrap_or(error)
+}
+
+/// `(constraint name, columns, referenced table, referenced columns)` of each foreign key of `table`.
+type ForeignKeyInfo = (String, Vec<String>, String, Vec<String>);
+
+fn foreign_keys(conn: &Connection, table: &str) -> Vec<ForeignKeyInfo> {
+    let Ok(mut stmt) =
+        conn.prepare("SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?1) ORDER BY id, seq")
+    else {
+        return Vec::new();
+    };
+    let rows = stmt.query_map([table], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+    });
+    let mut keys: Vec<(i64, ForeignKeyInfo)> = Vec::new();
+    for (id, parent, from, to) in rows.into_iter().flatten().flatten() {
+        if keys.last().is_none_or(|(last, _)| *last != id) {
+            keys.push((id, (String::new(), Vec::new(), parent, Vec::new())));
+        }
+        if let Some((_, fk)) = keys.last_mut() {
+            fk.1.push(from);
+            fk.3.push(to.unwrap_or_else(|| "rowid".into()));
+        }
+    }
+    keys.into_iter()
+        .map(|(_, mut fk)| {
+            fk.0 = format!("{table}_{}_fkey", fk.1.join("_"));
+            fk
+        })
+        .collect()
+}
+
+fn missing_parent(
+    conn: &Connection,
+    table: &str,
+    columns: &[String],
+    rows: impl Iterator<Item = Vec<Option<Value>>>,
+) -> Option<DbError> {
+    let rows: Vec<Vec<Option<Value>>> = rows.collect();
+    for (name, from, parent, to) in foreign_keys(conn, table) {
+        let Some(positions) = from.iter().map(|f| columns.iter().position(|c| c == f)).collect::<Option<Vec<_>>>()
+        else {
+            continue;
+        };
+        let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let condition: Vec<String> = to.iter().enumerate().map(|(i, c)| format!("{} = ?{}", quote(c), i + 1)).collect();
+        let sql = format!("SELECT 1 FROM {} WHERE {}", quote(&parent), condition.join(" AND "));
+        for row in &rows {
+            let values: Option<Vec<Value>> = positions.iter().map(|&p| row[p].clone()).collect();
+            let Some(values) = values.filter(|v| v.iter().all(|x| *x != Value::Null)) else { continue };
+            let exists = conn
+                .prepare_cached(&sql)
+                .and_then(|mut s| s.exists(rusqlite::params_from_iter(values.iter().map(Param))))
+                .unwrap_or(true);
+            if !exists {
+                let shown: Vec<String> = values.iter().map(display).collect();
+                return Some(
+                    DbError::new(
+                        ErrorKind::ForeignKeyViolation,
+                        format!("insert or update on table \"{table}\" violates foreign key constraint \"{name}\""),
+                    )
+                    .with_details(format!(
+                        "Key ({})=({}) is not present in table \"{parent}\".",
+                        from.join(", "),
+                        shown.join(", ")
+                    )),
+                );
+            }
+        }
+    }
+    None
+}
+
+fn still_referenced(conn: &Connection, table: &str) -> Option<DbError> {
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .unwrap_or_default();
+    let referencing: Vec<(String, String)> = tables
+        .iter()
+        .flat_map(|child| {
+            foreign_keys(conn, child)
+                .into_iter()
+                .filter(|fk| fk.2.eq_ignore_ascii_case(table))
+                .map(move |fk| (fk.0, child.clone()))
+        })
+        .collect();
+    match referencing.as_slice() {
+        [(name, child)] => Some(
+            DbError::new(
+                ErrorKind::ForeignKeyViolation,
+                format!("update or delete on table \"{table}\" violates foreign key constraint \"{name}\" on table \"{child}\""),
+            )
+            .with_details(format!("Key is still referenced from table \"{child}\".")),
+        ),
+        [] => None,
+        many => Some(
+            DbError::new(ErrorKind::ForeignKeyViolation, format!("update or delete on table \"{table}\" violates a foreign key constraint"))
+                .with_details(format!(
+                    "Key may still be referenced through: {}.",
+                    many.iter().map(|(n, c)| format!("\"{n}\" on table \"{c}\"")).collect::<Vec<_>>().join(", ")
+                )),
+        ),
+    }
+}
+
+fn display(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Integer(n) => n.to_string(),
+        Value::Real(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Decimal(s) | Value::Text(s) => s.clone(),
+    }
+}

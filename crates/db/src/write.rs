@@ -1,0 +1,44 @@
+//! Writes, engine-neutral: what to run and what to return. Each engine runs a [`WriteJob`] in one
+//! transaction (a savepoint inside a group commit on SQLite) and rolls it back on any error or
+//! failed check, so a request is all or nothing.
+
+use rowbase_plan::{Value, WritePlan};
+
+/// What the client gets back from a write (`Prefer: return=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returning {
+    /// Nothing (`return=minimal`).
+    Nothing,
+    /// The keys of the touched rows, for a `Location` header (`return=headers-only`).
+    Keys,
+    /// The touched rows shaped by `select=` (`return=representation`).
+    Representation,
+}
+
+/// A write to run.
+#[derive(Debug, Clone)]
+pub struct WriteJob {
+    /// The planned mutation and representation.
+    pub plan: WritePlan,
+    /// What to return.
+    pub returning: Returning,
+    /// `Prefer: handling=strict, max-affected=N`: more touched rows roll back with `PGRST124`.
+    pub max_affected: Option<u64>,
+    /// A singular `Accept`: other than one touched row rolls back with `PGRST116`.
+    pub exactly_one: bool,
+    /// `Prefer: tx=rollback`: run everything, return the result, keep nothing.
+    pub dry_run: bool,
+}
+
+/// The result of a write.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WriteOutput {
+    /// Rows inserted, updated or deleted.
+    pub affected: u64,
+    /// Of those, rows newly inserted (an upsert's updates are not).
+    pub inserted: u64,
+    /// The key of every touched row, in the table's key column order.
+    pub keys: Vec<Vec<Value>>,
+    /// The representation, a JSON array, when asked for.
+    pub body: Option<String>,
+}

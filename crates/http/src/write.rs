@@ -1,0 +1,240 @@
+//! `POST`, `PUT`, `PATCH` and `DELETE /{table}`: writes in the PostgREST dialect (PostgREST
+//! "Insertions", "Upsert", "PUT", "Update", "Delete", "Preferences"; POSTGREST.md §4).
+//! Every request is one transaction, run by the database's writer.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use rowbase_db::{Returning, WriteJob, WriteOutput};
+use rowbase_plan::{
+    ConflictAction, InsertRequest, Mutation, OnDuplicate, RowKey, Value, WritePlan, plan_delete, plan_insert, plan_put,
+    plan_update,
+};
+use rowbase_request::body::{Payload, body_format, parse_body};
+use rowbase_request::headers::{MediaType, Missing, Preferences, Resolution, ReturnPreference, TxEnd, negotiate};
+use rowbase_request::{QueryParams, parse_query};
+
+use crate::error::ApiError;
+use crate::read::{check_profile, header_str, preferences};
+use crate::state::AppState;
+
+const SCHEMA: &str = "public";
+
+/// Runs one write.
+pub(crate) async fn write_rows(
+    state: &AppState,
+    method: &Method,
+    table: &str,
+    raw_query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, ApiError> {
+    check_profile(headers, "content-profile")?;
+    let params = parse_query(raw_query)?;
+    let prefs = preferences(headers)?;
+    let media = negotiate(header_str(headers, header::ACCEPT), &[MediaType::Json, MediaType::SingleObject]).map_err(
+        |asked| {
+            ApiError::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "PGRST107",
+                format!("None of these media types are available: {asked}"),
+                None,
+                None,
+            )
+        },
+    )?;
+    let catalog = state.catalog();
+    let plan = match *method {
+        Method::POST => {
+            let payload = payload(headers, body, &params)?;
+            let on_duplicate = match prefs.resolution {
+                Some(Resolution::MergeDuplicates) => OnDuplicate::Merge,
+                Some(Resolution::IgnoreDuplicates) => OnDuplicate::Ignore,
+                None => OnDuplicate::Error,
+            };
+            let request = InsertRequest {
+                table,
+                params: &params,
+                payload: &payload,
+                on_duplicate,
+                missing_default: prefs.missing == Some(Missing::Default),
+            };
+            plan_insert(catalog, SCHEMA, &request)?
+        }
+        Method::PUT => plan_put(catalog, SCHEMA, table, &params, &payload(headers, body, &params)?)?,
+        Method::PATCH => plan_update(catalog, SCHEMA, table, &params, &payload(headers, body, &params)?)?,
+        _ => plan_delete(catalog, SCHEMA, table, &params)?,
+    };
+    refuse_unfiltered(state, &plan)?;
+    let returning = match prefs.return_ {
+        Some(ReturnPreference::Representation) => Returning::Representation,
+        Some(ReturnPreference::HeadersOnly) => Returning::Keys,
+        _ => Returning::Nothing,
+    };
+    let strict = prefs.strict == Some(true);
+    let job = WriteJob {
+        plan: plan.clone(),
+        returning,
+        max_affected: if strict { prefs.max_affected } else { None },
+        exactly_one: media == MediaType::SingleObject,
+        dry_run: prefs.tx == Some(TxEnd::Rollback),
+    };
+    let out = state.db().write(job).await?;
+    Ok(respond(method, table, &plan, &prefs, media, returning, &out))
+}
+
+fn payload(headers: &HeaderMap, body: &[u8], params: &QueryParams) -> Result<Payload, ApiError> {
+    let format = body_format(header_str(headers, header::CONTENT_TYPE))?;
+    Ok(parse_body(format, body, params.columns.as_deref())?)
+}
+
+/// `PATCH`/`DELETE` without any filter would touch every row: refused unless the server allows
+/// it (the seed tutorials' "never DELETE without WHERE"; pg-safeupdate's `21000` in PostgREST).
+fn refuse_unfiltered(state: &AppState, plan: &WritePlan) -> Result<(), ApiError> {
+    let (verb, filters) = match &plan.mutation {
+        Mutation::Update { filters, .. } => ("UPDATE", filters),
+        Mutation::Delete { filters, .. } => ("DELETE", filters),
+        Mutation::Insert(_) => return Ok(()),
+    };
+    if filters.is_empty() && !state.config().allow_unfiltered_writes {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "21000",
+            format!("{verb} requires a WHERE clause"),
+            Some("The request has no filter, so it would change every row of the table".into()),
+            Some("Add a filter, or start the server with --allow-unfiltered-writes".into()),
+        ));
+    }
+    Ok(())
+}
+
+/// Status, headers and body of a write (POSTGREST.md §4 "Statuses by operation").
+fn respond(
+    method: &Method,
+    table: &str,
+    plan: &WritePlan,
+    prefs: &Preferences,
+    media: MediaType,
+    returning: Returning,
+    out: &WriteOutput,
+) -> Response {
+    let upsert = matches!(&plan.mutation, Mutation::Insert(i) if i.conflict.is_some());
+    let merge = matches!(&plan.mutation, Mutation::Insert(i) if matches!(i.conflict.as_ref().map(|c| &c.action), Some(ConflictAction::Update(_))));
+    let representation = returning == Returning::Representation;
+    let status = match *method {
+        Method::POST if merge && out.inserted == 0 && out.affected > 0 => StatusCode::OK,
+        Method::POST => StatusCode::CREATED,
+        Method::PUT if representation && out.inserted > 0 => StatusCode::CREATED,
+        _ if representation => StatusCode::OK,
+        _ => StatusCode::NO_CONTENT,
+    };
+    let body = match (&out.body, media) {
+        (Some(body), MediaType::SingleObject) if body.len() >= 2 => Some(body[1..body.len() - 1].to_string()),
+        (Some(body), _) => Some(body.clone()),
+        (None, _) => None,
+    };
+    let mut response = match &body {
+        Some(body) => Body::from(body.clone()).into_response(),
+        None => Body::empty().into_response(),
+    };
+    *response.status_mut() = status;
+    let h = response.headers_mut();
+    if body.is_some() {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
+    }
+    let total = prefs.count.map_or("*".to_string(), |_| out.affected.to_string());
+    let range = match *method {
+        Method::PATCH if out.affected > 0 => format!("0-{}/{total}", out.affected - 1),
+        _ => format!("*/{total}"),
+    };
+    if let Ok(v) = HeaderValue::from_str(&range) {
+        h.insert(header::CONTENT_RANGE, v);
+    }
+    if returning == Returning::Keys && *method == Method::POST {
+        if let Some(location) = location(table, &plan.key, &out.keys) {
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                h.insert(header::LOCATION, v);
+            }
+        }
+    }
+    let applied = applied(method, prefs, upsert);
+    if !applied.is_empty() {
+        if let Ok(v) = HeaderValue::from_str(&applied.join(", ")) {
+            h.insert("preference-applied", v);
+        }
+    }
+    response
+}
+
+/// `/table?pk=eq.v` for a single inserted row of a table with a primary key.
+fn location(table: &str, key: &RowKey, keys: &[Vec<Value>]) -> Option<String> {
+    let (RowKey::Columns(columns), [row]) = (key, keys) else { return None };
+    let filters: Vec<String> = columns
+        .iter()
+        .zip(row)
+        .map(|((name, _), value)| {
+            let text = match value {
+                Value::Null => "null".to_string(),
+                Value::Integer(n) => n.to_string(),
+                Value::Real(f) => f.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Decimal(s) | Value::Text(s) => s.clone(),
+            };
+            let op = if *value == Value::Null { "is" } else { "eq" };
+            format!(
+                "{}={op}.{}",
+                utf8_percent_encode(name, NON_ALPHANUMERIC),
+                utf8_percent_encode(&text, NON_ALPHANUMERIC)
+            )
+        })
+        .collect();
+    Some(format!("/{}?{}", utf8_percent_encode(table, NON_ALPHANUMERIC), filters.join("&")))
+}
+
+/// `Preference-Applied`: the preferences honoured, in PostgREST's order.
+fn applied(method: &Method, prefs: &Preferences, upsert: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    match prefs.resolution {
+        Some(Resolution::MergeDuplicates) if upsert => out.push("resolution=merge-duplicates".to_string()),
+        Some(Resolution::IgnoreDuplicates) if upsert => out.push("resolution=ignore-duplicates".to_string()),
+        _ => {}
+    }
+    if matches!(*method, Method::POST | Method::PATCH) {
+        match prefs.missing {
+            Some(Missing::Default) => out.push("missing=default".into()),
+            Some(Missing::Null) => out.push("missing=null".into()),
+            None => {}
+        }
+    }
+    match prefs.return_ {
+        Some(ReturnPreference::Representation) => out.push("return=representation".into()),
+        Some(ReturnPreference::HeadersOnly) => out.push("return=headers-only".into()),
+        Some(ReturnPreference::Minimal) => out.push("return=minimal".into()),
+        None => {}
+    }
+    if let Some(count) = prefs.count {
+        out.push(
+            match count {
+                rowbase_request::headers::CountPreference::Exact => "count=exact",
+                rowbase_request::headers::CountPreference::Planned => "count=planned",
+                rowbase_request::headers::CountPreference::Estimated => "count=estimated",
+            }
+            .into(),
+        );
+    }
+    match prefs.tx {
+        Some(TxEnd::Rollback) => out.push("tx=rollback".into()),
+        Some(TxEnd::Commit) => out.push("tx=commit".into()),
+        None => {}
+    }
+    match prefs.strict {
+        Some(true) => out.push("handling=strict".into()),
+        Some(false) => out.push("handling=lenient".into()),
+        None => {}
+    }
+    if let (Some(true), Some(max)) = (prefs.strict, prefs.max_affected) {
+        out.push(format!("max-affected={max}"));
+    }
+    out
+}

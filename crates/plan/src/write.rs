@@ -1,0 +1,305 @@
+//! Planning writes (PostgREST "Insertions", "Upsert", "PUT", "Update", "Delete"): every payload
+//! key resolved to a column (`PGRST204`), every value checked against the column's type and
+//! declared length before SQL runs (`22P02`, `22001`, naming the column), upsert targets checked
+//! against the table's unique keys (`42P10`), and PUT's rules (`PGRST105`, `PGRST114`,
+//! `PGRST115`). Filters of updates and deletes are the read planner's root filters, so the whole
+//! read grammar applies (including `!inner` and `rel=not.is.null`).
+
+use rowbase_catalog::{Catalog, Column, DataType, Table};
+use rowbase_request::body::Payload;
+use rowbase_request::{Condition, Predicate, QueryParams};
+use serde_json::Value as Json;
+
+use crate::error::PlanError;
+use crate::plan::{Conflict, ConflictAction, InsertPlan, Mutation, RowKey, WritePlan};
+use crate::read::{ReadRequest, Window, find_table, plan_read};
+use crate::value::{Value, coerce};
+
+/// What to do on a duplicate key (`Prefer: resolution=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDuplicate {
+    /// Fail with `23505` (a plain insert).
+    Error,
+    /// Update the existing row from the payload.
+    Merge,
+    /// Keep the existing row.
+    Ignore,
+}
+
+/// An insert or upsert request.
+#[derive(Debug, Clone, Copy)]
+pub struct InsertRequest<'a> {
+    /// The table of the URL.
+    pub table: &'a str,
+    /// The query string (`select` for the representation, `on_conflict`).
+    pub params: &'a QueryParams,
+    /// The body.
+    pub payload: &'a Payload,
+    /// Duplicate handling.
+    pub on_duplicate: OnDuplicate,
+    /// `Prefer: missing=default`: absent keys take the column default instead of NULL.
+    pub missing_default: bool,
+}
+
+/// Plans an insert or upsert.
+pub fn plan_insert(catalog: &Catalog, schema: &str, request: &InsertRequest<'_>) -> Result<WritePlan, PlanError> {
+    let table = find_table(catalog, schema, request.table)?;
+    let columns = payload_columns(table, &request.payload.keys)?;
+    let rows = request
+        .payload
+        .rows
+        .iter()
+        .map(|row| {
+            columns
+                .iter()
+                .map(|column| match row.get(&column.name) {
+                    Some(json) => json_value(table, column, json).map(Some),
+                    None if request.missing_default => Ok(None),
+                    None => Ok(Some(Value::Null)),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let conflict = match request.on_duplicate {
+        OnDuplicate::Error => None,
+        resolution => conflict_target(table, request.params.on_conflict.as_deref())?.map(|target| Conflict {
+            action: match resolution {
+                OnDuplicate::Merge => ConflictAction::Update(
+                    columns.iter().map(|c| c.name.clone()).filter(|c| !target.contains(c)).collect(),
+                ),
+                _ => ConflictAction::Nothing,
+            },
+            target,
+        }),
+    };
+    let mutation = Mutation::Insert(InsertPlan {
+        table: table.name.clone(),
+        columns: columns.iter().map(|c| c.name.clone()).collect(),
+        rows,
+        conflict,
+    });
+    Ok(WritePlan {
+        mutation,
+        key: row_key(table),
+        representation: representation(catalog, schema, table, request.params)?,
+    })
+}
+
+/// Plans `PUT /table?pk=eq.v`: an upsert of one full row identified by its whole primary key.
+pub fn plan_put(
+    catalog: &Catalog,
+    schema: &str,
+    table: &str,
+    params: &QueryParams,
+    payload: &Payload,
+) -> Result<WritePlan, PlanError> {
+    let found = find_table(catalog, schema, table)?;
+    if !params.limit.is_empty() || !params.offset.is_empty() {
+        return Err(PlanError::PutWindow);
+    }
+    let key_filters = put_key_filters(found, params).ok_or(PlanError::PutFilters)?;
+    let [row] = payload.rows.as_slice() else {
+        return Err(PlanError::PutPayload("PUT takes exactly one row".into()));
+    };
+    for (column, text) in &key_filters {
+        let column = found.column(column).ok_or(PlanError::PutFilters)?;
+        let url_value = coerce(text, column.data_type)?;
+        let body_value = match row.get(&column.name) {
+            Some(json) => json_value(found, column, json)?,
+            None => {
+                return Err(PlanError::PutPayload(format!(
+                    "the payload must include the key column \"{}\"",
+                    column.name
+                )));
+            }
+        };
+        if url_value != body_value {
+            return Err(PlanError::PutPayload("Payload values do not match URL in primary key column(s)".into()));
+        }
+    }
+    let request = InsertRequest { table, params, payload, on_duplicate: OnDuplicate::Merge, missing_default: false };
+    let mut plan = plan_insert(catalog, schema, &request)?;
+    if let Mutation::Insert(insert) = &mut plan.mutation {
+        insert.conflict = Some(Conflict {
+            target: found.primary_key.clone(),
+            action: ConflictAction::Update(
+                insert.columns.iter().filter(|c| !found.primary_key.contains(c)).cloned().collect(),
+            ),
+        });
+    }
+    Ok(plan)
+}
+
+/// `pk=eq.v` for exactly the primary-key columns and nothing else, as `(column, value)`.
+fn put_key_filters<'p>(table: &Table, params: &'p QueryParams) -> Option<Vec<(String, &'p str)>> {
+    if table.primary_key.is_empty() || params.conditions.len() != table.primary_key.len() {
+        return None;
+    }
+    let mut found = Vec::new();
+    for scoped in &params.conditions {
+        let Condition::Filter(f) = &scoped.value else { return None };
+        let Predicate::Compare { op: rowbase_request::Operator::Eq, value } = &f.predicate else { return None };
+        if !scoped.path.is_empty()
+            || f.negated
+            || !f.field.json_path.is_empty()
+            || !table.primary_key.contains(&f.field.name)
+        {
+            return None;
+        }
+        found.push((f.field.name.clone(), value.as_str()));
+    }
+    found.sort();
+    found.dedup_by(|a, b| a.0 == b.0);
+    (found.len() == table.primary_key.len()).then_some(found)
+}
+
+/// Plans `PATCH /table?filters` with a body of column values.
+pub fn plan_update(
+    catalog: &Catalog,
+    schema: &str,
+    table: &str,
+    params: &QueryParams,
+    payload: &Payload,
+) -> Result<WritePlan, PlanError> {
+    let found = find_table(catalog, schema, table)?;
+    let columns = payload_columns(found, &payload.keys)?;
+    // PostgREST applies one object to every matched row; with an array, the first element.
+    let row = payload.rows.first();
+    let set = columns
+        .iter()
+        .filter_map(|c| row.and_then(|r| r.get(&c.name)).map(|json| (c, json)))
+        .map(|(c, json)| json_value(found, c, json).map(|v| (c.name.clone(), v)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let representation = representation(catalog, schema, found, params)?;
+    let filters = representation.root.filters.clone();
+    Ok(WritePlan {
+        mutation: Mutation::Update { table: found.name.clone(), set, filters },
+        key: row_key(found),
+        representation,
+    })
+}
+
+/// Plans `DELETE /table?filters`.
+pub fn plan_delete(catalog: &Catalog, schema: &str, table: &str, params: &QueryParams) -> Result<WritePlan, PlanError> {
+    let found = find_table(catalog, schema, table)?;
+    let representation = representation(catalog, schema, found, params)?;
+    let filters = representation.root.filters.clone();
+    Ok(WritePlan {
+        mutation: Mutation::Delete { table: found.name.clone(), filters },
+        key: row_key(found),
+        representation,
+    })
+}
+
+/// The read that shapes what a write returns: `select=` with embeds, filters of every level,
+/// orders. Root `limit`/`offset` do not apply to writes.
+fn representation(
+    catalog: &Catalog,
+    schema: &str,
+    table: &Table,
+    params: &QueryParams,
+) -> Result<crate::plan::ReadPlan, PlanError> {
+    plan_read(catalog, schema, &ReadRequest { table: &table.name, params, window: Window::default(), count: false })
+}
+
+fn row_key(table: &Table) -> RowKey {
+    if table.primary_key.is_empty() {
+        RowKey::EngineRowId
+    } else {
+        RowKey::Columns(
+            table
+                .primary_key
+                .iter()
+                .map(|k| (k.clone(), table.column(k).map_or(DataType::Other, |c| c.data_type)))
+                .collect(),
+        )
+    }
+}
+
+fn payload_columns<'t>(table: &'t Table, keys: &[String]) -> Result<Vec<&'t Column>, PlanError> {
+    keys.iter()
+        .map(|k| {
+            table
+                .column(k)
+                .ok_or_else(|| PlanError::UnknownPayloadColumn { table: table.name.clone(), column: k.clone() })
+        })
+        .collect()
+}
+
+/// The conflict target: `on_conflict` when given (it must be a unique key), else the primary
+/// key; `None` for a table with neither, where PostgREST inserts plainly.
+fn conflict_target(table: &Table, on_conflict: Option<&[String]>) -> Result<Option<Vec<String>>, PlanError> {
+    match on_conflict {
+        Some(columns) => {
+            for c in columns {
+                if table.column(c).is_none() {
+                    return Err(PlanError::ColumnNotFound {
+                        table: table.name.clone(),
+                        column: c.clone(),
+                        suggestion: None,
+                    });
+                }
+            }
+            if !table.is_unique(columns) {
+                return Err(PlanError::NoConflictTarget(columns.join(", ")));
+            }
+            Ok(Some(columns.to_vec()))
+        }
+        None if table.primary_key.is_empty() => Ok(None),
+        None => Ok(Some(table.primary_key.clone())),
+    }
+}
+
+/// A JSON payload value as a typed value for `column`, or an error naming the column.
+pub(crate) fn json_value(table: &Table, column: &Column, json: &Json) -> Result<Value, PlanError> {
+    let invalid = |type_name: &str| PlanError::InvalidColumnValue {
+        table: table.name.clone(),
+        column: column.name.clone(),
+        type_name: type_name.to_string(),
+        value: match json {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        },
+    };
+    let value = match (column.data_type, json) {
+        (_, Json::Null) => Value::Null,
+        // JSON columns store the JSON text of whatever was sent.
+        (DataType::Json, other) => Value::Text(other.to_string()),
+        (DataType::Integer, Json::Number(n)) => Value::Integer(n.as_i64().ok_or_else(|| invalid("integer"))?),
+        (DataType::Real, Json::Number(n)) => Value::Real(n.as_f64().ok_or_else(|| invalid("double precision"))?),
+        // arbitrary_precision keeps the digits as sent: no trip through f64.
+        (DataType::Decimal, Json::Number(n)) => Value::Decimal(n.to_string()),
+        (DataType::Boolean, Json::Bool(b)) => Value::Bool(*b),
+        (DataType::Text | DataType::Other, Json::Number(n)) => Value::Text(n.to_string()),
+        (DataType::Text | DataType::Other, Json::Bool(b)) => Value::Text(b.to_string()),
+        (DataType::Text | DataType::Other, Json::Array(_) | Json::Object(_)) => Value::Text(json.to_string()),
+        (data_type, Json::String(s)) => coerce(s, data_type).map_err(|e| match e {
+            PlanError::InvalidValue { type_name, .. } => invalid(&type_name),
+            other => other,
+        })?,
+        (data_type, _) => return Err(invalid(type_name(data_type))),
+    };
+    if let (Some(max), Value::Text(text)) = (column.max_length, &value) {
+        if text.chars().count() > max as usize {
+            return Err(PlanError::ValueTooLong { table: table.name.clone(), column: column.name.clone(), max });
+        }
+    }
+    Ok(value)
+}
+
+fn type_name(data_type: DataType) -> &'static str {
+    match data_type {
+        DataType::Integer => "integer",
+        DataType::Real => "double precision",
+        DataType::Decimal => "numeric",
+        DataType::Boolean => "boolean",
+        DataType::Date => "date",
+        DataType::Timestamp => "timestamp",
+        DataType::TimestampTz => "timestamp with time zone",
+        DataType::Time => "time",
+        DataType::Uuid => "uuid",
+        DataType::Bytes => "bytea",
+        DataType::Json => "json",
+        DataType::Text | DataType::Other => "text",
+    }
+}

@@ -1,0 +1,186 @@
+//! Rendering mutations. Each returns the key of every row it touched (`RETURNING`), so the
+//! representation can be read back by key with the read renderer.
+
+use rowbase_plan::{ConflictAction, Expr, InsertPlan, RowKey, Value};
+
+use crate::dialect::{Dialect, RenderError};
+use crate::render::expr;
+use crate::writer::{Statement, Writer};
+
+/// One row of an insert: a value per column, `None` for the column default.
+type Row = Vec<Option<Value>>;
+
+/// The statements of an insert: rows are grouped by which columns they give (a row may leave
+/// some to their defaults) and split so no statement exceeds the engine's parameter limit.
+pub fn render_insert(plan: &InsertPlan, key: &RowKey, dialect: &dyn Dialect) -> Result<Vec<Statement>, RenderError> {
+    let mut groups: Vec<(Vec<bool>, Vec<&Row>)> = Vec::new();
+    for row in &plan.rows {
+        let mask: Vec<bool> = row.iter().map(Option::is_some).collect();
+        match groups.iter_mut().find(|(m, _)| *m == mask) {
+            Some((_, rows)) => rows.push(row),
+            None => groups.push((mask, vec![row])),
+        }
+    }
+    let mut statements = Vec::new();
+    for (mask, rows) in groups {
+        let columns: Vec<&String> =
+            plan.columns.iter().zip(&mask).filter(|(_, given)| **given).map(|(c, _)| c).collect();
+        if columns.is_empty() {
+            // Every column takes its default: one `DEFAULT VALUES` insert per row.
+            for _ in rows {
+                let mut w = Writer::new(dialect);
+                w.push("INSERT INTO ");
+                w.ident(&plan.table);
+                w.push(" DEFAULT VALUES");
+                returning(&mut w, key)?;
+                statements.push(w.finish());
+            }
+            continue;
+        }
+        let per_statement = (dialect.max_params() / columns.len()).max(1);
+        for chunk in rows.chunks(per_statement) {
+            let mut w = Writer::new(dialect);
+            w.push("INSERT INTO ");
+            w.ident(&plan.table);
+            w.push(" (");
+            for (i, c) in columns.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.ident(c);
+            }
+            w.push(") VALUES ");
+            for (i, row) in chunk.iter().enumerate() {
+                w.push(if i > 0 { ", (" } else { "(" });
+                for (j, value) in row.iter().flatten().enumerate() {
+                    if j > 0 {
+                        w.push(", ");
+                    }
+                    w.bind(value.clone());
+                }
+                w.push(")");
+            }
+            if let Some(conflict) = &plan.conflict {
+                w.push(" ON CONFLICT (");
+                for (i, c) in conflict.target.iter().enumerate() {
+                    if i > 0 {
+                        w.push(", ");
+                    }
+                    w.ident(c);
+                }
+                w.push(")");
+                match &conflict.action {
+                    ConflictAction::Nothing => w.push(" DO NOTHING"),
+                    ConflictAction::Update(update) => {
+                        w.push(" DO UPDATE SET ");
+                        // With nothing to update, a no-op assignment keeps the row in RETURNING.
+                        let set: Vec<&String> = if update.is_empty() {
+                            conflict.target.iter().take(1).collect()
+                        } else {
+                            update.iter().collect()
+                        };
+                        for (i, c) in set.iter().enumerate() {
+                            if i > 0 {
+                                w.push(", ");
+                            }
+                            w.ident(c);
+                            w.push(" = excluded.");
+                            w.ident(c);
+                        }
+                    }
+                }
+            }
+            returning(&mut w, key)?;
+            statements.push(w.finish());
+        }
+    }
+    Ok(statements)
+}
+
+/// `UPDATE "t" AS t0 SET ... WHERE ... RETURNING <key>`; `None` when there is nothing to set.
+pub fn render_update(
+    table: &str,
+    set: &[(String, Value)],
+    filters: &[Expr],
+    key: &RowKey,
+    dialect: &dyn Dialect,
+) -> Result<Option<Statement>, RenderError> {
+    if set.is_empty() {
+        return Ok(None);
+    }
+    let mut w = Writer::new(dialect);
+    w.push("UPDATE ");
+    w.ident(table);
+    w.push(" AS t0 SET ");
+    for (i, (column, value)) in set.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.ident(column);
+        w.push(" = ");
+        w.bind(value.clone());
+    }
+    filters_clause(&mut w, filters)?;
+    returning(&mut w, key)?;
+    Ok(Some(w.finish()))
+}
+
+/// `DELETE FROM "t" AS t0 WHERE ... RETURNING <key>`.
+pub fn render_delete(
+    table: &str,
+    filters: &[Expr],
+    key: &RowKey,
+    dialect: &dyn Dialect,
+) -> Result<Statement, RenderError> {
+    let mut w = Writer::new(dialect);
+    w.push("DELETE FROM ");
+    w.ident(table);
+    w.push(" AS t0");
+    filters_clause(&mut w, filters)?;
+    returning(&mut w, key)?;
+    Ok(w.finish())
+}
+
+/// How many rows of `plan` already exist by its conflict target (to tell an upsert's inserts
+/// from its updates), or `None` when the plan is not an upsert.
+pub fn render_existing_count(plan: &InsertPlan, dialect: &dyn Dialect) -> Option<Statement> {
+    let conflict = plan.conflict.as_ref()?;
+    let positions: Vec<usize> =
+        conflict.target.iter().map(|t| plan.columns.iter().position(|c| c == t)).collect::<Option<_>>()?;
+    let rows: Vec<Vec<Value>> = plan
+        .rows
+        .iter()
+        .filter_map(|row| positions.iter().map(|&p| row[p].clone()).collect::<Option<Vec<_>>>())
+        .collect();
+    let key = RowKey::Columns(conflict.target.iter().map(|t| (t.clone(), rowbase_catalog::DataType::Other)).collect());
+    let mut w = Writer::new(dialect);
+    w.push("SELECT count(*) FROM ");
+    w.ident(&plan.table);
+    w.push(" AS t0 WHERE ");
+    expr(&mut w, &Expr::KeyIn { alias: 0, key, rows }, true).ok()?;
+    Some(w.finish())
+}
+
+fn filters_clause(w: &mut Writer<'_>, filters: &[Expr]) -> Result<(), RenderError> {
+    for (i, filter) in filters.iter().enumerate() {
+        w.push(if i == 0 { " WHERE " } else { " AND " });
+        expr(w, filter, true)?;
+    }
+    Ok(())
+}
+
+fn returning(w: &mut Writer<'_>, key: &RowKey) -> Result<(), RenderError> {
+    w.push(" RETURNING ");
+    match key {
+        RowKey::Columns(columns) => {
+            for (i, (name, _)) in columns.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.ident(name);
+            }
+            Ok(())
+        }
+        RowKey::EngineRowId => w.dialect().row_id(w, None),
+    }
+}

@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rowbase_db::{Returning, WriteJob, WriteOutput};
 use rowbase_plan::{
     ConflictAction, InsertRequest, Mutation, OnDuplicate, RowKey, Value, WritePlan, plan_delete, plan_insert, plan_put,
@@ -20,6 +20,9 @@ use crate::read::{check_profile, header_str, preferences};
 use crate::state::AppState;
 
 const SCHEMA: &str = "public";
+
+/// Everything but RFC 3986's unreserved characters is percent-encoded in a `Location`.
+const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Runs one write.
 pub(crate) async fn write_rows(
@@ -182,14 +185,10 @@ fn location(table: &str, key: &RowKey, keys: &[Vec<Value>]) -> Option<String> {
                 Value::Decimal(s) | Value::Text(s) => s.clone(),
             };
             let op = if *value == Value::Null { "is" } else { "eq" };
-            format!(
-                "{}={op}.{}",
-                utf8_percent_encode(name, NON_ALPHANUMERIC),
-                utf8_percent_encode(&text, NON_ALPHANUMERIC)
-            )
+            format!("{}={op}.{}", utf8_percent_encode(name, URL_ENCODE), utf8_percent_encode(&text, URL_ENCODE))
         })
         .collect();
-    Some(format!("/{}?{}", utf8_percent_encode(table, NON_ALPHANUMERIC), filters.join("&")))
+    Some(format!("/{}?{}", utf8_percent_encode(table, URL_ENCODE), filters.join("&")))
 }
 
 /// `Preference-Applied`: the preferences honoured, in PostgREST's order.

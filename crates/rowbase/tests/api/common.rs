@@ -51,6 +51,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the server on a copy of `source`, after `prepare` has run on the copy.
 pub async fn spawn_app_on(source: &Path, prepare: impl FnOnce(&Connection)) -> TestApp {
+    spawn_app_configured(source, prepare, rowbase::Options::default()).await
+}
+
+/// Starts the server on a copy of `source` with `options`.
+pub async fn spawn_app_configured(
+    source: &Path,
+    prepare: impl FnOnce(&Connection),
+    options: rowbase::Options,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("db.sqlite");
     std::fs::copy(source, &db_path).expect("copy database");
@@ -60,7 +69,7 @@ pub async fn spawn_app_on(source: &Path, prepare: impl FnOnce(&Connection)) -> T
     }
     let server = rowbase::start(
         db_path.to_str().expect("utf-8 path"),
-        &rowbase::Options::default(),
+        &options,
         "127.0.0.1:0".parse().expect("address"),
         std::future::pending(),
     )
@@ -77,10 +86,15 @@ pub async fn spawn_app_on(source: &Path, prepare: impl FnOnce(&Connection)) -> T
 
 /// Starts the server on a new empty database built by `schema` (SQL run on it first).
 pub async fn spawn_app_with_schema(schema: &str) -> TestApp {
+    spawn_app_with_schema_configured(schema, rowbase::Options::default()).await
+}
+
+/// As [`spawn_app_with_schema`], with `options`.
+pub async fn spawn_app_with_schema_configured(schema: &str, options: rowbase::Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("seed.sqlite");
     Connection::open(&path).expect("create").execute_batch(schema).expect("schema");
-    spawn_app_on(&path, |_| {}).await
+    spawn_app_configured(&path, |_| {}, options).await
 }
 
 impl TestApp {
@@ -93,7 +107,33 @@ impl TestApp {
     }
 
     pub async fn request(&self, method: reqwest::Method, path_and_query: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send(method, path_and_query, headers, None).await
+    }
+
+    /// A write with a JSON body.
+    pub async fn write(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> Reply {
+        let mut all = vec![("Content-Type", "application/json")];
+        all.extend_from_slice(headers);
+        self.send(method, path_and_query, &all, Some(body.to_string())).await
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Reply {
         let mut request = self.client.request(method, format!("{}{}", self.base, path_and_query));
+        if let Some(body) = body {
+            request = request.body(body);
+        }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }

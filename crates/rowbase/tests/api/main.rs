@@ -5,9 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+mod concurrency;
 mod embedding;
 mod errors;
 mod filters;
 mod hostile;
 mod readme;
 mod reads;
+mod writes;

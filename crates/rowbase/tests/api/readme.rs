@@ -1,5 +1,5 @@
-//! Every `$ curl ...` example in the README, replayed against the server on Chinook: the status
-//! and headers shown (for `-i`) and the body must be what the README says.
+//! Every `$ curl ...` example in the README, replayed in order against the server on one copy of
+//! Chinook: the status and headers shown (for `-i`) and the body must be what the README says.
 
 use std::path::Path;
 
@@ -70,19 +70,23 @@ async fn every_readme_example_returns_what_it_shows() {
     for example in &examples {
         let args = words(&example.command);
         assert_eq!(args.first().map(String::as_str), Some("curl"), "{}", example.command);
-        let (mut url, mut headers, mut include) = (None, Vec::new(), false);
+        let (mut url, mut headers, mut include, mut method, mut data) =
+            (None, Vec::new(), false, "GET".to_string(), None);
         let mut rest = args[1..].iter();
         while let Some(arg) = rest.next() {
             match arg.as_str() {
                 "-s" => {}
                 "-si" | "-i" => include = true,
                 "-H" => headers.push(rest.next().unwrap().clone()),
+                "-X" => method = rest.next().unwrap().clone(),
+                "-d" => data = rest.next().cloned(),
                 other => url = Some(other.to_string()),
             }
         }
         let path = url.unwrap().trim_start_matches("localhost:3000").to_string();
         let header_pairs: Vec<(&str, &str)> = headers.iter().map(|h| h.split_once(": ").unwrap()).collect();
-        let reply = app.get_with(&path, &header_pairs).await;
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let reply = app.send(method, &path, &header_pairs, data).await;
 
         let mut expected = example.expected.iter().map(String::as_str).peekable();
         if include {

@@ -196,6 +196,9 @@ impl From<PlanError> for ApiError {
                 Some(format!("on_conflict names ({columns}), which is not the primary key or a unique key")),
                 None,
             ),
+            PlanError::NegativeLimit(_) => {
+                ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "PGRST103", message, None, None)
+            }
             PlanError::PutFilters => ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "PGRST105", message, None, None),
             PlanError::PutWindow => ApiError::new(StatusCode::BAD_REQUEST, "PGRST114", message, None, None),
             PlanError::PutPayload(_) => ApiError::new(StatusCode::BAD_REQUEST, "PGRST115", message, None, None),

@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rowbase_db::{Returning, WriteJob, WriteOutput};
 use rowbase_plan::{
-    ConflictAction, InsertRequest, Mutation, OnDuplicate, RowKey, Value, WritePlan, plan_delete, plan_insert, plan_put,
-    plan_update,
+    ConflictAction, Expr, InsertRequest, Mutation, OnDuplicate, RowKey, Value, WritePlan, plan_delete, plan_insert,
+    plan_put, plan_update,
 };
 use rowbase_request::body::{Payload, body_format, parse_body};
 use rowbase_request::headers::{MediaType, Missing, Preferences, Resolution, ReturnPreference, TxEnd, negotiate};
@@ -100,7 +100,12 @@ fn refuse_unfiltered(state: &AppState, plan: &WritePlan) -> Result<(), ApiError>
         Mutation::Delete { filters, .. } => ("DELETE", filters),
         Mutation::Insert(_) => return Ok(()),
     };
-    if filters.is_empty() && !state.config().allow_unfiltered_writes {
+    // A limited write picks rows through a subquery; a limit alone filters none.
+    let filtered = match filters.as_slice() {
+        [Expr::KeyInQuery { query, .. }] => !query.filters.is_empty(),
+        other => !other.is_empty(),
+    };
+    if !filtered && !state.config().allow_unfiltered_writes {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "21000",

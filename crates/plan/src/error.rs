@@ -120,4 +120,7 @@ pub enum PlanError {
     /// `PGRST115` (400): a PUT body that does not match the key in the URL.
     #[error("{0}")]
     PutPayload(String),
+    /// `PGRST103` (416): a negative `limit` on a write.
+    #[error("Requested range not satisfiable: a limit of {0}")]
+    NegativeLimit(i64),
 }

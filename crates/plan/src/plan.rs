@@ -285,6 +285,16 @@ pub enum Expr {
     /// `EXISTS (embedded rows)`: `!inner` embeds and `rel=not.is.null`; `NOT EXISTS` for
     /// `rel=is.null`.
     Exists(Box<Embed>),
+    /// The node's row key is among the keys `query` selects: a limited write
+    /// (`PATCH`/`DELETE` with `limit`/`offset`, in `query`'s order).
+    KeyInQuery {
+        /// The outer node's alias number.
+        alias: usize,
+        /// The key columns (or the engine's row id).
+        key: RowKey,
+        /// The rows to pick from: the same table, with the write's filters, order and window.
+        query: Box<Node>,
+    },
     /// The node's row key is one of `rows` (the rows a write touched).
     KeyIn {
         /// The node's alias number.

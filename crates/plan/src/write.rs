@@ -11,7 +11,7 @@ use rowbase_request::{Condition, Predicate, QueryParams};
 use serde_json::Value as Json;
 
 use crate::error::PlanError;
-use crate::plan::{Conflict, ConflictAction, InsertPlan, Mutation, RowKey, WritePlan};
+use crate::plan::{Conflict, ConflictAction, Expr, InsertPlan, Mutation, RowKey, WritePlan};
 use crate::read::{ReadRequest, Window, find_table, plan_read};
 use crate::value::{Value, coerce};
 
@@ -171,7 +171,7 @@ pub fn plan_update(
         .map(|(c, json)| json_value(found, c, json).map(|v| (c.name.clone(), v)))
         .collect::<Result<Vec<_>, _>>()?;
     let representation = representation(catalog, schema, found, params)?;
-    let filters = representation.root.filters.clone();
+    let filters = limited(found, &representation.root, params)?;
     Ok(WritePlan {
         mutation: Mutation::Update { table: found.name.clone(), set, filters },
         key: row_key(found),
@@ -182,13 +182,34 @@ pub fn plan_update(
 /// Plans `DELETE /table?filters`.
 pub fn plan_delete(catalog: &Catalog, schema: &str, table: &str, params: &QueryParams) -> Result<WritePlan, PlanError> {
     let found = find_table(catalog, schema, table)?;
-    let representation = representation(catalog, schema, found, params)?;
-    let filters = representation.root.filters.clone();
+    let mut representation = representation(catalog, schema, found, params)?;
+    let filters = limited(found, &representation.root, params)?;
+    // Deleted rows are read before they go, so the read must pick exactly the rows deleted.
+    representation.root.filters.clone_from(&filters);
     Ok(WritePlan {
         mutation: Mutation::Delete { table: found.name.clone(), filters },
         key: row_key(found),
         representation,
     })
+}
+
+/// The filters of an update or delete: the root filters of the read grammar; with a root
+/// `limit`/`offset` (PostgREST's limited update/delete), the rows are picked by key from a
+/// subquery with those filters, the root `order` and the window.
+fn limited(table: &Table, root: &crate::plan::Node, params: &QueryParams) -> Result<Vec<Expr>, PlanError> {
+    let limit = params.limit.iter().rev().find(|s| s.path.is_empty()).map(|s| s.value);
+    let offset = params.offset.iter().rev().find(|s| s.path.is_empty()).map(|s| s.value);
+    if limit.is_none() && offset.is_none() {
+        return Ok(root.filters.clone());
+    }
+    if let Some(l) = limit.filter(|l| *l < 0) {
+        return Err(PlanError::NegativeLimit(l));
+    }
+    let mut query = root.clone();
+    query.outputs.clear();
+    query.limit = limit.map(i64::unsigned_abs);
+    query.offset = offset.unwrap_or(0);
+    Ok(vec![Expr::KeyInQuery { alias: root.alias, key: row_key(table), query: Box::new(query) }])
 }
 
 /// The read that shapes what a write returns: `select=` with embeds, filters of every level,

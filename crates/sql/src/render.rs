@@ -371,7 +371,41 @@ pub(crate) fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), Render
             w.push(")");
         }
         Expr::KeyIn { alias, key, rows } => key_in(w, *alias, key, rows)?,
+        Expr::KeyInQuery { alias, key, query } => {
+            key_columns(w, *alias, key, true)?;
+            w.push(" IN (SELECT ");
+            key_columns(w, query.alias, key, false)?;
+            w.push(" FROM ");
+            from(w, query);
+            where_clause(w, query, None)?;
+            order_by(w, query)?;
+            w.dialect().limit_offset(w, query.limit, query.offset);
+            w.push(")");
+        }
         Expr::FullText { .. } | Expr::Special { .. } => d.special(w, e)?,
+    }
+    Ok(())
+}
+
+/// `t0."id"`, `(t0."a", t0."b")` (or, for a select list, `t0."a", t0."b"`), or `t0.rowid`.
+fn key_columns(w: &mut Writer<'_>, alias: usize, key: &RowKey, row_value: bool) -> Result<(), RenderError> {
+    match key {
+        RowKey::Columns(columns) if columns.len() == 1 => w.column(alias, &columns[0].0),
+        RowKey::Columns(columns) => {
+            if row_value {
+                w.push("(");
+            }
+            for (i, (name, _)) in columns.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.column(alias, name);
+            }
+            if row_value {
+                w.push(")");
+            }
+        }
+        RowKey::EngineRowId => w.dialect().row_id(w, Some(alias))?,
     }
     Ok(())
 }

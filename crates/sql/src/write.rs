@@ -141,10 +141,10 @@ pub fn render_delete(
     Ok(w.finish())
 }
 
-/// How many rows of `plan` already exist by its conflict target (to tell an upsert's inserts
-/// from its updates), or `None` when the plan is not an upsert.
+/// How many rows of `plan` already exist by its conflict target (to tell a merging upsert's
+/// inserts from its updates), or `None` when the plan is not a merging upsert.
 pub fn render_existing_count(plan: &InsertPlan, dialect: &dyn Dialect) -> Option<Statement> {
-    let conflict = plan.conflict.as_ref()?;
+    let conflict = plan.conflict.as_ref().filter(|c| matches!(c.action, ConflictAction::Update(_)))?;
     let positions: Vec<usize> =
         conflict.target.iter().map(|t| plan.columns.iter().position(|c| c == t)).collect::<Option<_>>()?;
     let rows: Vec<Vec<Value>> = plan

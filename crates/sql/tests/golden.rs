@@ -179,3 +179,74 @@ fn embedding() {
         ("Album", "select=Title,Artist(Name)&Artist=eq.x"),
     ]));
 }
+
+/// `METHOD table?query body` for writes: the mutation statements and their parameters.
+fn write_report(cases: &[(&str, &str, &str, &str)]) -> String {
+    use rowbase_plan::{InsertRequest, Mutation, OnDuplicate, plan_delete, plan_insert, plan_update};
+    use rowbase_request::body::{BodyFormat, parse_body};
+    use rowbase_sql::{render_delete, render_existing_count, render_insert, render_update};
+    let catalog = catalog();
+    let mut out = String::new();
+    for (method, table, query, body) in cases {
+        let _ = writeln!(out, "{method} {table}?{query} {body}");
+        let params = parse_query(query).unwrap();
+        let payload = parse_body(BodyFormat::Json, body.as_bytes(), params.columns.as_deref());
+        let plan = match *method {
+            "POST" | "UPSERT" | "IGNORE" => {
+                let on_duplicate = match *method {
+                    "UPSERT" => OnDuplicate::Merge,
+                    "IGNORE" => OnDuplicate::Ignore,
+                    _ => OnDuplicate::Error,
+                };
+                let payload = payload.unwrap();
+                plan_insert(
+                    &catalog,
+                    "public",
+                    &InsertRequest { table, params: &params, payload: &payload, on_duplicate, missing_default: true },
+                )
+            }
+            "PATCH" => plan_update(&catalog, "public", table, &params, &payload.unwrap()),
+            _ => plan_delete(&catalog, "public", table, &params),
+        };
+        let plan = match plan {
+            Ok(plan) => plan,
+            Err(e) => {
+                let _ = writeln!(out, "  error: {e}");
+                continue;
+            }
+        };
+        let statements = match &plan.mutation {
+            Mutation::Insert(insert) => {
+                let mut all: Vec<_> = render_existing_count(insert, &SqliteDialect).into_iter().collect();
+                all.extend(render_insert(insert, &plan.key, &SqliteDialect).unwrap());
+                all
+            }
+            Mutation::Update { table, set, filters } => {
+                render_update(table, set, filters, &plan.key, &SqliteDialect).unwrap().into_iter().collect()
+            }
+            Mutation::Delete { table, filters } => {
+                vec![render_delete(table, filters, &plan.key, &SqliteDialect).unwrap()]
+            }
+        };
+        for s in statements {
+            let _ = writeln!(out, "  {}\n  params: {:?}", s.sql, s.params);
+        }
+    }
+    out
+}
+
+#[test]
+fn writes() {
+    insta::assert_snapshot!(write_report(&[
+        ("POST", "Artist", "", r#"{"Name":"New"}"#),
+        ("POST", "Artist", "columns=ArtistId,Name", r#"[{"Name":"a"},{"ArtistId":9,"Name":"b"}]"#),
+        ("UPSERT", "Artist", "", r#"[{"ArtistId":1,"Name":"x"}]"#),
+        ("IGNORE", "PlaylistTrack", "", r#"[{"PlaylistId":1,"TrackId":2}]"#),
+        ("POST", "Track", "", r#"{"Name":"t","Milliseconds":"long","UnitPrice":1}"#),
+        ("POST", "Track", "", r#"{"Nope":1}"#),
+        ("PATCH", "Track", "AlbumId=eq.1&Composer=is.null", r#"{"Composer":"Anon","UnitPrice":0.99}"#),
+        ("PATCH", "Album", "select=Title,Artist!inner()&Artist.Name=eq.AC/DC", r#"{"Title":"x"}"#),
+        ("DELETE", "Track", "Milliseconds=lt.1000&order=TrackId.desc&limit=5", ""),
+        ("DELETE", "PlaylistTrack", "PlaylistId=eq.1&limit=2", ""),
+    ]));
+}

@@ -1,7 +1,7 @@
 //! Running a [`WriteJob`] on a connection inside an open transaction: the mutation, its checks,
 //! and the representation. Errors leave the rollback to the caller (the writer's savepoint).
 
-use rowbase_plan::{ConflictAction, Expr, Mutation, ReadPlan, Value, WritePlan};
+use rowbase_plan::{Expr, Mutation, ReadPlan, Value, WritePlan};
 use rowbase_sql::{
     ReadStatement, SqliteDialect, Statement, render_delete, render_existing_count, render_insert, render_read,
     render_update,
@@ -22,12 +22,9 @@ pub(crate) fn run_write(conn: &Connection, job: &WriteJob) -> Result<WriteOutput
     let render = |e: rowbase_sql::RenderError| DbError::new(ErrorKind::Internal, e.to_string());
     match &plan.mutation {
         Mutation::Insert(insert) => {
-            let existing = match insert.conflict.as_ref().map(|c| &c.action) {
-                Some(ConflictAction::Update(_)) => match render_existing_count(insert, d) {
-                    Some(statement) => count(conn, &statement)?,
-                    None => 0,
-                },
-                _ => 0,
+            let existing = match render_existing_count(insert, d) {
+                Some(statement) => count(conn, &statement)?,
+                None => 0,
             };
             for statement in render_insert(insert, &plan.key, d).map_err(render)? {
                 let keys = query_keys(conn, &statement).map_err(|e| explain(conn, plan, e))?;

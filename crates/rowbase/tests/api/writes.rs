@@ -427,3 +427,54 @@ async fn writes_on_chinook_keep_integrity() {
     let expected = app.sql("SELECT TrackId, UnitPrice FROM Track WHERE AlbumId = 1 ORDER BY TrackId");
     assert_eq!(tracks.json(), expected);
 }
+
+#[tokio::test]
+async fn limited_updates_and_deletes_touch_only_their_window() {
+    let app = shop().await;
+    let more: Vec<Value> =
+        (0..5).map(|i| json!({ "sku": format!("L{i}"), "name": format!("l{i}"), "price": 100 + i })).collect();
+    assert_eq!(app.write(Method::POST, "/product", &[], Value::Array(more)).await.status, 201);
+
+    let patch = app
+        .write(
+            Method::PATCH,
+            "/product?price=gte.100&order=price.desc&limit=2&select=sku",
+            &[("Prefer", "return=representation")],
+            json!({ "name": "priciest" }),
+        )
+        .await;
+    assert_eq!(patch.status, 200, "{}", patch.text);
+    assert_eq!(
+        app.sql("SELECT sku FROM product WHERE name = 'priciest' ORDER BY sku"),
+        json!([{ "sku": "L3" }, { "sku": "L4" }])
+    );
+
+    let delete = app
+        .request(
+            Method::DELETE,
+            "/product?price=gte.0&order=price&limit=1&offset=1&select=sku",
+            &[("Prefer", "return=representation")],
+        )
+        .await;
+    assert_eq!((delete.status, delete.json()), (200, json!([{ "sku": "HAM-1" }])), "the second cheapest only");
+    assert_eq!(count(&app, "SELECT count(*) FROM product"), 6);
+
+    let composite = app
+        .write(
+            Method::POST,
+            "/line",
+            &[],
+            json!([{ "order_id": 1, "product_id": 2, "qty": 1 }, { "order_id": 2, "product_id": 2, "qty": 5 }]),
+        )
+        .await;
+    assert_eq!(composite.status, 201);
+    let by_pair =
+        app.request(Method::DELETE, "/line?qty=gt.0&order=qty.desc&limit=1", &[("Prefer", "count=exact")]).await;
+    assert_eq!(by_pair.header("content-range"), Some("*/1"));
+    assert_eq!(app.sql("SELECT order_id FROM line"), json!([{ "order_id": 1 }]));
+
+    let negative = app.request(Method::DELETE, "/product?price=gte.0&limit=-1", &[]).await;
+    assert_eq!((negative.status, negative.code()), (416, "PGRST103".into()));
+    let limit_only = app.request(Method::DELETE, "/product?limit=1", &[]).await;
+    assert_eq!((limit_only.status, limit_only.code()), (400, "21000".into()));
+}

@@ -7,6 +7,7 @@ use rowbase_catalog::Catalog;
 use rowbase_sql::{Dialect, ReadStatement};
 
 use crate::error::DbError;
+use crate::postgres::PostgresDatabase;
 use crate::sqlite::SqliteDatabase;
 use crate::write::{WriteJob, WriteOutput};
 
@@ -23,6 +24,15 @@ pub struct DatabaseOptions {
     pub synchronous: Synchronous,
     /// How many queued writes may share one commit (1 disables group commit).
     pub group_commit: usize,
+    /// The schemas served, the first being the default (`Accept-Profile`/`Content-Profile`
+    /// choose among them). Engines without schemas serve `public`.
+    pub schemas: Vec<String>,
+    /// How long opening a server connection may take (PostgreSQL, MySQL).
+    pub connect_timeout: Duration,
+    /// Pooled connections older than this are replaced (the seeds' `pool_recycle`).
+    pub max_lifetime: Duration,
+    /// Pooled connections unused this long are replaced.
+    pub idle_timeout: Duration,
 }
 
 /// SQLite's durability level for commits (sqlite.org/pragma.html#pragma_synchronous, WAL mode).
@@ -53,6 +63,10 @@ impl Default for DatabaseOptions {
             read_only: false,
             synchronous: Synchronous::Full,
             group_commit: 64,
+            schemas: vec!["public".to_string()],
+            connect_timeout: Duration::from_secs(2),
+            max_lifetime: Duration::from_secs(30 * 60),
+            idle_timeout: Duration::from_secs(10 * 60),
         }
     }
 }
@@ -83,18 +97,24 @@ pub struct ReadOutput {
 pub enum Database {
     /// An embedded SQLite file.
     Sqlite(Arc<SqliteDatabase>),
+    /// A PostgreSQL server (or a PostgreSQL-compatible one).
+    Postgres(Arc<PostgresDatabase>),
 }
 
 impl Database {
-    /// Opens `url`: a path to an SQLite file, or `sqlite://path` / `sqlite:path`.
+    /// Opens `url`: `postgres://...` / `postgresql://...`, a path to an SQLite file, or
+    /// `sqlite://path` / `sqlite:path`.
     ///
-    /// Errors: the file does not exist or is not an SQLite database, or the URL names an engine
-    /// this build does not serve.
+    /// Errors: the database cannot be reached or read, or the URL names an engine this build
+    /// does not serve.
     pub async fn open(url: &str, options: &DatabaseOptions) -> Result<Database, DbError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("mysql://") {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Database::Postgres(Arc::new(PostgresDatabase::open(url, options).await?)));
+        }
+        if url.starts_with("mysql://") || url.starts_with("mariadb://") {
             return Err(DbError::new(
                 crate::error::ErrorKind::Unavailable,
-                format!("{} is not served yet: this build serves SQLite files", url.split(':').next().unwrap_or(url)),
+                "MySQL/MariaDB is not served yet: this build serves SQLite files and PostgreSQL",
             ));
         }
         let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
@@ -105,6 +125,7 @@ impl Database {
     pub fn dialect(&self) -> &'static dyn Dialect {
         match self {
             Database::Sqlite(_) => &rowbase_sql::SqliteDialect,
+            Database::Postgres(_) => &rowbase_sql::PostgresDialect,
         }
     }
 
@@ -113,10 +134,19 @@ impl Database {
         self.dialect().name()
     }
 
-    /// The catalog read from the database at open time.
-    pub fn catalog(&self) -> Arc<Catalog> {
+    /// The exposed schemas, the default first.
+    pub fn schemas(&self) -> Vec<String> {
         match self {
-            Database::Sqlite(db) => db.catalog(),
+            Database::Sqlite(_) => vec![crate::sqlite::SCHEMA.to_string()],
+            Database::Postgres(db) => db.schemas().to_vec(),
+        }
+    }
+
+    /// The catalog of an exposed schema, read at open time; `None` for a schema not served.
+    pub fn catalog(&self, schema: &str) -> Option<Arc<Catalog>> {
+        match self {
+            Database::Sqlite(db) => (schema == crate::sqlite::SCHEMA).then(|| db.catalog()),
+            Database::Postgres(db) => db.catalog(schema),
         }
     }
 
@@ -124,6 +154,7 @@ impl Database {
     pub async fn read(&self, statement: ReadStatement) -> Result<ReadOutput, DbError> {
         match self {
             Database::Sqlite(db) => db.read(statement).await,
+            Database::Postgres(db) => db.read(statement).await,
         }
     }
 
@@ -133,14 +164,16 @@ impl Database {
     pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
         match self {
             Database::Sqlite(db) => db.write(job).await,
+            Database::Postgres(db) => db.write(job).await,
         }
     }
 
-    /// How many SQL statements the engine has started since the database was opened, counted by
-    /// the engine itself (SQLite's trace hook). For tests and metrics.
+    /// How many SQL statements have run since the database was opened: counted by the engine
+    /// itself on SQLite (its trace hook), by the driver on PostgreSQL. For tests and metrics.
     pub fn statements_executed(&self) -> u64 {
         match self {
             Database::Sqlite(db) => db.statements_executed(),
+            Database::Postgres(db) => db.statements_executed(),
         }
     }
 }

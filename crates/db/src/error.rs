@@ -30,6 +30,9 @@ pub enum ErrorKind {
     Unavailable,
     /// `54000`: a statement or value exceeds an engine limit.
     TooComplex,
+    /// A request the engine rejected as invalid (PostgreSQL classes 22, 42, P0): HTTP 400 with
+    /// the engine's own SQLSTATE.
+    Client,
     /// `PGRST124`: a write touched more rows than `Prefer: max-affected` allows; rolled back.
     AffectedLimit,
     /// `PGRST116`: a singular response was asked for but the write touched other than one row;
@@ -55,6 +58,7 @@ impl ErrorKind {
             ErrorKind::PoolTimeout => "PGRST003",
             ErrorKind::Unavailable => "08000",
             ErrorKind::TooComplex => "54000",
+            ErrorKind::Client => "42000",
             ErrorKind::AffectedLimit => "PGRST124",
             ErrorKind::NotSingular => "PGRST116",
             ErrorKind::Internal => "XX000",
@@ -68,6 +72,10 @@ impl ErrorKind {
 pub struct DbError {
     /// The classified kind.
     pub kind: ErrorKind,
+    /// The engine's own SQLSTATE when it has one (PostgreSQL), shown instead of the kind's.
+    pub sqlstate: Option<String>,
+    /// The engine's hint, when it gives one.
+    pub hint: Option<String>,
     /// The engine's message (safe to show: it never contains bound values on SQLite).
     pub message: String,
     /// More detail, when the engine gives it.
@@ -77,7 +85,12 @@ pub struct DbError {
 impl DbError {
     /// An error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        DbError { kind, message: message.into(), details: None }
+        DbError { kind, sqlstate: None, hint: None, message: message.into(), details: None }
+    }
+
+    /// The SQLSTATE shown to clients: the engine's own when known, else the kind's.
+    pub fn code(&self) -> &str {
+        self.sqlstate.as_deref().unwrap_or(self.kind.sqlstate())
     }
 
     /// The same error with `details`.

@@ -6,6 +6,8 @@
 
 mod database;
 pub mod error;
+mod exec;
+pub mod postgres;
 pub mod sqlite;
 mod write;
 

@@ -88,7 +88,7 @@ async fn route(
     body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     match resource(uri.path()) {
-        Resource::Root => root(state, method),
+        Resource::Root => root(state, method, headers),
         Resource::Function(name) => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "PGRST202",
@@ -121,10 +121,12 @@ async fn route(
     }
 }
 
-fn root(state: &AppState, method: &Method) -> Result<Response, ApiError> {
+fn root(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<Response, ApiError> {
     match *method {
         Method::GET | Method::HEAD => {
-            let mut response = state.openapi().to_string().into_response();
+            let schema = crate::read::profile(state, headers, "accept-profile")?;
+            let document = state.openapi(&schema).unwrap_or("{}");
+            let mut response = document.to_string().into_response();
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/openapi+json; charset=utf-8"));

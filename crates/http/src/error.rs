@@ -221,7 +221,7 @@ impl From<RenderError> for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        let code = e.kind.sqlstate();
+        let code = e.code().to_string();
         let status = match e.kind {
             ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation => StatusCode::CONFLICT,
             ErrorKind::NotNullViolation
@@ -229,6 +229,7 @@ impl From<DbError> for ApiError {
             | ErrorKind::InvalidTextRepresentation
             | ErrorKind::StringTooLong
             | ErrorKind::InvalidRegex
+            | ErrorKind::Client
             | ErrorKind::TooComplex => StatusCode::BAD_REQUEST,
             ErrorKind::ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::AffectedLimit => StatusCode::BAD_REQUEST,
@@ -239,7 +240,7 @@ impl From<DbError> for ApiError {
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %e.message, "database error");
         }
-        let error = ApiError::new(status, code, e.message, e.details, None);
+        let error = ApiError::new(status, &code, e.message, e.details, e.hint);
         if status == StatusCode::SERVICE_UNAVAILABLE {
             error.with_header(header::RETRY_AFTER, "1".into())
         } else {

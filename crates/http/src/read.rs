@@ -13,9 +13,6 @@ use crate::csv_body::json_array_to_csv;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The only schema served until schemas are mapped per engine.
-const SCHEMA: &str = "public";
-
 /// Reads rows of `table`.
 pub(crate) async fn read_rows(
     state: &AppState,
@@ -24,7 +21,7 @@ pub(crate) async fn read_rows(
     raw_query: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    check_profile(headers, "accept-profile")?;
+    let schema = profile(state, headers, "accept-profile")?;
     let params = parse_query(raw_query)?;
     let preferences = preferences(headers)?;
     let media =
@@ -45,7 +42,7 @@ pub(crate) async fn read_rows(
     };
     let window = window(&params, range)?;
     let request = ReadRequest { table, params: &params, window, count: preferences.count.is_some() };
-    let plan = plan_read(state.catalog(), SCHEMA, &request)?;
+    let plan = plan_read(catalog(state, &schema)?, &schema, &request)?;
     let statement = render_read(&plan, state.db().dialect())?;
     let output = state.db().read(statement).await?;
 
@@ -108,19 +105,32 @@ fn count_applied(count: Option<rowbase_request::headers::CountPreference>) -> &'
     }
 }
 
-/// `Accept-Profile`/`Content-Profile`: only `public` is served (`PGRST106` otherwise).
-pub(crate) fn check_profile(headers: &HeaderMap, name: &'static str) -> Result<(), ApiError> {
-    match headers.get(name).map(|v| v.to_str().unwrap_or("")) {
-        None => Ok(()),
-        Some(p) if p.trim() == SCHEMA => Ok(()),
-        Some(p) => Err(ApiError::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "PGRST106",
-            format!("Invalid schema: {p}"),
-            None,
-            Some(format!("Only the following schemas are exposed: {SCHEMA}")),
-        )),
+/// The schema a request works in (PostgREST "Schemas"): the `Accept-Profile` (reads) or
+/// `Content-Profile` (writes) header when given, else the first exposed schema. A schema that
+/// is not exposed is a 406 (`PGRST106`).
+pub(crate) fn profile(state: &AppState, headers: &HeaderMap, name: &'static str) -> Result<String, ApiError> {
+    let default = state.schemas().next().unwrap_or("public");
+    let asked = match headers.get(name).map(|v| v.to_str().unwrap_or("").trim()) {
+        None | Some("") => return Ok(default.to_string()),
+        Some(p) => p,
+    };
+    if state.schemas().any(|s| s == asked) {
+        return Ok(asked.to_string());
     }
+    Err(ApiError::new(
+        StatusCode::NOT_ACCEPTABLE,
+        "PGRST106",
+        format!("Invalid schema: {asked}"),
+        None,
+        Some(format!("Only the following schemas are exposed: {}", state.schemas().collect::<Vec<_>>().join(", "))),
+    ))
+}
+
+/// The catalog of a schema `profile` accepted.
+pub(crate) fn catalog<'s>(state: &'s AppState, schema: &str) -> Result<&'s rowbase_catalog::Catalog, ApiError> {
+    state.catalog(schema).ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_ACCEPTABLE, "PGRST106", format!("Invalid schema: {schema}"), None, None)
+    })
 }
 
 /// The root's window: the intersection of `offset`/`limit` with the `Range` header

@@ -30,16 +30,23 @@ pub struct AppState {
 struct Inner {
     db: Database,
     config: HttpConfig,
-    catalog: Arc<Catalog>,
-    openapi: String,
+    /// Per exposed schema, the default first: its catalog and its OpenAPI document.
+    schemas: Vec<(String, Arc<Catalog>, String)>,
 }
 
 impl AppState {
     /// State over an open database, with the catalog it was introspected with.
     pub fn new(db: Database, config: HttpConfig) -> AppState {
-        let catalog = db.catalog();
-        let openapi = crate::openapi::document(&catalog, db.engine());
-        AppState { inner: Arc::new(Inner { db, config, catalog, openapi }) }
+        let schemas = db
+            .schemas()
+            .into_iter()
+            .filter_map(|schema| {
+                let catalog = db.catalog(&schema)?;
+                let openapi = crate::openapi::document(&catalog, db.engine());
+                Some((schema, catalog, openapi))
+            })
+            .collect();
+        AppState { inner: Arc::new(Inner { db, config, schemas }) }
     }
 
     /// The settings.
@@ -52,13 +59,18 @@ impl AppState {
         &self.inner.db
     }
 
-    /// The catalog.
-    pub fn catalog(&self) -> &Catalog {
-        &self.inner.catalog
+    /// The catalog of an exposed schema.
+    pub fn catalog(&self, schema: &str) -> Option<&Catalog> {
+        self.inner.schemas.iter().find(|(s, _, _)| s == schema).map(|(_, c, _)| c.as_ref())
     }
 
-    /// The OpenAPI document, rendered once.
-    pub(crate) fn openapi(&self) -> &str {
-        &self.inner.openapi
+    /// The exposed schemas, the default first.
+    pub fn schemas(&self) -> impl Iterator<Item = &str> {
+        self.inner.schemas.iter().map(|(s, _, _)| s.as_str())
+    }
+
+    /// The OpenAPI document of an exposed schema, rendered once.
+    pub(crate) fn openapi(&self, schema: &str) -> Option<&str> {
+        self.inner.schemas.iter().find(|(s, _, _)| s == schema).map(|(_, _, o)| o.as_str())
     }
 }

@@ -16,10 +16,8 @@ use rowbase_request::headers::{MediaType, Missing, Preferences, Resolution, Retu
 use rowbase_request::{QueryParams, parse_query};
 
 use crate::error::ApiError;
-use crate::read::{check_profile, header_str, preferences};
+use crate::read::{catalog, header_str, preferences, profile};
 use crate::state::AppState;
-
-const SCHEMA: &str = "public";
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded in a `Location`.
 const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
@@ -33,7 +31,8 @@ pub(crate) async fn write_rows(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    check_profile(headers, "content-profile")?;
+    let schema = profile(state, headers, "content-profile")?;
+    let schema = schema.as_str();
     let params = parse_query(raw_query)?;
     let prefs = preferences(headers)?;
     let media = negotiate(header_str(headers, header::ACCEPT), &[MediaType::Json, MediaType::SingleObject]).map_err(
@@ -47,7 +46,7 @@ pub(crate) async fn write_rows(
             )
         },
     )?;
-    let catalog = state.catalog();
+    let catalog = catalog(state, schema)?;
     let plan = match *method {
         Method::POST => {
             let payload = payload(headers, body, &params)?;
@@ -63,11 +62,11 @@ pub(crate) async fn write_rows(
                 on_duplicate,
                 missing_default: prefs.missing == Some(Missing::Default),
             };
-            plan_insert(catalog, SCHEMA, &request)?
+            plan_insert(catalog, schema, &request)?
         }
-        Method::PUT => plan_put(catalog, SCHEMA, table, &params, &payload(headers, body, &params)?)?,
-        Method::PATCH => plan_update(catalog, SCHEMA, table, &params, &payload(headers, body, &params)?)?,
-        _ => plan_delete(catalog, SCHEMA, table, &params)?,
+        Method::PUT => plan_put(catalog, schema, table, &params, &payload(headers, body, &params)?)?,
+        Method::PATCH => plan_update(catalog, schema, table, &params, &payload(headers, body, &params)?)?,
+        _ => plan_delete(catalog, schema, table, &params)?,
     };
     refuse_unfiltered(state, &plan)?;
     let returning = match prefs.return_ {

@@ -9,6 +9,8 @@ use crate::value::Value;
 /// A planned read: one SQL statement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadPlan {
+    /// The schema of every table the statement names (a request works in one schema).
+    pub schema: String,
     /// The root resource.
     pub root: Node,
     /// Whether the total number of matching rows (before the root's window) is wanted.
@@ -369,6 +371,8 @@ pub enum Mutation {
     Insert(InsertPlan),
     /// `UPDATE ... SET ... WHERE ...`.
     Update {
+        /// The table's schema.
+        schema: String,
         /// The table.
         table: String,
         /// Column assignments, typed.
@@ -378,6 +382,8 @@ pub enum Mutation {
     },
     /// `DELETE ... WHERE ...`.
     Delete {
+        /// The table's schema.
+        schema: String,
         /// The table.
         table: String,
         /// The root filters (alias 0), ANDed; empty means every row.
@@ -388,6 +394,8 @@ pub enum Mutation {
 /// Rows to insert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InsertPlan {
+    /// The table's schema.
+    pub schema: String,
     /// The table.
     pub table: String,
     /// The columns written, in order.

@@ -51,7 +51,7 @@ pub fn plan_read(catalog: &Catalog, schema: &str, request: &ReadRequest<'_>) -> 
     resolve(catalog, &mut root, &mut Vec::new(), request.params)?;
     root.offset = request.window.offset;
     root.limit = request.window.limit;
-    Ok(ReadPlan { root, count: request.count })
+    Ok(ReadPlan { schema: table.schema.clone(), root, count: request.count })
 }
 
 /// The table named `name`, or `PGRST205` with the closest name as a hint.

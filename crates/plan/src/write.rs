@@ -73,6 +73,7 @@ pub fn plan_insert(catalog: &Catalog, schema: &str, request: &InsertRequest<'_>)
         }),
     };
     let mutation = Mutation::Insert(InsertPlan {
+        schema: table.schema.clone(),
         table: table.name.clone(),
         columns: columns.iter().map(|c| c.name.clone()).collect(),
         rows,
@@ -173,7 +174,7 @@ pub fn plan_update(
     let representation = representation(catalog, schema, found, params)?;
     let filters = limited(found, &representation.root, params)?;
     Ok(WritePlan {
-        mutation: Mutation::Update { table: found.name.clone(), set, filters },
+        mutation: Mutation::Update { schema: found.schema.clone(), table: found.name.clone(), set, filters },
         key: row_key(found),
         representation,
     })
@@ -187,7 +188,7 @@ pub fn plan_delete(catalog: &Catalog, schema: &str, table: &str, params: &QueryP
     // Deleted rows are read before they go, so the read must pick exactly the rows deleted.
     representation.root.filters.clone_from(&filters);
     Ok(WritePlan {
-        mutation: Mutation::Delete { table: found.name.clone(), filters },
+        mutation: Mutation::Delete { schema: found.schema.clone(), table: found.name.clone(), filters },
         key: row_key(found),
         representation,
     })

@@ -29,7 +29,7 @@ pub enum Command {
 /// `rowbase serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The database: a path to an SQLite file, or `sqlite://path`.
+    /// The database: `postgres://user@host:port/db`, a path to an SQLite file, or `sqlite://path`.
     #[arg(env = "DATABASE_URL")]
     pub database: String,
 
@@ -44,6 +44,23 @@ pub struct ServeArgs {
     /// Seconds a request waits for a free connection before failing with 503.
     #[arg(long, env = "ROWBASE_POOL_TIMEOUT", default_value_t = 10)]
     pub pool_timeout: u64,
+
+    /// Seconds a pooled server connection may live before it is replaced (`pool_recycle`).
+    #[arg(long, env = "ROWBASE_POOL_MAX_LIFETIME", default_value_t = 1800)]
+    pub pool_max_lifetime: u64,
+
+    /// Seconds a pooled server connection may sit unused before it is replaced.
+    #[arg(long, env = "ROWBASE_POOL_IDLE_TIMEOUT", default_value_t = 600)]
+    pub pool_idle_timeout: u64,
+
+    /// Seconds opening a server connection may take; past it requests fail fast with 503.
+    #[arg(long, env = "ROWBASE_CONNECT_TIMEOUT", default_value_t = 2)]
+    pub connect_timeout: u64,
+
+    /// The schemas served, comma-separated; the first is the default, the others are chosen
+    /// with `Accept-Profile`/`Content-Profile` (PostgreSQL; SQLite serves `public`).
+    #[arg(long, env = "ROWBASE_SCHEMAS", value_delimiter = ',', default_value = "public")]
+    pub schemas: Vec<String>,
 
     /// Never write to the database file, not even to switch it to WAL mode; writes answer 405.
     #[arg(long, env = "ROWBASE_READ_ONLY")]
@@ -89,6 +106,10 @@ impl ServeArgs {
                     SynchronousArg::Normal => Synchronous::Normal,
                 },
                 group_commit: self.group_commit,
+                schemas: self.schemas.clone(),
+                connect_timeout: Duration::from_secs(self.connect_timeout),
+                max_lifetime: Duration::from_secs(self.pool_max_lifetime),
+                idle_timeout: Duration::from_secs(self.pool_idle_timeout),
             },
             http: HttpConfig {
                 max_body_bytes: self.max_body_bytes,

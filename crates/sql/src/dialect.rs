@@ -37,10 +37,17 @@ pub trait Dialect: Send + Sync {
         out.push('"');
     }
 
-    /// Appends the placeholder of 1-based parameter `index` (`?` by default).
-    fn placeholder(&self, out: &mut String, index: usize) {
-        let _ = index;
+    /// Appends the placeholder of 1-based parameter `index` (`?` by default). `cast` is the type
+    /// the value must have where the engine cannot infer it.
+    fn placeholder(&self, out: &mut String, index: usize, cast: Option<DataType>) {
+        let _ = (index, cast);
         out.push('?');
+    }
+
+    /// Appends a table name of `schema` (unqualified by default: engines without schemas).
+    fn table_name(&self, out: &mut String, schema: &str, name: &str) {
+        let _ = schema;
+        self.quote_ident(out, name);
     }
 
     /// Opens a JSON object constructor, e.g. `json_object(`.
@@ -53,8 +60,9 @@ pub trait Dialect: Send + Sync {
         ", "
     }
 
-    /// Closes a JSON object constructor.
-    fn json_object_close(&self) -> &'static str {
+    /// Closes a JSON object constructor of `entries` entries.
+    fn json_object_close(&self, entries: usize) -> &'static str {
+        let _ = entries;
         ")"
     }
 
@@ -90,6 +98,17 @@ pub trait Dialect: Send + Sync {
     /// Writes the engine's own row identifier of table alias `alias` (`t0.rowid`), for tables
     /// without a primary key; `None` when the engine has none usable.
     fn row_id(&self, w: &mut Writer<'_>, alias: Option<usize>) -> Result<(), RenderError>;
+
+    /// Writes one column of a `RETURNING` key list (`None`: the engine's row id), in a form
+    /// the executor reads back as text or an integer.
+    fn returned_key(&self, w: &mut Writer<'_>, column: Option<&str>) {
+        match column {
+            Some(name) => w.ident(name),
+            None => {
+                let _ = self.row_id(w, None);
+            }
+        }
+    }
 
     /// The most bound parameters one statement may carry.
     fn max_params(&self) -> usize;

@@ -33,7 +33,7 @@ pub struct ReadStatement {
 ///
 /// Errors: [`RenderError::Unsupported`] when the plan uses an operator the engine lacks.
 pub fn render_read(plan: &ReadPlan, dialect: &dyn Dialect) -> Result<ReadStatement, RenderError> {
-    let mut w = Writer::new(dialect);
+    let mut w = Writer::new(dialect, &plan.schema);
     let root = &plan.root;
     if plan.count {
         w.push("SELECT (SELECT count(*) FROM ");
@@ -69,7 +69,7 @@ fn page(w: &mut Writer<'_>, node: &Node, join: Option<&Embed>) -> Result<(), Ren
 /// `"Table" AS tN` (plus the junction join for many-to-many embeds, written by `where_clause`'s
 /// caller through [`from_embed`]).
 fn from(w: &mut Writer<'_>, node: &Node) {
-    w.ident(&node.table);
+    w.table(&node.table);
     w.push(" AS ");
     w.table_alias(node.alias);
 }
@@ -78,7 +78,7 @@ fn from_embed(w: &mut Writer<'_>, embed: &Embed) {
     from(w, &embed.node);
     if let Some(j) = &embed.join.junction {
         w.push(" JOIN ");
-        w.ident(&j.table);
+        w.table(&j.table);
         w.push(" AS ");
         w.table_alias(j.alias);
         w.push(" ON ");
@@ -134,7 +134,7 @@ fn object(w: &mut Writer<'_>, node: &Node) -> Result<(), RenderError> {
     w.push(d.json_object_open());
     let mut index = 0;
     entries(w, node, &mut index, &mut |w, value| value(w))?;
-    w.push(d.json_object_close());
+    w.push(d.json_object_close(index));
     Ok(())
 }
 
@@ -189,7 +189,7 @@ fn entry_key(w: &mut Writer<'_>, d: &dyn Dialect, index: &mut usize, key: &str) 
         w.push(d.json_object_separator(*index));
     }
     *index += 1;
-    w.bind(Value::Text(key.to_string()));
+    w.bind_typed(Value::Text(key.to_string()), DataType::Text);
     w.push(", ");
 }
 
@@ -432,7 +432,7 @@ fn key_in(w: &mut Writer<'_>, alias: usize, key: &RowKey, rows: &[Vec<Value>]) -
                     if j > 0 {
                         w.push(", ");
                     }
-                    w.bind(value.clone());
+                    w.bind_typed(value.clone(), columns.get(j).map_or(DataType::Other, |c| c.1));
                 }
                 w.push(")");
             }

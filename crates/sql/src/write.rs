@@ -28,9 +28,9 @@ pub fn render_insert(plan: &InsertPlan, key: &RowKey, dialect: &dyn Dialect) -> 
         if columns.is_empty() {
             // Every column takes its default: one `DEFAULT VALUES` insert per row.
             for _ in rows {
-                let mut w = Writer::new(dialect);
+                let mut w = Writer::new(dialect, &plan.schema);
                 w.push("INSERT INTO ");
-                w.ident(&plan.table);
+                w.table(&plan.table);
                 w.push(" DEFAULT VALUES");
                 returning(&mut w, key)?;
                 statements.push(w.finish());
@@ -39,9 +39,9 @@ pub fn render_insert(plan: &InsertPlan, key: &RowKey, dialect: &dyn Dialect) -> 
         }
         let per_statement = (dialect.max_params() / columns.len()).max(1);
         for chunk in rows.chunks(per_statement) {
-            let mut w = Writer::new(dialect);
+            let mut w = Writer::new(dialect, &plan.schema);
             w.push("INSERT INTO ");
-            w.ident(&plan.table);
+            w.table(&plan.table);
             w.push(" (");
             for (i, c) in columns.iter().enumerate() {
                 if i > 0 {
@@ -99,6 +99,7 @@ pub fn render_insert(plan: &InsertPlan, key: &RowKey, dialect: &dyn Dialect) -> 
 
 /// `UPDATE "t" AS t0 SET ... WHERE ... RETURNING <key>`; `None` when there is nothing to set.
 pub fn render_update(
+    schema: &str,
     table: &str,
     set: &[(String, Value)],
     filters: &[Expr],
@@ -108,9 +109,9 @@ pub fn render_update(
     if set.is_empty() {
         return Ok(None);
     }
-    let mut w = Writer::new(dialect);
+    let mut w = Writer::new(dialect, schema);
     w.push("UPDATE ");
-    w.ident(table);
+    w.table(table);
     w.push(" AS t0 SET ");
     for (i, (column, value)) in set.iter().enumerate() {
         if i > 0 {
@@ -127,14 +128,15 @@ pub fn render_update(
 
 /// `DELETE FROM "t" AS t0 WHERE ... RETURNING <key>`.
 pub fn render_delete(
+    schema: &str,
     table: &str,
     filters: &[Expr],
     key: &RowKey,
     dialect: &dyn Dialect,
 ) -> Result<Statement, RenderError> {
-    let mut w = Writer::new(dialect);
+    let mut w = Writer::new(dialect, schema);
     w.push("DELETE FROM ");
-    w.ident(table);
+    w.table(table);
     w.push(" AS t0");
     filters_clause(&mut w, filters)?;
     returning(&mut w, key)?;
@@ -153,9 +155,9 @@ pub fn render_existing_count(plan: &InsertPlan, dialect: &dyn Dialect) -> Option
         .filter_map(|row| positions.iter().map(|&p| row[p].clone()).collect::<Option<Vec<_>>>())
         .collect();
     let key = RowKey::Columns(conflict.target.iter().map(|t| (t.clone(), rowbase_catalog::DataType::Other)).collect());
-    let mut w = Writer::new(dialect);
+    let mut w = Writer::new(dialect, &plan.schema);
     w.push("SELECT count(*) FROM ");
-    w.ident(&plan.table);
+    w.table(&plan.table);
     w.push(" AS t0 WHERE ");
     expr(&mut w, &Expr::KeyIn { alias: 0, key, rows }, true).ok()?;
     Some(w.finish())
@@ -171,16 +173,17 @@ fn filters_clause(w: &mut Writer<'_>, filters: &[Expr]) -> Result<(), RenderErro
 
 fn returning(w: &mut Writer<'_>, key: &RowKey) -> Result<(), RenderError> {
     w.push(" RETURNING ");
+    let d = w.dialect();
     match key {
         RowKey::Columns(columns) => {
             for (i, (name, _)) in columns.iter().enumerate() {
                 if i > 0 {
                     w.push(", ");
                 }
-                w.ident(name);
+                d.returned_key(w, Some(name));
             }
-            Ok(())
         }
-        RowKey::EngineRowId => w.dialect().row_id(w, None),
+        RowKey::EngineRowId => d.returned_key(w, None),
     }
+    Ok(())
 }

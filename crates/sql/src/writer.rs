@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use rowbase_catalog::DataType;
 use rowbase_plan::Value;
 
 use crate::dialect::Dialect;
@@ -20,12 +21,18 @@ pub struct Writer<'d> {
     sql: String,
     params: Vec<Value>,
     dialect: &'d dyn Dialect,
+    schema: String,
 }
 
 impl<'d> Writer<'d> {
-    /// An empty statement for `dialect`.
-    pub fn new(dialect: &'d dyn Dialect) -> Self {
-        Writer { sql: String::with_capacity(512), params: Vec::new(), dialect }
+    /// An empty statement for `dialect`, naming tables of `schema`.
+    pub fn new(dialect: &'d dyn Dialect, schema: &str) -> Self {
+        Writer { sql: String::with_capacity(512), params: Vec::new(), dialect, schema: schema.to_string() }
+    }
+
+    /// Appends a table of the statement's schema, qualified as the dialect requires.
+    pub fn table(&mut self, name: &str) {
+        self.dialect.table_name(&mut self.sql, &self.schema, name);
     }
 
     /// The dialect being written.
@@ -60,10 +67,17 @@ impl<'d> Writer<'d> {
         self.ident(name);
     }
 
-    /// Appends a placeholder bound to `value`.
+    /// Appends a placeholder bound to `value`; the engine infers its type from where it stands.
     pub fn bind(&mut self, value: Value) {
         self.params.push(value);
-        self.dialect.placeholder(&mut self.sql, self.params.len());
+        self.dialect.placeholder(&mut self.sql, self.params.len(), None);
+    }
+
+    /// Appends a placeholder bound to `value` where the engine cannot infer its type (a JSON key,
+    /// a row value in `VALUES`): the dialect may add a cast to `data_type`.
+    pub fn bind_typed(&mut self, value: Value, data_type: DataType) {
+        self.params.push(value);
+        self.dialect.placeholder(&mut self.sql, self.params.len(), Some(data_type));
     }
 
     /// The statement written so far.

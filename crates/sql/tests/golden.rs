@@ -1,5 +1,6 @@
 //! Golden tests of the SQL each request renders to, with its bound parameters: parse → plan →
-//! render over a hand-built catalog shaped like Chinook. One snapshot per group.
+//! render over a hand-built catalog shaped like Chinook, each dialect's output side by side.
+//! One snapshot per group.
 
 #![allow(clippy::unwrap_used)]
 
@@ -8,7 +9,7 @@ use std::fmt::Write;
 use rowbase_catalog::{Catalog, Column, DataType, ForeignKey, ReferentialAction, Table, TableKind};
 use rowbase_plan::{ReadRequest, Window, plan_read};
 use rowbase_request::parse_query;
-use rowbase_sql::{SqliteDialect, render_read};
+use rowbase_sql::{Dialect, PostgresDialect, SqliteDialect, render_read};
 
 fn column(name: &str, data_type: DataType, nullable: bool) -> Column {
     Column {
@@ -123,16 +124,23 @@ fn report(cases: &[(&str, &str)]) -> String {
         };
         let window = Window { offset: 0, limit: flags.contains("window").then_some(10) };
         let request = ReadRequest { table, params: &params, window, count: flags.contains("count") };
-        match plan_read(&catalog, "public", &request)
-            .map_err(|e| e.to_string())
-            .and_then(|plan| render_read(&plan, &SqliteDialect).map_err(|e| e.to_string()))
-        {
-            Ok(read) => {
-                let _ = writeln!(out, "  {}", read.statement.sql);
-                let _ = writeln!(out, "  params: {:?}", read.statement.params);
-            }
+        let plan = match plan_read(&catalog, "public", &request) {
+            Ok(plan) => plan,
             Err(e) => {
                 let _ = writeln!(out, "  error: {e}");
+                continue;
+            }
+        };
+        let dialects: [&dyn Dialect; 2] = [&SqliteDialect, &PostgresDialect];
+        for dialect in dialects {
+            match render_read(&plan, dialect) {
+                Ok(read) => {
+                    let _ = writeln!(out, "  {}: {}", dialect.name(), read.statement.sql);
+                    let _ = writeln!(out, "  {} params: {:?}", dialect.name(), read.statement.params);
+                }
+                Err(e) => {
+                    let _ = writeln!(out, "  {}: error: {e}", dialect.name());
+                }
             }
         }
     }
@@ -221,11 +229,11 @@ fn write_report(cases: &[(&str, &str, &str, &str)]) -> String {
                 all.extend(render_insert(insert, &plan.key, &SqliteDialect).unwrap());
                 all
             }
-            Mutation::Update { table, set, filters } => {
-                render_update(table, set, filters, &plan.key, &SqliteDialect).unwrap().into_iter().collect()
+            Mutation::Update { schema, table, set, filters } => {
+                render_update(schema, table, set, filters, &plan.key, &SqliteDialect).unwrap().into_iter().collect()
             }
-            Mutation::Delete { table, filters } => {
-                vec![render_delete(table, filters, &plan.key, &SqliteDialect).unwrap()]
+            Mutation::Delete { schema, table, filters } => {
+                vec![render_delete(schema, table, filters, &plan.key, &SqliteDialect).unwrap()]
             }
         };
         for s in statements {

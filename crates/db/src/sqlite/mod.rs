@@ -24,6 +24,7 @@ use crate::error::{DbError, ErrorKind};
 use crate::write::{WriteJob, WriteOutput};
 
 pub use classify::classify;
+pub use introspect::SCHEMA;
 pub use types::data_type_of;
 
 /// Creates connections for the pool.

@@ -1,90 +1,64 @@
-//! Running a [`WriteJob`] on a connection inside an open transaction: the mutation, its checks,
-//! and the representation. Errors leave the rollback to the caller (the writer's savepoint).
+//! The SQLite side of writes: an [`Executor`] over the writer's connection for the engine-neutral
+//! `run_write`, and the naming of foreign keys SQLite reports without a name. Errors leave the
+//! rollback to the caller (the writer's savepoint).
 
-use rowbase_plan::{Expr, Mutation, ReadPlan, Value, WritePlan};
-use rowbase_sql::{
-    ReadStatement, SqliteDialect, Statement, render_delete, render_existing_count, render_insert, render_read,
-    render_update,
-};
+use std::future::Future;
+
+use rowbase_plan::{Mutation, Value, WritePlan};
+use rowbase_sql::{Dialect, ReadStatement, SqliteDialect, Statement};
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
 use super::classify::classify;
 use super::connection::{Param, run_read};
 use crate::error::{DbError, ErrorKind};
-use crate::write::{Returning, WriteJob, WriteOutput};
+use crate::exec::{Executor, run_write};
+use crate::write::{WriteJob, WriteOutput};
 
-/// Runs `job` on `conn`, which is inside a transaction.
-pub(crate) fn run_write(conn: &Connection, job: &WriteJob) -> Result<WriteOutput, DbError> {
-    let d = &SqliteDialect;
-    let plan = &job.plan;
-    let mut out = WriteOutput::default();
-    let render = |e: rowbase_sql::RenderError| DbError::new(ErrorKind::Internal, e.to_string());
-    match &plan.mutation {
-        Mutation::Insert(insert) => {
-            let existing = match render_existing_count(insert, d) {
-                Some(statement) => count(conn, &statement)?,
-                None => 0,
-            };
-            for statement in render_insert(insert, &plan.key, d).map_err(render)? {
-                let keys = query_keys(conn, &statement).map_err(|e| explain(conn, plan, e))?;
-                out.keys.extend(keys);
-            }
-            out.affected = out.keys.len() as u64;
-            out.inserted = out.affected.saturating_sub(existing);
-        }
-        Mutation::Update { table, set, filters } => {
-            if let Some(statement) = render_update(table, set, filters, &plan.key, d).map_err(render)? {
-                out.keys = query_keys(conn, &statement).map_err(|e| explain(conn, plan, e))?;
-            }
-            out.affected = out.keys.len() as u64;
-        }
-        Mutation::Delete { table, filters } => {
-            // The rows are gone afterwards: read their representation first. The write lock is
-            // held, so the same filters select the same rows.
-            if job.returning == Returning::Representation {
-                out.body = Some(read(conn, &plan.representation)?);
-            }
-            let statement = render_delete(table, filters, &plan.key, d).map_err(render)?;
-            out.keys = query_keys(conn, &statement).map_err(|e| explain(conn, plan, e))?;
-            out.affected = out.keys.len() as u64;
-        }
-    }
-    if let Some(max) = job.max_affected {
-        if out.affected > max {
-            return Err(DbError::new(
-                ErrorKind::AffectedLimit,
-                "Query result exceeds max-affected preference constraint",
-            )
-            .with_details(format!("The query affects {} rows", out.affected)));
-        }
-    }
-    if job.exactly_one && out.affected != 1 {
-        return Err(DbError::new(ErrorKind::NotSingular, "Cannot coerce the result to a single JSON object")
-            .with_details(format!("The result contains {} rows", out.affected)));
-    }
-    if job.returning == Returning::Representation && out.body.is_none() {
-        let mut representation = plan.representation.clone();
-        let alias = representation.root.alias;
-        representation.root.filters = vec![Expr::KeyIn { alias, key: plan.key.clone(), rows: out.keys.clone() }];
-        out.body = Some(read(conn, &representation)?);
-    }
-    Ok(out)
+/// Runs statements on the writer's connection, inside its open transaction. Every method
+/// completes without waiting (SQLite is synchronous), so the writer thread polls the write once.
+pub(crate) struct SqliteExecutor<'c> {
+    pub(crate) conn: &'c Connection,
 }
 
-fn read(conn: &Connection, plan: &ReadPlan) -> Result<String, DbError> {
-    let statement = render_read(plan, &SqliteDialect).map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
-    run_read(conn, &ReadStatement { statement: statement.statement, counted: false })
-        .map(|o| o.body)
-        .map_err(|e| classify(&e))
+impl Executor for SqliteExecutor<'_> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &SqliteDialect
+    }
+
+    async fn keys(&mut self, statement: &Statement) -> Result<Vec<Vec<Value>>, DbError> {
+        query_keys(self.conn, statement).map_err(|e| classify(&e))
+    }
+
+    async fn count(&mut self, statement: &Statement) -> Result<u64, DbError> {
+        let mut stmt = self.conn.prepare_cached(&statement.sql).map_err(|e| classify(&e))?;
+        let n: i64 = stmt
+            .query_row(rusqlite::params_from_iter(statement.params.iter().map(Param)), |r| r.get(0))
+            .map_err(|e| classify(&e))?;
+        Ok(n.unsigned_abs())
+    }
+
+    async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError> {
+        run_read(self.conn, &ReadStatement { statement: statement.clone(), counted: false })
+            .map(|o| o.body)
+            .map_err(|e| classify(&e))
+    }
+
+    async fn explain(&mut self, plan: &WritePlan, error: DbError) -> DbError {
+        explain(self.conn, plan, error)
+    }
 }
 
-fn count(conn: &Connection, statement: &Statement) -> Result<u64, DbError> {
-    let mut stmt = conn.prepare_cached(&statement.sql).map_err(|e| classify(&e))?;
-    let n: i64 = stmt
-        .query_row(rusqlite::params_from_iter(statement.params.iter().map(Param)), |r| r.get(0))
-        .map_err(|e| classify(&e))?;
-    Ok(n.unsigned_abs())
+/// Runs `job` to completion on `conn`, which is inside a transaction.
+pub(crate) fn run_write_now(conn: &Connection, job: &WriteJob) -> Result<WriteOutput, DbError> {
+    let mut exec = SqliteExecutor { conn };
+    let mut future = std::pin::pin!(run_write(&mut exec, job));
+    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => {
+            Err(DbError::new(ErrorKind::Internal, "an SQLite write waited, which it never should"))
+        }
+    }
 }
 
 /// Runs a statement with `RETURNING <key>` and collects the keys.
@@ -110,14 +84,10 @@ fn query_keys(conn: &Connection, statement: &Statement) -> Result<Vec<Vec<Value>
     Ok(keys)
 }
 
-/// Classifies a failed mutation and, for foreign keys (which SQLite reports without a name),
-/// finds the constraint: for inserts and updates, the key whose values have no parent row; for
-/// deletes, the tables that still reference the table.
-fn explain(conn: &Connection, plan: &WritePlan, e: rusqlite::Error) -> DbError {
-    let error = classify(&e);
-    if error.kind != ErrorKind::ForeignKeyViolation {
-        return error;
-    }
+/// Names the foreign key of a failed mutation (SQLite reports it without a name): for inserts
+/// and updates, the key whose values have no parent row; for deletes, the tables that still
+/// reference the table.
+fn explain(conn: &Connection, plan: &WritePlan, error: DbError) -> DbError {
     let found = match &plan.mutation {
         Mutation::Insert(insert) => {
             missing_parent(conn, &insert.table, &insert.columns, insert.rows.iter().map(|r| r.to_vec()))

@@ -13,7 +13,7 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use super::classify::classify;
-use super::mutate::run_write;
+use super::mutate::run_write_now;
 use crate::error::{DbError, ErrorKind};
 use crate::write::{WriteJob, WriteOutput};
 
@@ -90,7 +90,7 @@ fn commit_group(conn: &Connection, batch: Vec<(WriteJob, Reply)>) {
 /// Runs one job in a savepoint; keeps its changes only when it succeeded and is not a dry run.
 fn in_savepoint(conn: &Connection, job: &WriteJob) -> Result<WriteOutput, DbError> {
     conn.execute_batch("SAVEPOINT rowbase_request").map_err(|e| classify(&e))?;
-    let result = run_write(conn, job);
+    let result = run_write_now(conn, job);
     let keep = result.is_ok() && !job.dry_run;
     let end = if keep { "RELEASE rowbase_request" } else { "ROLLBACK TO rowbase_request; RELEASE rowbase_request" };
     match conn.execute_batch(end) {

@@ -1,0 +1,219 @@
+//! PostgreSQL: a pool of connections (deadpool-postgres) with a health check before each use,
+//! bounded connection age and idle time, and connect timeouts, so a database restart is
+//! survived: requests fail fast (503) while it is down and new connections are made when it is
+//! back. Reads are one statement each; writes run in a transaction.
+
+mod classify;
+mod introspect;
+mod params;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use deadpool::managed::{Hook, HookError, PoolError};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use rowbase_catalog::Catalog;
+use rowbase_plan::Value;
+use rowbase_sql::{Dialect, PostgresDialect, ReadStatement, Statement};
+use tokio_postgres::NoTls;
+
+use self::params::{JsonText, params, refs};
+use crate::database::{DatabaseOptions, ReadOutput};
+use crate::error::{DbError, ErrorKind};
+use crate::exec::{Executor, run_write};
+use crate::write::{WriteJob, WriteOutput};
+
+pub use classify::classify;
+pub use introspect::data_type_of;
+
+/// An open PostgreSQL database.
+pub struct PostgresDatabase {
+    pool: Pool,
+    schemas: Vec<String>,
+    catalogs: HashMap<String, Arc<Catalog>>,
+    statements: Arc<AtomicU64>,
+}
+
+impl PostgresDatabase {
+    /// Connects to `url` (`postgres://user@host:port/db`) and reads the catalogs of the exposed
+    /// schemas.
+    ///
+    /// Errors: a malformed URL, an unreachable server, or a schema that does not exist.
+    pub async fn open(url: &str, options: &DatabaseOptions) -> Result<PostgresDatabase, DbError> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| DbError::new(ErrorKind::Unavailable, format!("invalid PostgreSQL URL: {e}")))?;
+        config.application_name("rowbase");
+        config.connect_timeout(options.connect_timeout);
+        let manager =
+            Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Verified });
+        let (max_lifetime, idle_timeout) = (options.max_lifetime, options.idle_timeout);
+        let pool = Pool::builder(manager)
+            .max_size(options.effective_pool_size())
+            .wait_timeout(Some(options.acquire_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .recycle_timeout(Some(options.connect_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            // Retire connections that are too old or were idle too long before the health check.
+            .pre_recycle(Hook::sync_fn(move |_, metrics| {
+                if metrics.age() > max_lifetime || metrics.last_used() > idle_timeout {
+                    Err(HookError::Message("retired by age or idle time".into()))
+                } else {
+                    Ok(())
+                }
+            }))
+            .build()
+            .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
+        let client = pool.get().await.map_err(pool_error)?;
+        let mut catalogs = HashMap::new();
+        for schema in &options.schemas {
+            let exists: bool = client
+                .query_one("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", &[schema])
+                .await
+                .map_err(|e| classify(&e))?
+                .get(0);
+            if !exists {
+                return Err(DbError::new(ErrorKind::Unavailable, format!("the schema \"{schema}\" does not exist")));
+            }
+            catalogs.insert(schema.clone(), Arc::new(introspect::catalog(&client, schema).await?));
+        }
+        Ok(PostgresDatabase {
+            pool,
+            schemas: options.schemas.clone(),
+            catalogs,
+            statements: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// The exposed schemas, the default first.
+    pub fn schemas(&self) -> &[String] {
+        &self.schemas
+    }
+
+    /// The catalog of an exposed schema.
+    pub fn catalog(&self, schema: &str) -> Option<Arc<Catalog>> {
+        self.catalogs.get(schema).cloned()
+    }
+
+    /// Statements this server has sent.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Runs one read statement.
+    pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let statement = client.prepare_cached(&read.statement.sql).await.map_err(|e| classify(&e))?;
+        let values = params(&read.statement.params);
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        let rows = client.query(&statement, &refs(&values)).await.map_err(|e| classify(&e))?;
+        let text =
+            |row: &tokio_postgres::Row, i: usize| row.try_get::<_, JsonText>(i).map(|t| t.0).map_err(|e| classify(&e));
+        if read.counted {
+            let row =
+                rows.first().ok_or_else(|| DbError::new(ErrorKind::Internal, "a counted read returned no row"))?;
+            let total: i64 = row.try_get(0).map_err(|e| classify(&e))?;
+            let page: i64 = row.try_get(1).map_err(|e| classify(&e))?;
+            return Ok(ReadOutput {
+                body: text(row, 2)?,
+                page_rows: page.unsigned_abs(),
+                total: Some(total.unsigned_abs()),
+            });
+        }
+        let mut body = String::with_capacity(1024);
+        body.push('[');
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&text(row, 0)?);
+        }
+        body.push(']');
+        Ok(ReadOutput { body, page_rows: rows.len() as u64, total: None })
+    }
+
+    /// Runs one write in a transaction; commits unless it failed or is a dry run.
+    pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let tx = client.transaction().await.map_err(|e| classify(&e))?;
+        let result = {
+            let mut exec = PostgresExecutor { tx: &tx, statements: &self.statements };
+            run_write(&mut exec, &job).await
+        };
+        match result {
+            Ok(out) if !job.dry_run => tx.commit().await.map(|()| out).map_err(|e| classify(&e)),
+            Ok(out) => tx.rollback().await.map(|()| out).map_err(|e| classify(&e)),
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Runs statements inside a write's transaction.
+struct PostgresExecutor<'t> {
+    tx: &'t deadpool_postgres::Transaction<'t>,
+    statements: &'t AtomicU64,
+}
+
+impl PostgresExecutor<'_> {
+    async fn query(&self, statement: &Statement) -> Result<Vec<tokio_postgres::Row>, DbError> {
+        let prepared = self.tx.prepare_cached(&statement.sql).await.map_err(|e| classify(&e))?;
+        let values = params(&statement.params);
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        self.tx.query(&prepared, &refs(&values)).await.map_err(|e| classify(&e))
+    }
+}
+
+impl Executor for PostgresExecutor<'_> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &PostgresDialect
+    }
+
+    async fn keys(&mut self, statement: &Statement) -> Result<Vec<Vec<Value>>, DbError> {
+        // Keys are returned as text (see `PostgresDialect::returned_key`).
+        let rows = self.query(statement).await?;
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| {
+                        row.try_get::<_, Option<String>>(i)
+                            .map(|v| v.map_or(Value::Null, Value::Text))
+                            .map_err(|e| classify(&e))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    async fn count(&mut self, statement: &Statement) -> Result<u64, DbError> {
+        let rows = self.query(statement).await?;
+        let n: i64 = rows.first().map_or(Ok(0), |r| r.try_get(0)).map_err(|e| classify(&e))?;
+        Ok(n.unsigned_abs())
+    }
+
+    async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError> {
+        let rows = self.query(statement).await?;
+        let mut body = String::from("[");
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&row.try_get::<_, JsonText>(0).map_err(|e| classify(&e))?.0);
+        }
+        body.push(']');
+        Ok(body)
+    }
+}
+
+fn pool_error(e: PoolError<tokio_postgres::Error>) -> DbError {
+    match e {
+        PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => {
+            DbError::new(ErrorKind::PoolTimeout, "Timed out acquiring connection from connection pool.")
+        }
+        PoolError::Backend(e) => classify(&e),
+        other => DbError::new(ErrorKind::Unavailable, format!("the database is unreachable: {other}")),
+    }
+}

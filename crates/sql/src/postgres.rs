@@ -1,0 +1,213 @@
+//! PostgreSQL's dialect: `$n` placeholders (cast where the type cannot be inferred, as for JSON
+//! keys), schema-qualified tables, `json_build_object`/`json_agg` for JSON (PostgreSQL renders
+//! booleans, numerics, JSON, timestamps and `bytea` in JSON itself), `LIKE`/`ILIKE`/`~`/`~*`,
+//! and the operators SQLite lacks: containment, overlap, ranges and full-text search.
+
+use std::fmt::Write;
+
+use rowbase_catalog::DataType;
+use rowbase_plan::{Cast, ColumnRef, Expr, PatternOp, Value};
+use rowbase_request::{FtsKind, JsonKey, Operator, RangeOperator};
+
+use crate::dialect::{Dialect, RenderError};
+use crate::writer::Writer;
+
+/// `json_build_object` takes at most 100 arguments: 50 entries per call, joined as `jsonb`.
+const ENTRIES_PER_OBJECT: usize = 50;
+
+/// The PostgreSQL dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PostgresDialect;
+
+/// The PostgreSQL type a value is cast to where its type cannot be inferred.
+fn type_name(data_type: DataType) -> &'static str {
+    match data_type {
+        DataType::Integer => "bigint",
+        DataType::Real => "double precision",
+        DataType::Decimal => "numeric",
+        DataType::Boolean => "boolean",
+        DataType::Date => "date",
+        DataType::Timestamp => "timestamp",
+        DataType::TimestampTz => "timestamptz",
+        DataType::Time => "time",
+        DataType::Uuid => "uuid",
+        DataType::Json => "jsonb",
+        DataType::Bytes => "bytea",
+        DataType::Text | DataType::Other => "text",
+    }
+}
+
+impl Dialect for PostgresDialect {
+    fn name(&self) -> &'static str {
+        "postgresql"
+    }
+
+    fn placeholder(&self, out: &mut String, index: usize, cast: Option<DataType>) {
+        let _ = write!(out, "${index}");
+        if let Some(t) = cast {
+            out.push_str("::");
+            out.push_str(type_name(t));
+        }
+    }
+
+    fn table_name(&self, out: &mut String, schema: &str, name: &str) {
+        self.quote_ident(out, schema);
+        out.push('.');
+        self.quote_ident(out, name);
+    }
+
+    fn json_object_open(&self) -> &'static str {
+        "json_build_object("
+    }
+
+    fn json_object_separator(&self, index: usize) -> &'static str {
+        if index % ENTRIES_PER_OBJECT == 0 { ")::jsonb || json_build_object(" } else { ", " }
+    }
+
+    fn json_object_close(&self, entries: usize) -> &'static str {
+        if entries > ENTRIES_PER_OBJECT { ")::jsonb" } else { ")" }
+    }
+
+    fn json_value(&self, _data_type: DataType) -> (&'static str, &'static str) {
+        // PostgreSQL's JSON functions keep each type: booleans, numerics, json, timestamps
+        // (ISO 8601) and bytea (`\x...`) come out as they should.
+        ("", "")
+    }
+
+    fn json_array_agg(&self) -> (&'static str, &'static str) {
+        ("coalesce(json_agg(", "), '[]')")
+    }
+
+    fn column(&self, w: &mut Writer<'_>, column: &ColumnRef) -> Result<(), RenderError> {
+        let (cast_open, cast_close) = match column.cast {
+            Some(cast) => self.cast(cast),
+            None => ("", ""),
+        };
+        w.push(cast_open);
+        w.column(column.alias, &column.column);
+        for step in &column.json_path {
+            w.push(if step.as_text { " ->> " } else { " -> " });
+            match &step.key {
+                JsonKey::Member(m) => w.bind_typed(Value::Text(m.clone()), DataType::Text),
+                JsonKey::Index(i) => w.bind_typed(Value::Integer(*i), DataType::Integer),
+            }
+        }
+        w.push(cast_close);
+        Ok(())
+    }
+
+    fn cast(&self, cast: Cast) -> (&'static str, &'static str) {
+        match cast {
+            Cast::Text => ("(", ")::text"),
+            Cast::Integer => ("(", ")::bigint"),
+            Cast::Real => ("(", ")::double precision"),
+            Cast::Decimal => ("(", ")::numeric"),
+            Cast::Boolean => ("(", ")::boolean"),
+            Cast::Json => ("(", ")::jsonb"),
+        }
+    }
+
+    fn pattern(&self, op: PatternOp, pattern: &str) -> Result<(&'static str, String, &'static str), RenderError> {
+        Ok((
+            match op {
+                PatternOp::Like => " LIKE ",
+                PatternOp::Ilike => " ILIKE ",
+                PatternOp::Match => " ~ ",
+                PatternOp::Imatch => " ~* ",
+            },
+            pattern.to_string(),
+            "",
+        ))
+    }
+
+    fn special(&self, w: &mut Writer<'_>, expr: &Expr) -> Result<(), RenderError> {
+        match expr {
+            Expr::Special { left, op, value } => {
+                let symbol = match op {
+                    Operator::Contains => " @> ",
+                    Operator::ContainedIn => " <@ ",
+                    Operator::Overlaps => " && ",
+                    Operator::Range(RangeOperator::StrictlyLeft) => " << ",
+                    Operator::Range(RangeOperator::StrictlyRight) => " >> ",
+                    Operator::Range(RangeOperator::NotExtendRight) => " &< ",
+                    Operator::Range(RangeOperator::NotExtendLeft) => " &> ",
+                    Operator::Range(RangeOperator::Adjacent) => " -|- ",
+                    other => {
+                        return Err(RenderError::Unsupported {
+                            engine: self.name(),
+                            feature: format!("the '{}' operator here", other.name()),
+                        });
+                    }
+                };
+                w.push("(");
+                self.column(w, left)?;
+                w.push(symbol);
+                w.bind(Value::Text(value.clone()));
+                w.push(")");
+                Ok(())
+            }
+            Expr::FullText { left, kind, language, query } => {
+                // PostgREST wraps a column that is not a tsvector in to_tsvector (v13+).
+                let is_vector = left.data_type == DataType::Other;
+                if is_vector {
+                    self.column(w, left)?;
+                } else {
+                    w.push("to_tsvector(");
+                    if let Some(lang) = language {
+                        w.bind(Value::Text(lang.clone()));
+                        w.push("::regconfig, ");
+                    }
+                    self.column(w, left)?;
+                    w.push(")");
+                }
+                w.push(match kind {
+                    FtsKind::Fts => " @@ to_tsquery(",
+                    FtsKind::Plain => " @@ plainto_tsquery(",
+                    FtsKind::Phrase => " @@ phraseto_tsquery(",
+                    FtsKind::Websearch => " @@ websearch_to_tsquery(",
+                });
+                if let Some(lang) = language {
+                    w.bind(Value::Text(lang.clone()));
+                    w.push("::regconfig, ");
+                }
+                w.bind_typed(Value::Text(query.clone()), DataType::Text);
+                w.push(")");
+                Ok(())
+            }
+            _ => Err(RenderError::Unsupported { engine: self.name(), feature: "this expression".into() }),
+        }
+    }
+
+    fn limit_offset(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: u64) {
+        if let Some(limit) = limit {
+            w.push(" LIMIT ");
+            w.bind_typed(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)), DataType::Integer);
+        }
+        if offset > 0 {
+            w.push(" OFFSET ");
+            w.bind_typed(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)), DataType::Integer);
+        }
+    }
+
+    fn row_id(&self, w: &mut Writer<'_>, alias: Option<usize>) -> Result<(), RenderError> {
+        if let Some(alias) = alias {
+            w.table_alias(alias);
+            w.push(".");
+        }
+        w.push("ctid");
+        Ok(())
+    }
+
+    fn returned_key(&self, w: &mut Writer<'_>, column: Option<&str>) {
+        // Keys come back as text (PostgreSQL's text output) and go back in as text parameters.
+        match column {
+            Some(name) => w.ident(name),
+            None => w.push("ctid"),
+        }
+        w.push("::text");
+    }
+
+    fn max_params(&self) -> usize {
+        65_535
+    }
+}

@@ -19,6 +19,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db_path: PathBuf,
     pub server: Option<Server>,
+    /// The PostgreSQL database served, for PostgreSQL apps (dropped with the app).
+    pub pg: Option<crate::pg::PgDatabase>,
     _dir: tempfile::TempDir,
 }
 
@@ -80,6 +82,23 @@ pub async fn spawn_app_configured(
         client: reqwest::Client::new(),
         db_path,
         server: Some(server),
+        pg: None,
+        _dir: dir,
+    }
+}
+
+/// Starts the server on a PostgreSQL database, which lives as long as the app.
+pub async fn spawn_app_url(db: crate::pg::PgDatabase, options: rowbase::Options) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = rowbase::start(&db.url, &options, "127.0.0.1:0".parse().expect("address"), std::future::pending())
+        .await
+        .expect("server starts on PostgreSQL");
+    TestApp {
+        base: format!("http://{}", server.addr),
+        client: reqwest::Client::new(),
+        db_path: dir.path().join("none"),
+        server: Some(server),
+        pg: Some(db),
         _dir: dir,
     }
 }

@@ -4,12 +4,15 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod behaviour;
 mod common;
 mod concurrency;
 mod embedding;
 mod errors;
 mod filters;
 mod hostile;
+mod pg;
+mod postgres;
 mod readme;
 mod reads;
 mod writes;

@@ -7,6 +7,7 @@ use rowbase_catalog::Catalog;
 use rowbase_sql::{Dialect, ReadStatement};
 
 use crate::error::DbError;
+use crate::mysql::MySqlDatabase;
 use crate::postgres::PostgresDatabase;
 use crate::sqlite::SqliteDatabase;
 use crate::write::{WriteJob, WriteOutput};
@@ -99,10 +100,13 @@ pub enum Database {
     Sqlite(Arc<SqliteDatabase>),
     /// A PostgreSQL server (or a PostgreSQL-compatible one).
     Postgres(Arc<PostgresDatabase>),
+    /// A MySQL/MariaDB server.
+    MySql(Arc<MySqlDatabase>),
 }
 
 impl Database {
-    /// Opens `url`: `postgres://...` / `postgresql://...`, a path to an SQLite file, or
+    /// Opens `url`: `postgres://...` / `postgresql://...`, `mysql://...` / `mariadb://...`, a path
+    /// to an SQLite file, or
     /// `sqlite://path` / `sqlite:path`.
     ///
     /// Errors: the database cannot be reached or read, or the URL names an engine this build
@@ -112,10 +116,7 @@ impl Database {
             return Ok(Database::Postgres(Arc::new(PostgresDatabase::open(url, options).await?)));
         }
         if url.starts_with("mysql://") || url.starts_with("mariadb://") {
-            return Err(DbError::new(
-                crate::error::ErrorKind::Unavailable,
-                "MySQL/MariaDB is not served yet: this build serves SQLite files and PostgreSQL",
-            ));
+            return Ok(Database::MySql(Arc::new(MySqlDatabase::open(url, options).await?)));
         }
         let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
         Ok(Database::Sqlite(Arc::new(SqliteDatabase::open(path, options).await?)))
@@ -126,6 +127,7 @@ impl Database {
         match self {
             Database::Sqlite(_) => &rowbase_sql::SqliteDialect,
             Database::Postgres(_) => &rowbase_sql::PostgresDialect,
+            Database::MySql(_) => &rowbase_sql::MySqlDialect,
         }
     }
 
@@ -139,6 +141,7 @@ impl Database {
         match self {
             Database::Sqlite(_) => vec![crate::sqlite::SCHEMA.to_string()],
             Database::Postgres(db) => db.schemas().to_vec(),
+            Database::MySql(_) => vec![crate::mysql::SCHEMA.to_string()],
         }
     }
 
@@ -147,6 +150,7 @@ impl Database {
         match self {
             Database::Sqlite(db) => (schema == crate::sqlite::SCHEMA).then(|| db.catalog()),
             Database::Postgres(db) => db.catalog(schema),
+            Database::MySql(db) => (schema == crate::mysql::SCHEMA).then(|| db.catalog()),
         }
     }
 
@@ -155,6 +159,7 @@ impl Database {
         match self {
             Database::Sqlite(db) => db.read(statement).await,
             Database::Postgres(db) => db.read(statement).await,
+            Database::MySql(db) => db.read(statement).await,
         }
     }
 
@@ -165,6 +170,7 @@ impl Database {
         match self {
             Database::Sqlite(db) => db.write(job).await,
             Database::Postgres(db) => db.write(job).await,
+            Database::MySql(db) => db.write(job).await,
         }
     }
 
@@ -174,6 +180,7 @@ impl Database {
         match self {
             Database::Sqlite(db) => db.statements_executed(),
             Database::Postgres(db) => db.statements_executed(),
+            Database::MySql(db) => db.statements_executed(),
         }
     }
 }

@@ -2,9 +2,11 @@
 //! over any [`Executor`] that runs statements inside an open transaction. The caller commits or
 //! rolls back (a savepoint on SQLite's writer, a transaction on PostgreSQL).
 
-use rowbase_plan::{Expr, Mutation, ReadPlan, Value, WritePlan};
+use rowbase_catalog::DataType;
+use rowbase_plan::{ConflictAction, Expr, InsertPlan, Mutation, Node, ReadPlan, RowKey, Value, WritePlan};
 use rowbase_sql::{
-    Dialect, Statement, render_delete, render_existing_count, render_insert, render_read, render_update,
+    Dialect, Statement, render_delete, render_existing_count, render_insert, render_key_select, render_read,
+    render_update,
 };
 
 use crate::error::{DbError, ErrorKind};
@@ -43,6 +45,13 @@ pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Resu
     let mut out = WriteOutput::default();
     match &plan.mutation {
         Mutation::Insert(insert) => {
+            let without_existing;
+            let insert = if !d.ignores_duplicates() && ignoring(insert) {
+                without_existing = drop_existing(exec, insert).await?;
+                &without_existing
+            } else {
+                insert
+            };
             let existing = match render_existing_count(insert, d) {
                 Some(statement) => exec.count(&statement).await?,
                 None => 0,
@@ -54,9 +63,37 @@ pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Resu
             out.affected = out.keys.len() as u64;
             out.inserted = out.affected.saturating_sub(existing);
         }
+        Mutation::Update { schema, table, set, filters } if !d.returns_from_update_and_delete() => {
+            if !set.is_empty() {
+                out.keys = locked_keys(exec, plan, schema, table, filters).await?;
+                if !out.keys.is_empty() {
+                    let by_keys = [Expr::KeyIn { alias: 0, key: plan.key.clone(), rows: out.keys.clone() }];
+                    if let Some(statement) =
+                        render_update(schema, table, set, &by_keys, &plan.key, d).map_err(render)?
+                    {
+                        mutate(exec, plan, &statement).await?;
+                    }
+                }
+            }
+            out.affected = out.keys.len() as u64;
+        }
         Mutation::Update { schema, table, set, filters } => {
             if let Some(statement) = render_update(schema, table, set, filters, &plan.key, d).map_err(render)? {
                 out.keys = mutate(exec, plan, &statement).await?;
+            }
+            out.affected = out.keys.len() as u64;
+        }
+        Mutation::Delete { schema, table, filters } if !d.returns_from_update_and_delete() => {
+            out.keys = locked_keys(exec, plan, schema, table, filters).await?;
+            let by_keys = vec![Expr::KeyIn { alias: 0, key: plan.key.clone(), rows: out.keys.clone() }];
+            if job.returning == Returning::Representation {
+                let mut representation = plan.representation.clone();
+                representation.root.filters.clone_from(&by_keys);
+                out.body = Some(read(exec, &representation).await?);
+            }
+            if !out.keys.is_empty() {
+                let statement = render_delete(schema, table, &by_keys, &plan.key, d).map_err(render)?;
+                mutate(exec, plan, &statement).await?;
             }
             out.affected = out.keys.len() as u64;
         }
@@ -91,6 +128,82 @@ pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Resu
         out.body = Some(read(exec, &representation).await?);
     }
     Ok(out)
+}
+
+/// Whether an insert is an upsert that keeps existing rows.
+fn ignoring(insert: &InsertPlan) -> bool {
+    insert.conflict.as_ref().is_some_and(|c| c.action == ConflictAction::Nothing)
+}
+
+/// For engines without `DO NOTHING`: the insert without the rows whose conflict target already
+/// exists, as a plain insert. (A row inserted concurrently in between fails as a duplicate.)
+async fn drop_existing<E: Executor>(exec: &mut E, insert: &InsertPlan) -> Result<InsertPlan, DbError> {
+    let mut plain = insert.clone();
+    plain.conflict = None;
+    let Some(conflict) = &insert.conflict else { return Ok(plain) };
+    let Some(positions) =
+        conflict.target.iter().map(|t| insert.columns.iter().position(|c| c == t)).collect::<Option<Vec<_>>>()
+    else {
+        return Ok(plain);
+    };
+    let key = RowKey::Columns(conflict.target.iter().map(|t| (t.clone(), DataType::Other)).collect());
+    let wanted: Vec<Vec<Value>> =
+        insert.rows.iter().filter_map(|row| positions.iter().map(|&p| row[p].clone()).collect()).collect();
+    let node = Node {
+        table: insert.table.clone(),
+        alias: 0,
+        outputs: Vec::new(),
+        filters: vec![Expr::KeyIn { alias: 0, key: key.clone(), rows: wanted }],
+        order: Vec::new(),
+        limit: None,
+        offset: 0,
+    };
+    let statement = render_key_select(&insert.schema, &node, &key, exec.dialect())
+        .map_err(|e| DbError::new(ErrorKind::Client, e.to_string()))?;
+    let existing: Vec<Vec<String>> =
+        exec.keys(&statement).await?.iter().map(|k| k.iter().map(value_text).collect()).collect();
+    plain.rows.retain(|row| {
+        let key: Option<Vec<String>> = positions.iter().map(|&p| row[p].as_ref().map(value_text)).collect();
+        key.is_none_or(|k| !existing.contains(&k))
+    });
+    Ok(plain)
+}
+
+/// A value as text, to compare keys whatever type the engine returned them in.
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(f) => f.to_string(),
+        Value::Bool(b) => i64::from(*b).to_string(),
+        Value::Decimal(s) | Value::Text(s) => s.clone(),
+    }
+}
+
+/// For engines whose `UPDATE`/`DELETE` cannot return keys: the keys of the rows the write will
+/// touch, selected and locked first (with a limited write's order and window).
+async fn locked_keys<E: Executor>(
+    exec: &mut E,
+    plan: &WritePlan,
+    schema: &str,
+    table: &str,
+    filters: &[Expr],
+) -> Result<Vec<Vec<Value>>, DbError> {
+    let node = match filters {
+        [Expr::KeyInQuery { query, .. }] => (**query).clone(),
+        _ => Node {
+            table: table.to_string(),
+            alias: 0,
+            outputs: Vec::new(),
+            filters: filters.to_vec(),
+            order: Vec::new(),
+            limit: None,
+            offset: 0,
+        },
+    };
+    let statement = render_key_select(schema, &node, &plan.key, exec.dialect())
+        .map_err(|e| DbError::new(ErrorKind::Client, e.to_string()))?;
+    exec.keys(&statement).await
 }
 
 async fn mutate<E: Executor>(

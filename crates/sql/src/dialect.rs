@@ -89,6 +89,13 @@ pub trait Dialect: Send + Sync {
     /// syntax), and a suffix (e.g. an `ESCAPE` clause).
     fn pattern(&self, op: PatternOp, pattern: &str) -> Result<(&'static str, String, &'static str), RenderError>;
 
+    /// Wraps the column of a pattern match (e.g. `LOWER(` `)` for a case-insensitive match on an
+    /// engine whose collation may not ignore case).
+    fn pattern_column(&self, op: PatternOp) -> (&'static str, &'static str) {
+        let _ = op;
+        ("", "")
+    }
+
     /// Writes an expression the engine may lack (full-text search, `cs`/`cd`/`ov`, ranges).
     fn special(&self, w: &mut Writer<'_>, expr: &Expr) -> Result<(), RenderError>;
 
@@ -113,10 +120,106 @@ pub trait Dialect: Send + Sync {
     /// The most bound parameters one statement may carry.
     fn max_params(&self) -> usize;
 
-    /// Writes the null placement of an order term, when it must be explicit
-    /// (` NULLS FIRST` / ` NULLS LAST`).
-    fn nulls_order(&self, w: &mut Writer<'_>, nulls_first: bool) {
-        w.push(if nulls_first { " NULLS FIRST" } else { " NULLS LAST" });
+    /// Writes one sort key: the expression (written by `key`, which may be called twice), its
+    /// direction, and, when `nulls_first` is given, where nulls go (` NULLS FIRST/LAST` by
+    /// default).
+    fn order_term(
+        &self,
+        w: &mut Writer<'_>,
+        key: &dyn Fn(&mut Writer<'_>) -> Result<(), RenderError>,
+        descending: bool,
+        nulls_first: Option<bool>,
+    ) -> Result<(), RenderError> {
+        key(w)?;
+        w.push(if descending { " DESC" } else { " ASC" });
+        if let Some(first) = nulls_first {
+            w.push(if first { " NULLS FIRST" } else { " NULLS LAST" });
+        }
+        Ok(())
+    }
+
+    /// Appended after a comparison's right operand (for engines whose null-safe inequality is an
+    /// expression, not an operator).
+    fn compare_suffix(&self, op: CompareOp) -> &'static str {
+        let _ = op;
+        ""
+    }
+
+    /// Whether to-many embeds aggregate in place (`agg(obj ORDER BY ... LIMIT ...)`) rather than
+    /// over an ordered derived table; for engines whose derived tables cannot see the outer row.
+    fn aggregates_in_place(&self) -> bool {
+        false
+    }
+
+    /// With [`Dialect::aggregates_in_place`]: opens and closes the aggregate around the object,
+    /// its `ORDER BY` and `LIMIT`; `[]` when there are no rows.
+    fn json_array_agg_in_place(&self) -> (&'static str, &'static str) {
+        ("", "")
+    }
+
+    /// The length of a JSON array.
+    fn json_array_length(&self) -> (&'static str, &'static str) {
+        ("json_array_length(", ")")
+    }
+
+    /// Opens a list of row values for `(a, b) IN <list>`: `(VALUES ` by default.
+    fn row_list_open(&self) -> &'static str {
+        "(VALUES "
+    }
+
+    /// An insert of a row of defaults, after the table name.
+    fn default_values(&self) -> &'static str {
+        " DEFAULT VALUES"
+    }
+
+    /// Writes an upsert's conflict clause: `ON CONFLICT (...) DO UPDATE SET c = excluded.c` or
+    /// `DO NOTHING` by default.
+    fn on_conflict(&self, w: &mut Writer<'_>, conflict: &rowbase_plan::Conflict) -> Result<(), RenderError> {
+        w.push(" ON CONFLICT (");
+        for (i, c) in conflict.target.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.ident(c);
+        }
+        w.push(")");
+        match &conflict.action {
+            rowbase_plan::ConflictAction::Nothing => w.push(" DO NOTHING"),
+            rowbase_plan::ConflictAction::Update(update) => {
+                w.push(" DO UPDATE SET ");
+                // With nothing to update, a no-op assignment keeps the row in RETURNING.
+                let set: Vec<&String> =
+                    if update.is_empty() { conflict.target.iter().take(1).collect() } else { update.iter().collect() };
+                for (i, c) in set.iter().enumerate() {
+                    if i > 0 {
+                        w.push(", ");
+                    }
+                    w.ident(c);
+                    w.push(" = excluded.");
+                    w.ident(c);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `ON CONFLICT ... DO NOTHING` exists; without it, an ignoring upsert drops the rows
+    /// that already exist before inserting.
+    fn ignores_duplicates(&self) -> bool {
+        true
+    }
+
+    /// Whether `UPDATE` and `DELETE` can return the keys they touched and can select their rows
+    /// from the same table in a subquery; without it, the keys are selected first (locked).
+    fn returns_from_update_and_delete(&self) -> bool {
+        true
+    }
+
+    /// Opens a `DELETE` of table alias `t0`.
+    fn delete_from(&self, w: &mut Writer<'_>, table: &str) {
+        w.push("DELETE FROM ");
+        w.table(table);
+        w.push(" AS t0");
     }
 }
 

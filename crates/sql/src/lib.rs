@@ -4,12 +4,13 @@
 //! the same on every engine: one `SELECT` per request, embeds as correlated subqueries, the JSON
 //! of each row built by the database. Everything that differs between engines (quoting,
 //! placeholders, JSON functions, pattern operators, casts, `LIMIT` forms, null ordering) is a
-//! method of [`Dialect`]: [`SqliteDialect`] and [`PostgresDialect`].
+//! method of [`Dialect`]: [`SqliteDialect`], [`PostgresDialect`] and [`MySqlDialect`].
 //!
 //! Safety by construction: the [`Writer`] accepts SQL only as `&'static str` fragments, quoted
 //! identifiers from the plan (which took them from the catalog), and bound values.
 
 mod dialect;
+mod mysql;
 mod postgres;
 mod render;
 mod sqlite;
@@ -17,8 +18,9 @@ mod write;
 mod writer;
 
 pub use dialect::{Dialect, RenderError, ansi_compare_op};
+pub use mysql::MySqlDialect;
 pub use postgres::PostgresDialect;
 pub use render::{ReadStatement, render_read};
 pub use sqlite::SqliteDialect;
-pub use write::{render_delete, render_existing_count, render_insert, render_update};
+pub use write::{render_delete, render_existing_count, render_insert, render_key_select, render_update};
 pub use writer::{Statement, Writer};

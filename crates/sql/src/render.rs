@@ -35,7 +35,28 @@ pub struct ReadStatement {
 pub fn render_read(plan: &ReadPlan, dialect: &dyn Dialect) -> Result<ReadStatement, RenderError> {
     let mut w = Writer::new(dialect, &plan.schema);
     let root = &plan.root;
-    if plan.count {
+    if plan.count && dialect.aggregates_in_place() {
+        // SELECT (total), length(page), page FROM (SELECT agg(obj ORDER BY .. LIMIT ..) AS a ..) AS x
+        w.push("SELECT (SELECT count(*) FROM ");
+        from(&mut w, root);
+        where_clause(&mut w, root, None)?;
+        w.push("), ");
+        let (len_open, len_close) = dialect.json_array_length();
+        w.push(len_open);
+        w.push("x.a");
+        w.push(len_close);
+        w.push(", x.a FROM (SELECT ");
+        let (open, close) = dialect.json_array_agg_in_place();
+        w.push(open);
+        object(&mut w, root)?;
+        order_by(&mut w, root)?;
+        dialect.limit_offset(&mut w, root.limit, root.offset);
+        w.push(close);
+        w.push(" AS a FROM ");
+        from(&mut w, root);
+        where_clause(&mut w, root, None)?;
+        w.push(") AS x");
+    } else if plan.count {
         w.push("SELECT (SELECT count(*) FROM ");
         from(&mut w, root);
         where_clause(&mut w, root, None)?;
@@ -202,6 +223,18 @@ fn embedded(w: &mut Writer<'_>, embed: &Embed) -> Result<(), RenderError> {
         from_embed(w, embed);
         where_clause(w, &embed.node, Some(embed))?;
         w.push(")");
+    } else if w.dialect().aggregates_in_place() {
+        let (open, close) = w.dialect().json_array_agg_in_place();
+        w.push("(SELECT ");
+        w.push(open);
+        object(w, &embed.node)?;
+        order_by(w, &embed.node)?;
+        w.dialect().limit_offset(w, embed.node.limit, embed.node.offset);
+        w.push(close);
+        w.push(" FROM ");
+        from_embed(w, embed);
+        where_clause(w, &embed.node, Some(embed))?;
+        w.push(")");
     } else {
         let (open, close) = w.dialect().json_array_agg();
         w.push("(SELECT ");
@@ -235,10 +268,23 @@ fn order_by(w: &mut Writer<'_>, node: &Node) -> Result<(), RenderError> {
 /// explicit where the key can be NULL, so every engine orders alike.
 fn order_term(w: &mut Writer<'_>, term: &OrderBy) -> Result<(), RenderError> {
     let nullable = match &term.key {
-        OrderKey::Column(column) => {
-            w.dialect().column(w, column)?;
-            column.nullable
-        }
+        OrderKey::Column(column) => column.nullable,
+        OrderKey::Related { .. } => true,
+    };
+    let descending = term.direction == Some(Direction::Desc);
+    let nulls_first = match term.nulls {
+        Some(Nulls::First) => true,
+        Some(Nulls::Last) => false,
+        None => descending,
+    };
+    let explicit = (nullable || term.nulls.is_some()).then_some(nulls_first);
+    w.dialect().order_term(w, &|w| order_key(w, term), descending, explicit)
+}
+
+/// The expression of a sort key.
+fn order_key(w: &mut Writer<'_>, term: &OrderBy) -> Result<(), RenderError> {
+    match &term.key {
+        OrderKey::Column(column) => w.dialect().column(w, column),
         OrderKey::Related { embed, column } => {
             w.push("(SELECT ");
             w.dialect().column(w, column)?;
@@ -246,20 +292,9 @@ fn order_term(w: &mut Writer<'_>, term: &OrderBy) -> Result<(), RenderError> {
             from_embed(w, embed);
             where_clause(w, &embed.node, Some(embed))?;
             w.push(")");
-            true
+            Ok(())
         }
-    };
-    let descending = term.direction == Some(Direction::Desc);
-    w.push(if descending { " DESC" } else { " ASC" });
-    let nulls_first = match term.nulls {
-        Some(Nulls::First) => true,
-        Some(Nulls::Last) => false,
-        None => descending,
-    };
-    if nullable || term.nulls.is_some() {
-        w.dialect().nulls_order(w, nulls_first);
     }
-    Ok(())
 }
 
 /// A boolean expression. `top` avoids parentheses directly under `WHERE ... AND`.
@@ -293,14 +328,18 @@ pub(crate) fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), Render
             d.column(w, left)?;
             w.push(d.compare_op(*op));
             w.bind(right.clone());
+            w.push(d.compare_suffix(*op));
             if !top {
                 w.push(")");
             }
         }
         Expr::Pattern { left, op, pattern } => {
             let (operator, bound, suffix) = d.pattern(*op, pattern)?;
+            let (wrap_open, wrap_close) = d.pattern_column(*op);
             w.push("(");
+            w.push(wrap_open);
             d.column(w, left)?;
+            w.push(wrap_close);
             w.push(operator);
             w.bind(Value::Text(bound));
             w.push(suffix);
@@ -320,11 +359,18 @@ pub(crate) fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), Render
                 if i > 0 {
                     w.push(joiner);
                 }
+                let (wrap_open, wrap_close) = match op {
+                    QuantifiedOp::Pattern(p) => d.pattern_column(*p),
+                    QuantifiedOp::Compare(_) => ("", ""),
+                };
+                w.push(wrap_open);
                 d.column(w, left)?;
+                w.push(wrap_close);
                 match op {
                     QuantifiedOp::Compare(c) => {
                         w.push(d.compare_op(*c));
                         w.bind(value.clone());
+                        w.push(d.compare_suffix(*c));
                     }
                     QuantifiedOp::Pattern(p) => {
                         let text = match value {
@@ -425,7 +471,8 @@ fn key_in(w: &mut Writer<'_>, alias: usize, key: &RowKey, rows: &[Vec<Value>]) -
                 }
                 w.column(alias, name);
             }
-            w.push(") IN (VALUES ");
+            w.push(") IN ");
+            w.push(w.dialect().row_list_open());
             for (i, row) in rows.iter().enumerate() {
                 w.push(if i > 0 { ", (" } else { "(" });
                 for (j, value) in row.iter().enumerate() {
@@ -450,5 +497,12 @@ fn key_in(w: &mut Writer<'_>, alias: usize, key: &RowKey, rows: &[Vec<Value>]) -
         w.bind(row.first().cloned().unwrap_or(Value::Null));
     }
     w.push(")");
+    Ok(())
+}
+
+/// `ORDER BY ... LIMIT ... OFFSET ...` of a node.
+pub(crate) fn order_and_window(w: &mut Writer<'_>, node: &Node) -> Result<(), RenderError> {
+    order_by(w, node)?;
+    w.dialect().limit_offset(w, node.limit, node.offset);
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Rendering mutations. Each returns the key of every row it touched (`RETURNING`), so the
 //! representation can be read back by key with the read renderer.
 
-use rowbase_plan::{ConflictAction, Expr, InsertPlan, RowKey, Value};
+use rowbase_plan::{ConflictAction, Expr, InsertPlan, Node, RowKey, Value};
 
 use crate::dialect::{Dialect, RenderError};
 use crate::render::expr;
@@ -31,7 +31,7 @@ pub fn render_insert(plan: &InsertPlan, key: &RowKey, dialect: &dyn Dialect) -> 
                 let mut w = Writer::new(dialect, &plan.schema);
                 w.push("INSERT INTO ");
                 w.table(&plan.table);
-                w.push(" DEFAULT VALUES");
+                w.push(dialect.default_values());
                 returning(&mut w, key)?;
                 statements.push(w.finish());
             }
@@ -61,34 +61,7 @@ pub fn render_insert(plan: &InsertPlan, key: &RowKey, dialect: &dyn Dialect) -> 
                 w.push(")");
             }
             if let Some(conflict) = &plan.conflict {
-                w.push(" ON CONFLICT (");
-                for (i, c) in conflict.target.iter().enumerate() {
-                    if i > 0 {
-                        w.push(", ");
-                    }
-                    w.ident(c);
-                }
-                w.push(")");
-                match &conflict.action {
-                    ConflictAction::Nothing => w.push(" DO NOTHING"),
-                    ConflictAction::Update(update) => {
-                        w.push(" DO UPDATE SET ");
-                        // With nothing to update, a no-op assignment keeps the row in RETURNING.
-                        let set: Vec<&String> = if update.is_empty() {
-                            conflict.target.iter().take(1).collect()
-                        } else {
-                            update.iter().collect()
-                        };
-                        for (i, c) in set.iter().enumerate() {
-                            if i > 0 {
-                                w.push(", ");
-                            }
-                            w.ident(c);
-                            w.push(" = excluded.");
-                            w.ident(c);
-                        }
-                    }
-                }
+                dialect.on_conflict(&mut w, conflict)?;
             }
             returning(&mut w, key)?;
             statements.push(w.finish());
@@ -122,7 +95,9 @@ pub fn render_update(
         w.bind(value.clone());
     }
     filters_clause(&mut w, filters)?;
-    returning(&mut w, key)?;
+    if dialect.returns_from_update_and_delete() {
+        returning(&mut w, key)?;
+    }
     Ok(Some(w.finish()))
 }
 
@@ -135,11 +110,11 @@ pub fn render_delete(
     dialect: &dyn Dialect,
 ) -> Result<Statement, RenderError> {
     let mut w = Writer::new(dialect, schema);
-    w.push("DELETE FROM ");
-    w.table(table);
-    w.push(" AS t0");
+    dialect.delete_from(&mut w, table);
     filters_clause(&mut w, filters)?;
-    returning(&mut w, key)?;
+    if dialect.returns_from_update_and_delete() {
+        returning(&mut w, key)?;
+    }
     Ok(w.finish())
 }
 
@@ -186,4 +161,35 @@ fn returning(w: &mut Writer<'_>, key: &RowKey) -> Result<(), RenderError> {
         RowKey::EngineRowId => d.returned_key(w, None),
     }
     Ok(())
+}
+
+/// `SELECT <key> FROM "t" AS t0 WHERE ... ORDER BY ... LIMIT ... FOR UPDATE`: the keys an update
+/// or delete will touch, locked, for engines that cannot return them from the statement itself.
+pub fn render_key_select(
+    schema: &str,
+    node: &Node,
+    key: &RowKey,
+    dialect: &dyn Dialect,
+) -> Result<Statement, RenderError> {
+    let mut w = Writer::new(dialect, schema);
+    w.push("SELECT ");
+    match key {
+        RowKey::Columns(columns) => {
+            for (i, (name, _)) in columns.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.column(node.alias, name);
+            }
+        }
+        RowKey::EngineRowId => dialect.row_id(&mut w, Some(node.alias))?,
+    }
+    w.push(" FROM ");
+    w.table(&node.table);
+    w.push(" AS ");
+    w.table_alias(node.alias);
+    filters_clause(&mut w, &node.filters)?;
+    crate::render::order_and_window(&mut w, node)?;
+    w.push(" FOR UPDATE");
+    Ok(w.finish())
 }

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use rowbase_catalog::{Catalog, Column, DataType, ForeignKey, ReferentialAction, Table, TableKind};
 use rowbase_plan::{ReadRequest, Window, plan_read};
 use rowbase_request::parse_query;
-use rowbase_sql::{Dialect, PostgresDialect, SqliteDialect, render_read};
+use rowbase_sql::{Dialect, MySqlDialect, PostgresDialect, SqliteDialect, render_read};
 
 fn column(name: &str, data_type: DataType, nullable: bool) -> Column {
     Column {
@@ -131,7 +131,7 @@ fn report(cases: &[(&str, &str)]) -> String {
                 continue;
             }
         };
-        let dialects: [&dyn Dialect; 2] = [&SqliteDialect, &PostgresDialect];
+        let dialects: [&dyn Dialect; 3] = [&SqliteDialect, &PostgresDialect, &MySqlDialect];
         for dialect in dialects {
             match render_read(&plan, dialect) {
                 Ok(read) => {

@@ -274,13 +274,21 @@ impl Names {
     }
 }
 
-/// Runs `cases` in order on SQLite and on `other`, comparing each answer.
+/// Runs `cases` in order on SQLite and on `other` (PostgreSQL's snake-case Chinook), comparing
+/// each answer.
 async fn same_answers(other: TestApp, engine: &str, cases: &[Case]) {
     let sqlite = spawn_app().await;
     let names = Names::snake_case(&sqlite);
+    same_answers_with(other, engine, cases, Some(&names)).await;
+}
+
+/// Runs `cases` in order on SQLite and on `other`, whose names are SQLite's mapped by `names`
+/// (or the same), comparing each answer.
+async fn same_answers_with(other: TestApp, engine: &str, cases: &[Case], names: Option<&Names>) {
+    let sqlite = spawn_app().await;
     for case in cases {
         let expected = run(&sqlite, None, case).await;
-        let got = run(&other, Some(&names), case).await;
+        let got = run(&other, names, case).await;
         assert_eq!(got, expected, "{engine}: {} {}", case.0, case.1);
     }
 }
@@ -295,6 +303,18 @@ async fn postgresql_reads_like_sqlite() {
 async fn postgresql_writes_like_sqlite() {
     let Some(app) = crate::pg::chinook_app().await else { return };
     same_answers(app, "postgresql", WRITES).await;
+}
+
+#[tokio::test]
+async fn mysql_reads_like_sqlite() {
+    let Some(app) = crate::my::chinook_app().await else { return };
+    same_answers_with(app, "mysql", READS, None).await;
+}
+
+#[tokio::test]
+async fn mysql_writes_like_sqlite() {
+    let Some(app) = crate::my::chinook_app().await else { return };
+    same_answers_with(app, "mysql", WRITES, None).await;
 }
 
 #[test]

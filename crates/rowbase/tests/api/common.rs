@@ -21,6 +21,10 @@ pub struct TestApp {
     pub server: Option<Server>,
     /// The PostgreSQL database served, for PostgreSQL apps (dropped with the app).
     pub pg: Option<crate::pg::PgDatabase>,
+    /// Any other server database served (dropped with the app).
+    _server_db: Option<Box<dyn std::any::Any + Send>>,
+    /// The database URL or path served.
+    url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -80,9 +84,11 @@ pub async fn spawn_app_configured(
     TestApp {
         base: format!("http://{}", server.addr),
         client: reqwest::Client::new(),
+        url: db_path.to_string_lossy().into_owned(),
         db_path,
         server: Some(server),
         pg: None,
+        _server_db: None,
         _dir: dir,
     }
 }
@@ -97,8 +103,28 @@ pub async fn spawn_app_url(db: crate::pg::PgDatabase, options: rowbase::Options)
         base: format!("http://{}", server.addr),
         client: reqwest::Client::new(),
         db_path: dir.path().join("none"),
+        url: db.url.clone(),
         server: Some(server),
         pg: Some(db),
+        _server_db: None,
+        _dir: dir,
+    }
+}
+
+/// Starts the server on a server database at `url`; `keep` lives (and is dropped) with the app.
+pub async fn spawn_app_url_any(url: &str, keep: Box<dyn std::any::Any + Send>, options: rowbase::Options) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = rowbase::start(url, &options, "127.0.0.1:0".parse().expect("address"), std::future::pending())
+        .await
+        .expect("server starts");
+    TestApp {
+        base: format!("http://{}", server.addr),
+        client: reqwest::Client::new(),
+        db_path: dir.path().join("none"),
+        url: url.to_string(),
+        server: Some(server),
+        pg: None,
+        _server_db: Some(keep),
         _dir: dir,
     }
 }
@@ -171,6 +197,11 @@ impl TestApp {
     /// Runs `sql` on the oracle and returns its rows as JSON objects keyed by column name.
     pub fn sql(&self, sql: &str) -> Value {
         rows_as_json(&self.oracle(), sql)
+    }
+
+    /// The URL of the server database, for server-database apps.
+    pub fn server_url(&self) -> String {
+        self.url.clone()
     }
 
     pub fn statements(&self) -> u64 {

@@ -11,6 +11,8 @@ mod embedding;
 mod errors;
 mod filters;
 mod hostile;
+mod my;
+mod mysql;
 mod pg;
 mod postgres;
 mod readme;

@@ -1,0 +1,142 @@
+//! Reads the tables, views, columns and keys of the connection's database from
+//! `information_schema` into a [`Catalog`], served as the `public` schema.
+
+use std::collections::HashMap;
+
+use mysql_async::Conn;
+use mysql_async::prelude::Queryable;
+use rowbase_catalog::{Catalog, Column, DataType, ForeignKey, ReferentialAction, Table, TableKind};
+
+use super::classify::classify;
+use crate::error::DbError;
+
+/// The profile MySQL databases are served under.
+pub const SCHEMA: &str = "public";
+
+type ColumnRow = (String, String, String, String, String, Option<String>, Option<u64>);
+type ConstraintRow = (String, String, String, String, Option<String>, Option<String>, Option<String>, Option<String>);
+
+/// The catalog of the connection's database.
+pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
+    let err = |e: mysql_async::Error| classify(&e);
+    let names: Vec<(String, String)> = conn
+        .query("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME")
+        .await
+        .map_err(err)?;
+    let mut tables: Vec<Table> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (name, kind) in names {
+        index.insert(name.clone(), tables.len());
+        tables.push(Table {
+            schema: SCHEMA.to_string(),
+            name,
+            kind: if kind == "VIEW" { TableKind::View } else { TableKind::Table },
+            columns: Vec::new(),
+            primary_key: Vec::new(),
+            unique_keys: Vec::new(),
+            foreign_keys: Vec::new(),
+        });
+    }
+    // MariaDB's JSON is LONGTEXT with a json_valid() check.
+    let checks: Vec<(String, String)> = conn
+        .query("SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()")
+        .await
+        .unwrap_or_default();
+    let is_json = |table: &str, column: &str| {
+        checks.iter().any(|(t, clause)| t == table && clause.replace('`', "") == format!("json_valid({column})"))
+    };
+    let columns: Vec<ColumnRow> = conn
+        .query(
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, COLUMN_DEFAULT, CHARACTER_MAXIMUM_LENGTH
+             FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        )
+        .await
+        .map_err(err)?;
+    for (table, name, column_type, data_type, nullable, default, length) in columns {
+        let Some(&i) = index.get(&table) else { continue };
+        let neutral = if is_json(&table, &name) { DataType::Json } else { data_type_of(&data_type, &column_type) };
+        tables[i].columns.push(Column {
+            name,
+            max_length: if neutral == DataType::Text { length.and_then(|l| u32::try_from(l).ok()) } else { None },
+            data_type: neutral,
+            declared_type: column_type,
+            nullable: nullable == "YES",
+            default,
+        });
+    }
+    let constraints: Vec<ConstraintRow> = conn
+        .query(
+            "SELECT tc.TABLE_NAME, tc.CONSTRAINT_NAME, tc.CONSTRAINT_TYPE, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME,
+                    k.REFERENCED_COLUMN_NAME, rc.UPDATE_RULE, rc.DELETE_RULE
+             FROM information_schema.TABLE_CONSTRAINTS tc
+             JOIN information_schema.KEY_COLUMN_USAGE k ON k.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA
+                  AND k.CONSTRAINT_NAME = tc.CONSTRAINT_NAME AND k.TABLE_NAME = tc.TABLE_NAME
+             LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS rc ON rc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA
+                  AND rc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME AND rc.TABLE_NAME = tc.TABLE_NAME
+             WHERE tc.TABLE_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'UNIQUE', 'FOREIGN KEY')
+               AND (k.REFERENCED_TABLE_SCHEMA IS NULL OR k.REFERENCED_TABLE_SCHEMA = DATABASE())
+             ORDER BY tc.TABLE_NAME, tc.CONSTRAINT_NAME, k.ORDINAL_POSITION",
+        )
+        .await
+        .map_err(err)?;
+    let mut uniques: HashMap<(usize, String), Vec<String>> = HashMap::new();
+    for (table, name, kind, column, referenced, referenced_column, on_update, on_delete) in constraints {
+        let Some(&i) = index.get(&table) else { continue };
+        match kind.as_str() {
+            "PRIMARY KEY" => tables[i].primary_key.push(column),
+            "UNIQUE" => uniques.entry((i, name)).or_default().push(column),
+            _ => {
+                let t = &mut tables[i];
+                if t.foreign_keys.last().is_none_or(|fk| fk.name != name) {
+                    t.foreign_keys.push(ForeignKey {
+                        name,
+                        columns: Vec::new(),
+                        referenced_table: referenced.unwrap_or_default(),
+                        referenced_columns: Vec::new(),
+                        on_delete: action(on_delete.as_deref()),
+                        on_update: action(on_update.as_deref()),
+                    });
+                }
+                if let Some(fk) = t.foreign_keys.last_mut() {
+                    fk.columns.push(column);
+                    fk.referenced_columns.push(referenced_column.unwrap_or_default());
+                }
+            }
+        }
+    }
+    let mut uniques: Vec<_> = uniques.into_iter().collect();
+    uniques.sort();
+    for ((i, _), columns) in uniques {
+        tables[i].unique_keys.push(columns);
+    }
+    Ok(Catalog::new(tables))
+}
+
+/// The neutral type of a MySQL column (`DATA_TYPE`, with `COLUMN_TYPE` for `tinyint(1)`).
+pub fn data_type_of(data_type: &str, column_type: &str) -> DataType {
+    match data_type {
+        "tinyint" if column_type.starts_with("tinyint(1)") => DataType::Boolean,
+        "bool" | "boolean" => DataType::Boolean,
+        "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" | "year" => DataType::Integer,
+        "float" | "double" | "real" => DataType::Real,
+        "decimal" | "numeric" => DataType::Decimal,
+        "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" | "enum" | "set" => DataType::Text,
+        "json" => DataType::Json,
+        "date" => DataType::Date,
+        "datetime" | "timestamp" => DataType::Timestamp,
+        "time" => DataType::Time,
+        "uuid" => DataType::Uuid,
+        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => DataType::Bytes,
+        _ => DataType::Other,
+    }
+}
+
+fn action(rule: Option<&str>) -> ReferentialAction {
+    match rule {
+        Some("CASCADE") => ReferentialAction::Cascade,
+        Some("SET NULL") => ReferentialAction::SetNull,
+        Some("SET DEFAULT") => ReferentialAction::SetDefault,
+        Some("RESTRICT") => ReferentialAction::Restrict,
+        _ => ReferentialAction::NoAction,
+    }
+}

@@ -1,0 +1,247 @@
+//! MySQL/MariaDB: a pool of `mysql_async` connections (deadpool) pinged before each use, retired
+//! by age and idle time, with connect timeouts, so a server restart is survived as on
+//! PostgreSQL. Reads are one statement each; writes run in a transaction. The database named in
+//! the URL is served as the `public` profile.
+
+mod classify;
+mod introspect;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use deadpool::managed::{self, Hook, HookError, Pool, PoolError, RecycleError};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, Opts, Params, TxOpts};
+use rowbase_catalog::Catalog;
+use rowbase_plan::Value;
+use rowbase_sql::{Dialect, MySqlDialect, ReadStatement, Statement};
+
+use crate::database::{DatabaseOptions, ReadOutput};
+use crate::error::{DbError, ErrorKind};
+use crate::exec::{Executor, run_write};
+use crate::write::{WriteJob, WriteOutput};
+
+pub use classify::classify;
+pub use introspect::{SCHEMA, data_type_of};
+
+/// Opens and checks connections for the pool.
+#[derive(Debug)]
+pub struct Manager {
+    opts: Opts,
+}
+
+impl managed::Manager for Manager {
+    type Type = Conn;
+    type Error = mysql_async::Error;
+
+    async fn create(&self) -> Result<Conn, mysql_async::Error> {
+        Conn::new(self.opts.clone()).await
+    }
+
+    async fn recycle(&self, conn: &mut Conn, _: &managed::Metrics) -> managed::RecycleResult<mysql_async::Error> {
+        // The health check before use (the seeds' pool_pre_ping).
+        conn.ping().await.map_err(RecycleError::Backend)
+    }
+}
+
+/// An open MySQL/MariaDB database.
+pub struct MySqlDatabase {
+    pool: Pool<Manager>,
+    catalog: Arc<Catalog>,
+    statements: Arc<AtomicU64>,
+}
+
+impl MySqlDatabase {
+    /// Connects to `url` (`mysql://user:password@host:port/database`) and reads its catalog.
+    ///
+    /// Errors: a malformed URL, an unreachable server, or a URL without a database.
+    pub async fn open(url: &str, options: &DatabaseOptions) -> Result<MySqlDatabase, DbError> {
+        let url = url.replacen("mariadb://", "mysql://", 1);
+        let opts = Opts::from_url(&url)
+            .map_err(|e| DbError::new(ErrorKind::Unavailable, format!("invalid MySQL URL: {e}")))?;
+        if opts.db_name().is_none() {
+            return Err(DbError::new(
+                ErrorKind::Unavailable,
+                "the MySQL URL must name a database: mysql://host/database",
+            ));
+        }
+        let (max_lifetime, idle_timeout) = (options.max_lifetime, options.idle_timeout);
+        let pool = Pool::builder(Manager { opts })
+            .max_size(options.effective_pool_size())
+            .wait_timeout(Some(options.acquire_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .recycle_timeout(Some(options.connect_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .pre_recycle(Hook::sync_fn(move |_, metrics| {
+                if metrics.age() > max_lifetime || metrics.last_used() > idle_timeout {
+                    Err(HookError::Message("retired by age or idle time".into()))
+                } else {
+                    Ok(())
+                }
+            }))
+            .build()
+            .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
+        let mut conn: managed::Object<Manager> = pool.get().await.map_err(pool_error)?;
+        let catalog = introspect::catalog(&mut conn).await?;
+        Ok(MySqlDatabase { pool, catalog: Arc::new(catalog), statements: Arc::new(AtomicU64::new(0)) })
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.clone()
+    }
+
+    /// Statements this server has sent.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Runs one read statement.
+    pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        let rows: Vec<mysql_async::Row> =
+            conn.exec(read.statement.sql.as_str(), params(&read.statement.params)).await.map_err(|e| classify(&e))?;
+        if read.counted {
+            let row =
+                rows.first().ok_or_else(|| DbError::new(ErrorKind::Internal, "a counted read returned no row"))?;
+            let total = integer(row, 0)?;
+            let page = integer(row, 1)?;
+            return Ok(ReadOutput { body: text(row, 2)?, page_rows: page, total: Some(total) });
+        }
+        let mut body = String::with_capacity(1024);
+        body.push('[');
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&text(row, 0)?);
+        }
+        body.push(']');
+        Ok(ReadOutput { body, page_rows: rows.len() as u64, total: None })
+    }
+
+    /// Runs one write in a transaction; commits unless it failed or is a dry run.
+    pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut tx = conn.start_transaction(TxOpts::default()).await.map_err(|e| classify(&e))?;
+        let result = {
+            let mut exec = MySqlExecutor { tx: &mut tx, statements: &self.statements };
+            run_write(&mut exec, &job).await
+        };
+        match result {
+            Ok(out) if !job.dry_run => tx.commit().await.map(|()| out).map_err(|e| classify(&e)),
+            Ok(out) => tx.rollback().await.map(|()| out).map_err(|e| classify(&e)),
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A statement's parameters for the driver.
+fn params(values: &[Value]) -> Params {
+    if values.is_empty() {
+        return Params::Empty;
+    }
+    Params::Positional(
+        values
+            .iter()
+            .map(|v| match v {
+                Value::Null => mysql_async::Value::NULL,
+                Value::Integer(i) => mysql_async::Value::Int(*i),
+                Value::Real(f) => mysql_async::Value::Double(*f),
+                Value::Bool(b) => mysql_async::Value::Int(i64::from(*b)),
+                // Decimals go as text: the server converts them exactly.
+                Value::Decimal(s) | Value::Text(s) => mysql_async::Value::Bytes(s.as_bytes().to_vec()),
+            })
+            .collect(),
+    )
+}
+
+fn text(row: &mysql_async::Row, i: usize) -> Result<String, DbError> {
+    match row.as_ref(i) {
+        Some(mysql_async::Value::Bytes(b)) => Ok(String::from_utf8_lossy(b).into_owned()),
+        Some(mysql_async::Value::NULL) | None => Ok("null".into()),
+        Some(other) => Ok(other.as_sql(true)),
+    }
+}
+
+fn integer(row: &mysql_async::Row, i: usize) -> Result<u64, DbError> {
+    match row.as_ref(i) {
+        Some(mysql_async::Value::Int(n)) => Ok(n.unsigned_abs()),
+        Some(mysql_async::Value::UInt(n)) => Ok(*n),
+        Some(mysql_async::Value::Bytes(b)) => String::from_utf8_lossy(b)
+            .parse()
+            .map_err(|_| DbError::new(ErrorKind::Internal, "a count that is not a number")),
+        _ => Ok(0),
+    }
+}
+
+/// Runs statements inside a write's transaction.
+struct MySqlExecutor<'t, 'c> {
+    tx: &'t mut mysql_async::Transaction<'c>,
+    statements: &'t AtomicU64,
+}
+
+impl MySqlExecutor<'_, '_> {
+    async fn rows(&mut self, statement: &Statement) -> Result<Vec<mysql_async::Row>, DbError> {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        self.tx.exec(statement.sql.as_str(), params(&statement.params)).await.map_err(|e| classify(&e))
+    }
+}
+
+impl Executor for MySqlExecutor<'_, '_> {
+    fn dialect(&self) -> &'static dyn Dialect {
+        &MySqlDialect
+    }
+
+    async fn keys(&mut self, statement: &Statement) -> Result<Vec<Vec<Value>>, DbError> {
+        let rows = self.rows(statement).await?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| match row.as_ref(i) {
+                        Some(mysql_async::Value::Int(n)) => Value::Integer(*n),
+                        Some(mysql_async::Value::UInt(n)) => Value::Integer(i64::try_from(*n).unwrap_or(i64::MAX)),
+                        Some(mysql_async::Value::Double(f)) => Value::Real(*f),
+                        Some(mysql_async::Value::Float(f)) => Value::Real(f64::from(*f)),
+                        Some(mysql_async::Value::Bytes(b)) => Value::Text(String::from_utf8_lossy(b).into_owned()),
+                        Some(mysql_async::Value::NULL) | None => Value::Null,
+                        Some(other) => Value::Text(other.as_sql(true).trim_matches('\'').to_string()),
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    async fn count(&mut self, statement: &Statement) -> Result<u64, DbError> {
+        let rows = self.rows(statement).await?;
+        rows.first().map_or(Ok(0), |r| integer(r, 0))
+    }
+
+    async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError> {
+        let rows = self.rows(statement).await?;
+        let mut body = String::from("[");
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(&text(row, 0)?);
+        }
+        body.push(']');
+        Ok(body)
+    }
+}
+
+fn pool_error(e: PoolError<mysql_async::Error>) -> DbError {
+    match e {
+        PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => {
+            DbError::new(ErrorKind::PoolTimeout, "Timed out acquiring connection from connection pool.")
+        }
+        PoolError::Backend(e) => classify(&e),
+        other => DbError::new(ErrorKind::Unavailable, format!("the database is unreachable: {other}")),
+    }
+}

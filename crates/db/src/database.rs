@@ -82,6 +82,39 @@ impl DatabaseOptions {
     }
 }
 
+/// Joins JSON texts (one per row) into a JSON array; returns it with the number of rows.
+pub(crate) fn json_array<E>(rows: impl IntoIterator<Item = Result<String, E>>) -> Result<(String, u64), E> {
+    let mut body = String::with_capacity(1024);
+    body.push('[');
+    let mut count = 0u64;
+    for row in rows {
+        if count > 0 {
+            body.push(',');
+        }
+        body.push_str(&row?);
+        count += 1;
+    }
+    body.push(']');
+    Ok((body, count))
+}
+
+/// A pool error as a [`DbError`]: a wait past the acquire timeout is `PoolTimeout` (503 with
+/// `Retry-After`), the backend's own errors are classified by `classify`, anything else means the
+/// database cannot be reached.
+pub(crate) fn pool_error<E: std::fmt::Display>(
+    e: deadpool::managed::PoolError<E>,
+    classify: impl Fn(&E) -> DbError,
+) -> DbError {
+    use deadpool::managed::{PoolError, TimeoutType};
+    match e {
+        PoolError::Timeout(TimeoutType::Wait) => {
+            DbError::new(crate::error::ErrorKind::PoolTimeout, "Timed out acquiring connection from connection pool.")
+        }
+        PoolError::Backend(e) => classify(&e),
+        other => DbError::new(crate::error::ErrorKind::Unavailable, format!("the database is unreachable: {other}")),
+    }
+}
+
 /// The result of a read: the JSON array of the page and its counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadOutput {

@@ -24,17 +24,7 @@ pub(crate) async fn read_rows(
     let schema = profile(state, headers, "accept-profile")?;
     let params = parse_query(raw_query)?;
     let preferences = preferences(headers)?;
-    let media =
-        negotiate(header_str(headers, header::ACCEPT), &[MediaType::Json, MediaType::SingleObject, MediaType::Csv])
-            .map_err(|asked| {
-                ApiError::new(
-                    StatusCode::NOT_ACCEPTABLE,
-                    "PGRST107",
-                    format!("None of these media types are available: {asked}"),
-                    None,
-                    None,
-                )
-            })?;
+    let media = media_type(headers, &[MediaType::Json, MediaType::SingleObject, MediaType::Csv])?;
     // PostgREST reads the Range header on GET only.
     let range = match *method {
         Method::GET => header_str(headers, header::RANGE).map(parse_range).transpose()?.flatten(),
@@ -74,6 +64,19 @@ pub(crate) async fn read_rows(
         h.insert("preference-applied", HeaderValue::from_static(count_applied(preferences.count)));
     }
     Ok(response)
+}
+
+/// The response format the `Accept` header chooses among `offered`, or 406 (`PGRST107`).
+pub(crate) fn media_type(headers: &HeaderMap, offered: &[MediaType]) -> Result<MediaType, ApiError> {
+    negotiate(header_str(headers, header::ACCEPT), offered).map_err(|asked| {
+        ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "PGRST107",
+            format!("None of these media types are available: {asked}"),
+            None,
+            None,
+        )
+    })
 }
 
 /// Every `Prefer` header, merged. With `handling=strict`, a preference that was not understood is

@@ -12,11 +12,11 @@ use rowbase_plan::{
     plan_put, plan_update,
 };
 use rowbase_request::body::{Payload, body_format, parse_body};
-use rowbase_request::headers::{MediaType, Missing, Preferences, Resolution, ReturnPreference, TxEnd, negotiate};
+use rowbase_request::headers::{MediaType, Missing, Preferences, Resolution, ReturnPreference, TxEnd};
 use rowbase_request::{QueryParams, parse_query};
 
 use crate::error::ApiError;
-use crate::read::{catalog, header_str, preferences, profile};
+use crate::read::{catalog, header_str, media_type, preferences, profile};
 use crate::state::AppState;
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded in a `Location`.
@@ -35,17 +35,7 @@ pub(crate) async fn write_rows(
     let schema = schema.as_str();
     let params = parse_query(raw_query)?;
     let prefs = preferences(headers)?;
-    let media = negotiate(header_str(headers, header::ACCEPT), &[MediaType::Json, MediaType::SingleObject]).map_err(
-        |asked| {
-            ApiError::new(
-                StatusCode::NOT_ACCEPTABLE,
-                "PGRST107",
-                format!("None of these media types are available: {asked}"),
-                None,
-                None,
-            )
-        },
-    )?;
+    let media = media_type(headers, &[MediaType::Json, MediaType::SingleObject])?;
     let catalog = catalog(state, schema)?;
     let plan = match *method {
         Method::POST => {

@@ -235,3 +235,17 @@ pub fn ansi_compare_op(op: CompareOp) -> &'static str {
         CompareOp::IsDistinct => " IS DISTINCT FROM ",
     }
 }
+
+/// `LIMIT ? [OFFSET ?]` for engines that need a `LIMIT` before any `OFFSET`, writing `no_limit`
+/// (the engine's "unbounded") when only an offset is given; nothing for an unbounded window.
+pub fn limit_with_offset(w: &mut Writer<'_>, limit: Option<u64>, offset: u64, no_limit: i64) {
+    if limit.is_none() && offset == 0 {
+        return;
+    }
+    w.push(" LIMIT ");
+    w.bind(rowbase_plan::Value::Integer(limit.map_or(no_limit, |l| i64::try_from(l).unwrap_or(i64::MAX))));
+    if offset > 0 {
+        w.push(" OFFSET ");
+        w.bind(rowbase_plan::Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+    }
+}

@@ -11,7 +11,7 @@ use rowbase_catalog::DataType;
 use rowbase_plan::{Cast, ColumnRef, CompareOp, Conflict, ConflictAction, Expr, PatternOp, Value};
 use rowbase_request::{JsonKey, Operator};
 
-use crate::dialect::{Dialect, RenderError, ansi_compare_op};
+use crate::dialect::{Dialect, RenderError, ansi_compare_op, limit_with_offset};
 use crate::writer::Writer;
 
 /// The MySQL/MariaDB dialect.
@@ -158,18 +158,8 @@ impl Dialect for MySqlDialect {
     }
 
     fn limit_offset(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: u64) {
-        match (limit, offset) {
-            (None, 0) => {}
-            (limit, offset) => {
-                w.push(" LIMIT ");
-                // MySQL needs a LIMIT before OFFSET; this is its documented "no limit".
-                w.bind(Value::Integer(limit.map_or(i64::MAX, |l| i64::try_from(l).unwrap_or(i64::MAX))));
-                if offset > 0 {
-                    w.push(" OFFSET ");
-                    w.bind(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-                }
-            }
-        }
+        // MySQL needs a LIMIT before OFFSET; a huge limit is its documented "no limit".
+        limit_with_offset(w, limit, offset, i64::MAX);
     }
 
     fn order_term(

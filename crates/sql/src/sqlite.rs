@@ -8,7 +8,7 @@ use rowbase_catalog::DataType;
 use rowbase_plan::{Cast, ColumnRef, CompareOp, Expr, PatternOp, Value};
 use rowbase_request::{JsonKey, Operator};
 
-use crate::dialect::{Dialect, RenderError, ansi_compare_op};
+use crate::dialect::{Dialect, RenderError, ansi_compare_op, limit_with_offset};
 use crate::writer::Writer;
 
 /// The SQLite dialect.
@@ -135,18 +135,8 @@ impl Dialect for SqliteDialect {
     }
 
     fn limit_offset(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: u64) {
-        match (limit, offset) {
-            (None, 0) => {}
-            (limit, offset) => {
-                w.push(" LIMIT ");
-                // SQLite needs a LIMIT before OFFSET; -1 means no limit.
-                w.bind(Value::Integer(limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX))));
-                if offset > 0 {
-                    w.push(" OFFSET ");
-                    w.bind(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-                }
-            }
-        }
+        // SQLite needs a LIMIT before OFFSET; -1 means no limit.
+        limit_with_offset(w, limit, offset, -1);
     }
 }
 

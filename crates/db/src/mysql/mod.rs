@@ -9,14 +9,14 @@ mod introspect;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use deadpool::managed::{self, Hook, HookError, Pool, PoolError, RecycleError};
+use deadpool::managed::{self, Hook, HookError, Pool, RecycleError};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, Params, TxOpts};
 use rowbase_catalog::Catalog;
 use rowbase_plan::Value;
 use rowbase_sql::{Dialect, MySqlDialect, ReadStatement, Statement};
 
-use crate::database::{DatabaseOptions, ReadOutput};
+use crate::database::{DatabaseOptions, ReadOutput, json_array, pool_error};
 use crate::error::{DbError, ErrorKind};
 use crate::exec::{Executor, run_write};
 use crate::write::{WriteJob, WriteOutput};
@@ -81,7 +81,7 @@ impl MySqlDatabase {
             }))
             .build()
             .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
-        let mut conn: managed::Object<Manager> = pool.get().await.map_err(pool_error)?;
+        let mut conn: managed::Object<Manager> = pool.get().await.map_err(|e| pool_error(e, classify))?;
         let catalog = introspect::catalog(&mut conn).await?;
         Ok(MySqlDatabase { pool, catalog: Arc::new(catalog), statements: Arc::new(AtomicU64::new(0)) })
     }
@@ -98,7 +98,7 @@ impl MySqlDatabase {
 
     /// Runs one read statement.
     pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         self.statements.fetch_add(1, Ordering::Relaxed);
         let rows: Vec<mysql_async::Row> =
             conn.exec(read.statement.sql.as_str(), params(&read.statement.params)).await.map_err(|e| classify(&e))?;
@@ -109,21 +109,13 @@ impl MySqlDatabase {
             let page = integer(row, 1)?;
             return Ok(ReadOutput { body: text(row, 2)?, page_rows: page, total: Some(total) });
         }
-        let mut body = String::with_capacity(1024);
-        body.push('[');
-        for (i, row) in rows.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            body.push_str(&text(row, 0)?);
-        }
-        body.push(']');
-        Ok(ReadOutput { body, page_rows: rows.len() as u64, total: None })
+        let (body, page_rows) = json_array(rows.iter().map(|row| text(row, 0)))?;
+        Ok(ReadOutput { body, page_rows, total: None })
     }
 
     /// Runs one write in a transaction; commits unless it failed or is a dry run.
     pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         let mut tx = conn.start_transaction(TxOpts::default()).await.map_err(|e| classify(&e))?;
         let result = {
             let mut exec = MySqlExecutor { tx: &mut tx, statements: &self.statements };
@@ -224,24 +216,6 @@ impl Executor for MySqlExecutor<'_, '_> {
 
     async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError> {
         let rows = self.rows(statement).await?;
-        let mut body = String::from("[");
-        for (i, row) in rows.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            body.push_str(&text(row, 0)?);
-        }
-        body.push(']');
-        Ok(body)
-    }
-}
-
-fn pool_error(e: PoolError<mysql_async::Error>) -> DbError {
-    match e {
-        PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => {
-            DbError::new(ErrorKind::PoolTimeout, "Timed out acquiring connection from connection pool.")
-        }
-        PoolError::Backend(e) => classify(&e),
-        other => DbError::new(ErrorKind::Unavailable, format!("the database is unreachable: {other}")),
+        json_array(rows.iter().map(|row| text(row, 0))).map(|(body, _)| body)
     }
 }

@@ -12,7 +12,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use deadpool::managed::{Hook, HookError, PoolError};
+use deadpool::managed::{Hook, HookError};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use rowbase_catalog::Catalog;
 use rowbase_plan::Value;
@@ -20,7 +20,7 @@ use rowbase_sql::{Dialect, PostgresDialect, ReadStatement, Statement};
 use tokio_postgres::NoTls;
 
 use self::params::{JsonText, params, refs};
-use crate::database::{DatabaseOptions, ReadOutput};
+use crate::database::{DatabaseOptions, ReadOutput, json_array, pool_error};
 use crate::error::{DbError, ErrorKind};
 use crate::exec::{Executor, run_write};
 use crate::write::{WriteJob, WriteOutput};
@@ -65,7 +65,7 @@ impl PostgresDatabase {
             }))
             .build()
             .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
-        let client = pool.get().await.map_err(pool_error)?;
+        let client = pool.get().await.map_err(|e| pool_error(e, classify))?;
         let mut catalogs = HashMap::new();
         for schema in &options.schemas {
             let exists: bool = client
@@ -103,7 +103,7 @@ impl PostgresDatabase {
 
     /// Runs one read statement.
     pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
-        let client = self.pool.get().await.map_err(pool_error)?;
+        let client = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         let statement = client.prepare_cached(&read.statement.sql).await.map_err(|e| classify(&e))?;
         let values = params(&read.statement.params);
         self.statements.fetch_add(1, Ordering::Relaxed);
@@ -121,21 +121,13 @@ impl PostgresDatabase {
                 total: Some(total.unsigned_abs()),
             });
         }
-        let mut body = String::with_capacity(1024);
-        body.push('[');
-        for (i, row) in rows.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            body.push_str(&text(row, 0)?);
-        }
-        body.push(']');
-        Ok(ReadOutput { body, page_rows: rows.len() as u64, total: None })
+        let (body, page_rows) = json_array(rows.iter().map(|row| text(row, 0)))?;
+        Ok(ReadOutput { body, page_rows, total: None })
     }
 
     /// Runs one write in a transaction; commits unless it failed or is a dry run.
     pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
-        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let mut client = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         let tx = client.transaction().await.map_err(|e| classify(&e))?;
         let result = {
             let mut exec = PostgresExecutor { tx: &tx, statements: &self.statements };
@@ -196,24 +188,7 @@ impl Executor for PostgresExecutor<'_> {
 
     async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError> {
         let rows = self.query(statement).await?;
-        let mut body = String::from("[");
-        for (i, row) in rows.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            body.push_str(&row.try_get::<_, JsonText>(0).map_err(|e| classify(&e))?.0);
-        }
-        body.push(']');
-        Ok(body)
-    }
-}
-
-fn pool_error(e: PoolError<tokio_postgres::Error>) -> DbError {
-    match e {
-        PoolError::Timeout(deadpool::managed::TimeoutType::Wait) => {
-            DbError::new(ErrorKind::PoolTimeout, "Timed out acquiring connection from connection pool.")
-        }
-        PoolError::Backend(e) => classify(&e),
-        other => DbError::new(ErrorKind::Unavailable, format!("the database is unreachable: {other}")),
+        json_array(rows.iter().map(|row| row.try_get::<_, JsonText>(0).map(|t| t.0).map_err(|e| classify(&e))))
+            .map(|(b, _)| b)
     }
 }

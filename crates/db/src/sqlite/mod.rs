@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use deadpool::managed::{self, Pool, PoolError};
+use deadpool::managed::{self, Pool};
 use rowbase_catalog::Catalog;
 use rowbase_sql::ReadStatement;
 
-use crate::database::{DatabaseOptions, ReadOutput};
+use crate::database::{DatabaseOptions, ReadOutput, pool_error};
 use crate::error::{DbError, ErrorKind};
 use crate::write::{WriteJob, WriteOutput};
 
@@ -111,7 +111,7 @@ impl SqliteDatabase {
 
     /// Runs one read statement on a pooled connection.
     pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
-        let conn = self.pool.get().await.map_err(pool_error)?;
+        let conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         tokio::task::spawn_blocking(move || connection::run_read(&conn, &read).map_err(|e| classify(&e)))
             .await
             .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?
@@ -127,15 +127,5 @@ impl SqliteDatabase {
             Some(writer) => writer.write(job).await,
             None => Err(DbError::new(ErrorKind::ReadOnly, "the database is served read-only")),
         }
-    }
-}
-
-fn pool_error(e: PoolError<rusqlite::Error>) -> DbError {
-    match e {
-        PoolError::Timeout(_) => {
-            DbError::new(ErrorKind::PoolTimeout, "Timed out acquiring connection from connection pool.")
-        }
-        PoolError::Backend(e) => classify(&e),
-        other => DbError::new(ErrorKind::Unavailable, other.to_string()),
     }
 }

@@ -180,20 +180,7 @@ impl Names {
 
     /// Replaces every identifier-like word that is a Chinook name.
     fn request(&self, text: &str) -> String {
-        let mut out = String::new();
-        let mut word = String::new();
-        for c in text.chars().chain(std::iter::once('\0')) {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                word.push(c);
-                continue;
-            }
-            out.push_str(self.to_engine.get(&word).map_or(&word, |w| w));
-            word.clear();
-            if c != '\0' {
-                out.push(c);
-            }
-        }
-        out
+        map_words(text, &self.to_engine)
     }
 
     /// Renames object keys back to the SQLite spelling.
@@ -257,21 +244,26 @@ async fn run(app: &TestApp, names: Option<&Names>, case: &Case) -> Outcome {
 
 impl Names {
     fn answer_text(&self, text: &str) -> String {
-        let mut out = String::new();
-        let mut word = String::new();
-        for c in text.chars().chain(std::iter::once('\0')) {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                word.push(c);
-                continue;
-            }
-            out.push_str(self.from_engine.get(&word).map_or(&word, |w| w));
-            word.clear();
-            if c != '\0' {
-                out.push(c);
-            }
-        }
-        out
+        map_words(text, &self.from_engine)
     }
+}
+
+/// Replaces every identifier-like word of `text` found in `map`.
+fn map_words(text: &str, map: &HashMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    for c in text.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        out.push_str(map.get(&word).map_or(&word, |w| w));
+        word.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Runs `cases` in order on SQLite and on `other` (PostgreSQL's snake-case Chinook), comparing

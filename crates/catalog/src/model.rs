@@ -131,6 +131,24 @@ pub struct Table {
     pub unique_keys: Vec<Vec<String>>,
     /// Foreign keys held by this table.
     pub foreign_keys: Vec<ForeignKey>,
+    /// Secondary indexes (not the primary key's), by name.
+    pub indexes: Vec<Index>,
+}
+
+/// A secondary index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// Its name.
+    pub name: String,
+    /// Its columns in order, each with `true` when descending.
+    pub columns: Vec<(String, bool)>,
+    /// Whether it enforces uniqueness.
+    pub unique: bool,
+}
+
+/// Tables Rowbase keeps for itself (the migration ledger): never served, never diffed.
+pub fn is_internal(table: &str) -> bool {
+    table == "rowbase_migrations"
 }
 
 impl Table {

@@ -7,6 +7,7 @@
 mod database;
 pub mod error;
 mod exec;
+pub mod migrations;
 pub mod mysql;
 pub mod postgres;
 pub mod sqlite;

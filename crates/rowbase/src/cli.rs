@@ -24,6 +24,61 @@ pub struct Cli {
 pub enum Command {
     /// Serve a database over HTTP in the PostgREST dialect.
     Serve(ServeArgs),
+    /// Plan, apply, revert and list migrations from a schema file.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+}
+
+/// `rowbase migrate ...`.
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Compare the schema file with the database and write a migration for the difference.
+    Plan {
+        /// Where and what.
+        #[command(flatten)]
+        target: MigrateTarget,
+        /// The schema file.
+        #[arg(long, default_value = "rowbase.toml")]
+        schema: std::path::PathBuf,
+        /// The migration's name.
+        #[arg(long, default_value = "schema")]
+        name: String,
+        /// Allow dropping tables and columns.
+        #[arg(long)]
+        allow_destructive: bool,
+    },
+    /// Apply every pending migration, in order.
+    Apply {
+        /// Where and what.
+        #[command(flatten)]
+        target: MigrateTarget,
+    },
+    /// Revert the last N applied migrations (default 1).
+    Down {
+        /// Where and what.
+        #[command(flatten)]
+        target: MigrateTarget,
+        /// How many.
+        #[arg(default_value_t = 1)]
+        count: usize,
+    },
+    /// List migrations: applied, pending, changed or missing.
+    Status {
+        /// Where and what.
+        #[command(flatten)]
+        target: MigrateTarget,
+    },
+}
+
+/// The database and the migrations directory.
+#[derive(Debug, clap::Args)]
+pub struct MigrateTarget {
+    /// The database URL or SQLite path.
+    #[arg(env = "DATABASE_URL")]
+    pub database: String,
+    /// The migrations directory.
+    #[arg(long, default_value = "migrations")]
+    pub dir: std::path::PathBuf,
 }
 
 /// `rowbase serve`.

@@ -3,7 +3,8 @@
 use std::io::IsTerminal;
 
 use clap::Parser;
-use rowbase::cli::{Cli, Command};
+use rowbase::cli::{Cli, Command, MigrateCommand};
+use rowbase::migrate::{self, Planned};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -19,6 +20,46 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(addr = %server.addr, engine = server.db.engine(), "serving");
             server.wait().await?;
             tracing::info!("stopped");
+        }
+        Command::Migrate(command) => run_migrate(command).await?,
+    }
+    Ok(())
+}
+
+/// Runs a `migrate` subcommand and prints what it did.
+async fn run_migrate(command: MigrateCommand) -> anyhow::Result<()> {
+    match command {
+        MigrateCommand::Plan { target, schema, name, allow_destructive } => {
+            match migrate::plan(&target.database, &schema, &target.dir, &name, allow_destructive).await? {
+                Planned::UpToDate => println!("The database matches {}: nothing to plan.", schema.display()),
+                Planned::Written { path, summary } => {
+                    println!("Wrote {}:", path.display());
+                    for line in summary {
+                        println!("  {line}");
+                    }
+                }
+            }
+        }
+        MigrateCommand::Apply { target } => {
+            let done = migrate::apply(&target.database, &target.dir).await?;
+            println!(
+                "Applied {} migration(s){}",
+                done.len(),
+                if done.is_empty() { String::new() } else { format!(": {}", done.join(", ")) }
+            );
+        }
+        MigrateCommand::Down { target, count } => {
+            let done = migrate::down(&target.database, &target.dir, count).await?;
+            println!(
+                "Reverted {} migration(s){}",
+                done.len(),
+                if done.is_empty() { String::new() } else { format!(": {}", done.join(", ")) }
+            );
+        }
+        MigrateCommand::Status { target } => {
+            for (version, name, state) in migrate::status(&target.database, &target.dir).await? {
+                println!("{version}  {state:?}  {name}");
+            }
         }
     }
     Ok(())

@@ -42,6 +42,7 @@ fn table(name: &str, columns: Vec<Column>, pk: &[&str], fks: Vec<ForeignKey>) ->
         primary_key: pk.iter().map(|c| c.to_string()).collect(),
         unique_keys: Vec::new(),
         foreign_keys: fks,
+        indexes: Vec::new(),
     }
 }
 

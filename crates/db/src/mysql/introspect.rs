@@ -26,6 +26,9 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
     let mut tables: Vec<Table> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for (name, kind) in names {
+        if rowbase_catalog::is_internal(&name) {
+            continue;
+        }
         index.insert(name.clone(), tables.len());
         tables.push(Table {
             schema: SCHEMA.to_string(),
@@ -35,6 +38,7 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             primary_key: Vec::new(),
             unique_keys: Vec::new(),
             foreign_keys: Vec::new(),
+            indexes: Vec::new(),
         });
     }
     // MariaDB's JSON is LONGTEXT with a json_valid() check.
@@ -57,7 +61,12 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
         let neutral = if is_json(&table, &name) { DataType::Json } else { data_type_of(&data_type, &column_type) };
         tables[i].columns.push(Column {
             name,
-            max_length: if neutral == DataType::Text { length.and_then(|l| u32::try_from(l).ok()) } else { None },
+            // Only CHAR/VARCHAR declare a length; TEXT's maximum is not one.
+            max_length: if matches!(data_type.as_str(), "char" | "varchar") {
+                length.and_then(|l| u32::try_from(l).ok())
+            } else {
+                None
+            },
             data_type: neutral,
             declared_type: column_type,
             nullable: nullable == "YES",
@@ -108,6 +117,31 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
     uniques.sort();
     for ((i, _), columns) in uniques {
         tables[i].unique_keys.push(columns);
+    }
+    // Indexes that back no constraint (InnoDB names a foreign key's index after the key).
+    let constrained: Vec<(String, String)> = conn
+        .query("SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE()")
+        .await
+        .map_err(err)?;
+    let rows: Vec<(String, String, String, Option<String>, i64)> = conn
+        .query(
+            "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, COLLATION, NON_UNIQUE FROM information_schema.STATISTICS
+             WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME <> 'PRIMARY' ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+        )
+        .await
+        .map_err(err)?;
+    for (table, name, column, collation, non_unique) in rows {
+        let Some(&i) = index.get(&table) else { continue };
+        if constrained.iter().any(|(t, c)| *t == table && *c == name) {
+            continue;
+        }
+        let t = &mut tables[i];
+        if t.indexes.last().is_none_or(|ix| ix.name != name) {
+            t.indexes.push(rowbase_catalog::Index { name: name.clone(), columns: Vec::new(), unique: non_unique == 0 });
+        }
+        if let Some(ix) = t.indexes.last_mut() {
+            ix.columns.push((column, collation.as_deref() == Some("D")));
+        }
     }
     Ok(Catalog::new(tables))
 }

@@ -86,6 +86,11 @@ impl MySqlDatabase {
         Ok(MySqlDatabase { pool, catalog: Arc::new(catalog), statements: Arc::new(AtomicU64::new(0)) })
     }
 
+    /// The pool.
+    pub(crate) fn pool(&self) -> &Pool<Manager> {
+        &self.pool
+    }
+
     /// The catalog.
     pub fn catalog(&self) -> Arc<Catalog> {
         self.catalog.clone()

@@ -59,6 +59,9 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
     let mut index: HashMap<String, usize> = HashMap::new();
     for row in client.query(TABLES, &[&schema]).await.map_err(err)? {
         let name: String = row.get(0);
+        if rowbase_catalog::is_internal(&name) {
+            continue;
+        }
         let kind: String = row.get(1);
         index.insert(name.clone(), tables.len());
         tables.push(Table {
@@ -69,6 +72,7 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
             primary_key: Vec::new(),
             unique_keys: Vec::new(),
             foreign_keys: Vec::new(),
+            indexes: Vec::new(),
         });
     }
     for row in client.query(COLUMNS, &[&schema]).await.map_err(err)? {
@@ -114,8 +118,32 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
             tables[i].unique_keys.push(columns);
         }
     }
+    for row in client.query(INDEXES, &[&schema]).await.map_err(err)? {
+        let Some(&i) = index.get(&row.get::<_, String>(0)) else { continue };
+        let columns: Vec<String> = row.get(2);
+        let descending: Vec<bool> = row.get(3);
+        tables[i].indexes.push(rowbase_catalog::Index {
+            name: row.get(1),
+            columns: columns.into_iter().zip(descending).collect(),
+            unique: row.get(4),
+        });
+    }
     Ok(Catalog::new(tables))
 }
+
+/// Indexes that back no constraint.
+const INDEXES: &str = "
+SELECT c.relname::text, ic.relname::text,
+       ARRAY(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(num, ord)
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.num ORDER BY k.ord),
+       ARRAY(SELECT (o & 1) = 1 FROM unnest(i.indoption::int2[]) WITH ORDINALITY k(o, ord) ORDER BY k.ord),
+       i.indisunique
+FROM pg_index i
+JOIN pg_class c ON c.oid = i.indrelid
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid)
+ORDER BY ic.relname";
 
 /// The neutral type of a PostgreSQL type (by `pg_type.typname`).
 pub fn data_type_of(type_name: &str) -> DataType {

@@ -86,6 +86,11 @@ impl PostgresDatabase {
         })
     }
 
+    /// The pool.
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     /// The exposed schemas, the default first.
     pub fn schemas(&self) -> &[String] {
         &self.schemas

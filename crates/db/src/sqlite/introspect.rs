@@ -17,6 +17,9 @@ pub(crate) fn catalog(conn: &Connection) -> Result<Catalog, rusqlite::Error> {
     let names: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     let mut tables = Vec::with_capacity(names.len());
     for (name, kind) in names {
+        if rowbase_catalog::is_internal(&name) {
+            continue;
+        }
         tables.push(table(conn, &name, if kind == "view" { TableKind::View } else { TableKind::Table })?);
     }
     resolve_implicit_references(&mut tables);
@@ -65,7 +68,25 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
         primary_key: primary_key.into_iter().map(|(_, c)| c).collect(),
         unique_keys: unique_keys(conn, name)?,
         foreign_keys: foreign_keys(conn, name)?,
+        indexes: indexes(conn, name)?,
     })
+}
+
+/// Indexes made with CREATE INDEX (origin `c`), not those of constraints.
+fn indexes(conn: &Connection, table: &str) -> Result<Vec<rowbase_catalog::Index>, rusqlite::Error> {
+    let mut list =
+        conn.prepare("SELECT name, \"unique\" FROM pragma_index_list(?1) WHERE origin = 'c' ORDER BY name")?;
+    let found: Vec<(String, bool)> =
+        list.query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let mut info = conn.prepare("SELECT name, \"desc\" FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")?;
+    let mut out = Vec::new();
+    for (name, unique) in found {
+        let columns: Vec<(Option<String>, bool)> =
+            info.query_map([&name], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        let columns = columns.into_iter().map(|(c, d)| (c.unwrap_or_default(), d)).collect();
+        out.push(rowbase_catalog::Index { name, columns, unique });
+    }
+    Ok(out)
 }
 
 /// Unique indexes that are not partial (a partial index does not make its columns unique).

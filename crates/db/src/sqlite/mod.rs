@@ -55,6 +55,7 @@ impl managed::Manager for Manager {
 
 /// An open SQLite database.
 pub struct SqliteDatabase {
+    path: PathBuf,
     pool: Pool<Manager>,
     writer: Option<writer::Writer>,
     catalog: Arc<Catalog>,
@@ -96,7 +97,12 @@ impl SqliteDatabase {
                 .map_err(|e| classify(&e))?;
             Some(writer::Writer::start(conn, options.group_commit)?)
         };
-        Ok(SqliteDatabase { pool, writer, catalog: Arc::new(catalog), statements })
+        Ok(SqliteDatabase { path: path.to_path_buf(), pool, writer, catalog: Arc::new(catalog), statements })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The catalog read at open time.

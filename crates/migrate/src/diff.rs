@@ -1,0 +1,193 @@
+//! The difference between a live catalog and a declared schema, as ordered steps.
+//!
+//! Compared: tables, columns (neutral type, declared length, nullability), primary, unique and
+//! foreign keys, indexes by name. Renames are declared (`renamed_from`), never guessed. A change
+//! Rowbase cannot yet express as a step (a column's type or nullability, keys of an existing
+//! table) is reported, not ignored: write that migration by hand.
+
+use rowbase_catalog::{Catalog, DataType};
+
+use crate::schema::{Column, Index, Schema, Table};
+
+/// One change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Create a table (with its keys; its indexes follow as their own steps).
+    CreateTable(Table),
+    /// Drop a table (destructive); `live` recreates its structure on the way down.
+    DropTable(rowbase_catalog::Table),
+    /// Add a column.
+    AddColumn(String, Column),
+    /// Drop a column (destructive).
+    DropColumn(String, rowbase_catalog::Column),
+    /// Rename a column: table, from, to.
+    RenameColumn(String, String, String),
+    /// Create an index on a table.
+    CreateIndex(String, Index),
+    /// Drop an index of a table.
+    DropIndex(String, rowbase_catalog::Index),
+}
+
+impl Step {
+    /// Whether the step loses data.
+    pub fn destructive(&self) -> bool {
+        matches!(self, Step::DropTable(_) | Step::DropColumn(..))
+    }
+
+    /// One line for the summary.
+    pub fn describe(&self) -> String {
+        match self {
+            Step::CreateTable(t) => format!("create table {} ({} columns)", t.name, t.columns.len()),
+            Step::DropTable(t) => format!("DROP table {}", t.name),
+            Step::AddColumn(t, c) => format!("add column {t}.{}", c.name),
+            Step::DropColumn(t, c) => format!("DROP column {t}.{}", c.name),
+            Step::RenameColumn(t, from, to) => format!("rename column {t}.{from} to {to}"),
+            Step::CreateIndex(t, i) => {
+                format!("create {}index {} on {t}", if i.unique { "unique " } else { "" }, i.name)
+            }
+            Step::DropIndex(t, i) => format!("drop index {} on {t}", i.name),
+        }
+    }
+}
+
+/// Why no plan could be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiffError {
+    /// Steps that lose data, without `--allow-destructive`.
+    #[error("refusing destructive steps without --allow-destructive: {}", .0.join("; "))]
+    Destructive(Vec<String>),
+    /// Changes that need a hand-written migration.
+    #[error("changes that need a hand-written SQL migration: {}", .0.join("; "))]
+    Unsupported(Vec<String>),
+}
+
+/// The steps that take `live` to `declared`.
+///
+/// Errors: [`DiffError::Unsupported`] for changes not expressible as steps yet;
+/// [`DiffError::Destructive`] for data-losing steps unless `allow_destructive`.
+pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Result<Vec<Step>, DiffError> {
+    let mut creates = Vec::new();
+    let mut columns = Vec::new();
+    let mut index_drops = Vec::new();
+    let mut index_creates = Vec::new();
+    let mut column_drops = Vec::new();
+    let mut table_drops = Vec::new();
+    let mut unsupported = Vec::new();
+    for table in &declared.tables {
+        let Some(existing) = live.table(&table.name) else {
+            creates.push(Step::CreateTable(table.clone()));
+            index_creates.extend(table.indexes.iter().map(|i| Step::CreateIndex(table.name.clone(), i.clone())));
+            continue;
+        };
+        let mut kept: Vec<&str> = Vec::new();
+        for column in &table.columns {
+            match (existing.column(&column.name), column.renamed_from.as_deref().and_then(|old| existing.column(old))) {
+                (Some(live_column), _) => {
+                    kept.push(&live_column.name);
+                    if let Some(change) = column_change(&table.name, column, live_column) {
+                        unsupported.push(change);
+                    }
+                }
+                (None, Some(old)) => {
+                    kept.push(&old.name);
+                    columns.push(Step::RenameColumn(table.name.clone(), old.name.clone(), column.name.clone()));
+                }
+                (None, None) => {
+                    if column.not_null && column.default.is_none() {
+                        unsupported.push(format!(
+                            "adding {}.{} NOT NULL without a default (give it a default, or add it nullable first)",
+                            table.name, column.name
+                        ));
+                    }
+                    columns.push(Step::AddColumn(table.name.clone(), column.clone()));
+                }
+            }
+        }
+        for live_column in &existing.columns {
+            if !kept.contains(&live_column.name.as_str()) {
+                column_drops.push(Step::DropColumn(table.name.clone(), live_column.clone()));
+            }
+        }
+        if keys_differ(table, existing) {
+            unsupported
+                .push(format!("changing the primary, unique or foreign keys of the existing table {}", table.name));
+        }
+        for index in &table.indexes {
+            match existing.indexes.iter().find(|i| i.name == index.name) {
+                Some(live_index) if live_index.columns == index.columns && live_index.unique == index.unique => {}
+                Some(live_index) => {
+                    index_drops.push(Step::DropIndex(table.name.clone(), live_index.clone()));
+                    index_creates.push(Step::CreateIndex(table.name.clone(), index.clone()));
+                }
+                None => index_creates.push(Step::CreateIndex(table.name.clone(), index.clone())),
+            }
+        }
+        for live_index in &existing.indexes {
+            if !table.indexes.iter().any(|i| i.name == live_index.name) {
+                index_drops.push(Step::DropIndex(table.name.clone(), live_index.clone()));
+            }
+        }
+    }
+    for live_table in live.tables() {
+        if !declared.tables.iter().any(|t| t.name == live_table.name) {
+            table_drops.push(Step::DropTable(live_table.clone()));
+        }
+    }
+    // Drop referencing tables before the tables they reference.
+    table_drops.reverse();
+    if !unsupported.is_empty() {
+        return Err(DiffError::Unsupported(unsupported));
+    }
+    let steps: Vec<Step> =
+        [index_drops, creates, columns, index_creates, column_drops, table_drops].into_iter().flatten().collect();
+    let destructive: Vec<String> = steps.iter().filter(|s| s.destructive()).map(Step::describe).collect();
+    if !destructive.is_empty() && !allow_destructive {
+        return Err(DiffError::Destructive(destructive));
+    }
+    Ok(steps)
+}
+
+/// A difference in a column's type, length or nullability, described.
+fn column_change(table: &str, declared: &Column, live: &rowbase_catalog::Column) -> Option<String> {
+    let want = declared.column_type.data_type();
+    // Engines without a zoned timestamp store one as a plain timestamp.
+    let same_type = want == live.data_type || (want == DataType::TimestampTz && live.data_type == DataType::Timestamp);
+    let want_length = match declared.column_type {
+        crate::schema::ColumnType::Varchar(n) => Some(n),
+        _ => None,
+    };
+    let nullable_changed = declared.not_null == live.nullable;
+    if !same_type || want_length != live.max_length {
+        Some(format!("changing the type of {table}.{} (now {})", declared.name, live.declared_type))
+    } else if nullable_changed {
+        Some(format!("changing whether {table}.{} may be NULL", declared.name))
+    } else {
+        None
+    }
+}
+
+fn keys_differ(declared: &Table, live: &rowbase_catalog::Table) -> bool {
+    let sorted = |mut v: Vec<Vec<String>>| {
+        for k in &mut v {
+            k.sort();
+        }
+        v.sort();
+        v
+    };
+    let mut declared_unique: Vec<Vec<String>> = declared.unique.clone();
+    declared_unique.extend(declared.columns.iter().filter(|c| c.unique).map(|c| vec![c.name.clone()]));
+    let declared_fks: Vec<Vec<String>> = declared
+        .columns
+        .iter()
+        .filter_map(|c| c.references.as_ref().map(|(t, col, ..)| vec![c.name.clone(), t.clone(), col.clone()]))
+        .collect();
+    let live_fks: Vec<Vec<String>> = live
+        .foreign_keys
+        .iter()
+        .filter(|fk| fk.columns.len() == 1)
+        .map(|fk| vec![fk.columns[0].clone(), fk.referenced_table.clone(), fk.referenced_columns[0].clone()])
+        .collect();
+    declared.primary_key != live.primary_key
+        || sorted(declared_unique) != sorted(live.unique_keys.clone())
+        || sorted(declared_fks) != sorted(live_fks)
+}

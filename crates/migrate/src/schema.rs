@@ -1,0 +1,559 @@
+//! The schema file. Tables are TOML tables under `[tables]`; each lists its columns in order:
+//!
+//! ```toml
+//! [tables.author]
+//! columns = [
+//!   { name = "id", type = "integer", primary_key = true },
+//!   { name = "email", type = "varchar(200)", not_null = true, unique = true },
+//! ]
+//! [tables.post]
+//! columns = [
+//!   { name = "id", type = "integer", primary_key = true },
+//!   { name = "author_id", type = "integer", not_null = true, references = "author.id", on_delete = "cascade" },
+//!   { name = "created_at", type = "timestamptz", not_null = true, default = "now" },
+//! ]
+//! indexes = [{ columns = ["created_at desc"] }]
+//! ```
+//!
+//! Every mistake is reported with the file, line and column of the offending value and a hint.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A column type, engine-neutral.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// `text`.
+    Text,
+    /// `varchar(n)`.
+    Varchar(u32),
+    /// `integer` (32-bit).
+    Integer,
+    /// `bigint`.
+    BigInt,
+    /// `real` (double precision).
+    Real,
+    /// `decimal(p,s)`.
+    Decimal(u8, u8),
+    /// `boolean`.
+    Boolean,
+    /// `date`.
+    Date,
+    /// `timestamptz`: a timestamp with time zone.
+    TimestampTz,
+    /// `uuid`.
+    Uuid,
+    /// `json`.
+    Json,
+    /// `bytes`.
+    Bytes,
+}
+
+impl ColumnType {
+    /// Parses `integer`, `varchar(200)`, `decimal(10,2)`, ...
+    pub fn parse(text: &str) -> Option<ColumnType> {
+        let t = text.trim().to_ascii_lowercase();
+        let args = |prefix: &str| -> Option<Vec<u32>> {
+            let inner = t.strip_prefix(prefix)?.trim().strip_prefix('(')?.strip_suffix(')')?;
+            inner.split(',').map(|n| n.trim().parse().ok()).collect()
+        };
+        Some(match t.as_str() {
+            "text" => ColumnType::Text,
+            "integer" | "int" => ColumnType::Integer,
+            "bigint" => ColumnType::BigInt,
+            "real" | "double" => ColumnType::Real,
+            "boolean" | "bool" => ColumnType::Boolean,
+            "date" => ColumnType::Date,
+            "timestamptz" | "timestamp with time zone" => ColumnType::TimestampTz,
+            "uuid" => ColumnType::Uuid,
+            "json" => ColumnType::Json,
+            "bytes" => ColumnType::Bytes,
+            _ => match (args("varchar"), args("decimal")) {
+                (Some(a), _) if a.len() == 1 && a[0] > 0 => ColumnType::Varchar(a[0]),
+                (_, Some(a)) if a.len() == 2 && a[0] > 0 && a[0] <= 65 && a[1] <= a[0] => {
+                    ColumnType::Decimal(u8::try_from(a[0]).ok()?, u8::try_from(a[1]).ok()?)
+                }
+                _ => return None,
+            },
+        })
+    }
+
+    /// The catalog's neutral type for this column type.
+    pub fn data_type(self) -> rowbase_catalog::DataType {
+        use rowbase_catalog::DataType as D;
+        match self {
+            ColumnType::Text | ColumnType::Varchar(_) => D::Text,
+            ColumnType::Integer | ColumnType::BigInt => D::Integer,
+            ColumnType::Real => D::Real,
+            ColumnType::Decimal(..) => D::Decimal,
+            ColumnType::Boolean => D::Boolean,
+            ColumnType::Date => D::Date,
+            ColumnType::TimestampTz => D::TimestampTz,
+            ColumnType::Uuid => D::Uuid,
+            ColumnType::Json => D::Json,
+            ColumnType::Bytes => D::Bytes,
+        }
+    }
+}
+
+/// A column default.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Default {
+    /// The time of the insert (`default = "now"`).
+    Now,
+    /// A new random UUID (`default = "uuid"`).
+    Uuid,
+    /// A literal (`default = 0`, `default = "draft"`, `default = false`).
+    Literal(toml::Value),
+}
+
+/// What a foreign key does when the referenced row goes or changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `NO ACTION` (the default).
+    NoAction,
+    /// `RESTRICT`.
+    Restrict,
+    /// `CASCADE`.
+    Cascade,
+    /// `SET NULL`.
+    SetNull,
+}
+
+impl Action {
+    /// The SQL words.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Action::NoAction => "NO ACTION",
+            Action::Restrict => "RESTRICT",
+            Action::Cascade => "CASCADE",
+            Action::SetNull => "SET NULL",
+        }
+    }
+}
+
+/// A declared column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub column_type: ColumnType,
+    /// `NOT NULL` (primary-key columns always are).
+    pub not_null: bool,
+    /// Its default.
+    pub default: Option<Default>,
+    /// A single-column unique constraint.
+    pub unique: bool,
+    /// A single-column foreign key: `(table, column, on_delete, on_update)`.
+    pub references: Option<(String, String, Action, Action)>,
+    /// The name it had before, for a rename (never a drop and an add).
+    pub renamed_from: Option<String>,
+    /// Whether a foreign-key column gets an index (true unless `index = false`).
+    pub indexed: bool,
+}
+
+/// A declared index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// Its name (given, or `{table}_{columns}_idx`).
+    pub name: String,
+    /// Columns with `true` when descending.
+    pub columns: Vec<(String, bool)>,
+    /// `UNIQUE`.
+    pub unique: bool,
+}
+
+/// A declared table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Its name.
+    pub name: String,
+    /// Its columns, in order.
+    pub columns: Vec<Column>,
+    /// Its primary key (a single `integer`/`bigint` key is auto-incremented).
+    pub primary_key: Vec<String>,
+    /// Multi-column unique constraints.
+    pub unique: Vec<Vec<String>>,
+    /// Its indexes, including those made for foreign-key columns.
+    pub indexes: Vec<Index>,
+}
+
+impl Table {
+    /// The column named `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// Whether the primary key is one auto-incremented integer column.
+    pub fn auto_increment(&self) -> Option<&str> {
+        match self.primary_key.as_slice() {
+            [one] => self
+                .column(one)
+                .filter(|c| matches!(c.column_type, ColumnType::Integer | ColumnType::BigInt))
+                .map(|c| c.name.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// A whole declared schema: tables in dependency order (a table after those it references).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    /// The tables.
+    pub tables: Vec<Table>,
+}
+
+/// A mistake in the schema file, located.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}:{column}: {message}{}", hint.as_ref().map(|h| format!("\n  hint: {h}")).unwrap_or_default())]
+pub struct SchemaError {
+    /// The file.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSchema {
+    tables: BTreeMap<Spanned<String>, FileTable>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTable {
+    columns: Vec<Spanned<FileColumn>>,
+    #[serde(default)]
+    primary_key: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    unique: Vec<Spanned<Vec<String>>>,
+    #[serde(default)]
+    indexes: Vec<Spanned<FileIndex>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileColumn {
+    name: Spanned<String>,
+    #[serde(rename = "type")]
+    column_type: Spanned<String>,
+    #[serde(default)]
+    primary_key: bool,
+    #[serde(default)]
+    not_null: bool,
+    #[serde(default)]
+    unique: bool,
+    #[serde(default)]
+    default: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    references: Option<Spanned<String>>,
+    #[serde(default)]
+    on_delete: Option<Spanned<String>>,
+    #[serde(default)]
+    on_update: Option<Spanned<String>>,
+    #[serde(default)]
+    renamed_from: Option<String>,
+    #[serde(default)]
+    index: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileIndex {
+    columns: Vec<String>,
+    #[serde(default)]
+    unique: bool,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// Where an error is.
+struct Locator<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn at(&self, span: std::ops::Range<usize>, message: impl Into<String>, hint: Option<String>) -> SchemaError {
+        let before = &self.text[..span.start.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        SchemaError { file: self.file.to_string(), line, column, message: message.into(), hint }
+    }
+}
+
+/// Parses and checks a schema file's `text` (`file` names it in errors).
+///
+/// Errors: TOML syntax, unknown keys, unknown types, duplicate columns, a primary key or index
+/// naming a missing column, a foreign key to a missing table or column, an unknown action.
+pub fn parse(file: &str, text: &str) -> Result<Schema, SchemaError> {
+    let at = Locator { file, text };
+    let parsed: FileSchema = toml::from_str(text).map_err(|e| {
+        at.at(e.span().unwrap_or(0..0), e.message().to_string(), Some("see docs/schema.md for the format".into()))
+    })?;
+    let mut tables = Vec::new();
+    for (name, table) in &parsed.tables {
+        tables.push(check_table(&at, name, table)?);
+    }
+    // Foreign keys must point at declared tables and columns.
+    for (name, table) in &parsed.tables {
+        for column in &table.columns {
+            let Some(reference) = &column.get_ref().references else { continue };
+            let (t, c) = reference.get_ref().split_once('.').ok_or_else(|| {
+                at.at(
+                    reference.span(),
+                    "a reference must be written table.column",
+                    Some("e.g. references = \"author.id\"".into()),
+                )
+            })?;
+            let target = tables.iter().find(|x: &&Table| x.name == t).ok_or_else(|| {
+                let known: Vec<&str> = tables.iter().map(|x| x.name.as_str()).collect();
+                at.at(
+                    reference.span(),
+                    format!("table {} references a missing table \"{t}\"", name.get_ref()),
+                    Some(format!("declared tables: {}", known.join(", "))),
+                )
+            })?;
+            if target.column(c).is_none() {
+                return Err(at.at(reference.span(), format!("\"{t}\" has no column \"{c}\""), None));
+            }
+        }
+    }
+    Ok(Schema { tables: dependency_order(tables) })
+}
+
+fn action(at: &Locator<'_>, value: &Option<Spanned<String>>) -> Result<Action, SchemaError> {
+    let Some(v) = value else { return Ok(Action::NoAction) };
+    Ok(match v.get_ref().to_ascii_lowercase().replace('_', " ").as_str() {
+        "cascade" => Action::Cascade,
+        "set null" => Action::SetNull,
+        "restrict" => Action::Restrict,
+        "no action" => Action::NoAction,
+        other => {
+            return Err(at.at(
+                v.span(),
+                format!("unknown action \"{other}\""),
+                Some("cascade, set null, restrict or no action".into()),
+            ));
+        }
+    })
+}
+
+fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> Result<Table, SchemaError> {
+    let table_name = name.get_ref().clone();
+    let mut columns: Vec<Column> = Vec::new();
+    let mut primary_key = Vec::new();
+    for spanned in &table.columns {
+        let c = spanned.get_ref();
+        let column_name = c.name.get_ref().clone();
+        if columns.iter().any(|x| x.name == column_name) {
+            return Err(at.at(
+                c.name.span(),
+                format!("duplicate column \"{column_name}\" in table {table_name}"),
+                None,
+            ));
+        }
+        let column_type = ColumnType::parse(c.column_type.get_ref()).ok_or_else(|| {
+            at.at(
+                c.column_type.span(),
+                format!("unknown type \"{}\"", c.column_type.get_ref()),
+                Some("text, varchar(n), integer, bigint, real, decimal(p,s), boolean, date, timestamptz, uuid, json, bytes".into()),
+            )
+        })?;
+        let default = match &c.default {
+            None => None,
+            Some(v) => Some(match v.get_ref() {
+                toml::Value::String(s) if s == "now" => Default::Now,
+                toml::Value::String(s) if s == "uuid" => Default::Uuid,
+                toml::Value::String(_) | toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+                    Default::Literal(v.get_ref().clone())
+                }
+                _ => {
+                    return Err(at.at(
+                        v.span(),
+                        "a default is a string, a number, a boolean, \"now\" or \"uuid\"",
+                        None,
+                    ));
+                }
+            }),
+        };
+        if c.primary_key {
+            primary_key.push(column_name.clone());
+        }
+        let references = match &c.references {
+            None => None,
+            Some(r) => {
+                let (t, col) = r.get_ref().split_once('.').unwrap_or((r.get_ref(), ""));
+                Some((t.to_string(), col.to_string(), action(at, &c.on_delete)?, action(at, &c.on_update)?))
+            }
+        };
+        columns.push(Column {
+            name: column_name,
+            column_type,
+            not_null: c.not_null || c.primary_key,
+            default,
+            unique: c.unique,
+            references,
+            renamed_from: c.renamed_from.clone(),
+            indexed: c.index.unwrap_or(true),
+        });
+    }
+    if let Some(pk) = &table.primary_key {
+        if !primary_key.is_empty() {
+            return Err(at.at(pk.span(), "the primary key is declared twice (on a column and for the table)", None));
+        }
+        primary_key.clone_from(pk.get_ref());
+        for c in &mut columns {
+            if primary_key.contains(&c.name) {
+                c.not_null = true;
+            }
+        }
+    }
+    let known = |names: &[String], span: std::ops::Range<usize>| -> Result<(), SchemaError> {
+        for n in names {
+            if !columns.iter().any(|c| &c.name == n) {
+                return Err(at.at(span.clone(), format!("table {table_name} has no column \"{n}\""), None));
+            }
+        }
+        Ok(())
+    };
+    if let Some(pk) = &table.primary_key {
+        known(pk.get_ref(), pk.span())?;
+    }
+    for u in &table.unique {
+        known(u.get_ref(), u.span())?;
+    }
+    let mut indexes = Vec::new();
+    for spanned in &table.indexes {
+        let ix = spanned.get_ref();
+        let parsed: Vec<(String, bool)> = ix
+            .columns
+            .iter()
+            .map(|c| {
+                let mut words = c.split_whitespace();
+                let name = words.next().unwrap_or_default().to_string();
+                let descending = words.next().is_some_and(|d| d.eq_ignore_ascii_case("desc"));
+                (name, descending)
+            })
+            .collect();
+        known(&parsed.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(), spanned.span())?;
+        let name = ix.name.clone().unwrap_or_else(|| {
+            format!("{table_name}_{}_idx", parsed.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join("_"))
+        });
+        indexes.push(Index { name, columns: parsed, unique: ix.unique });
+    }
+    // Foreign-key columns are indexed unless told otherwise (and unless an index starts with them).
+    for c in &columns {
+        if c.references.is_some() && c.indexed && primary_key.first().is_none_or(|p| *p != c.name) {
+            let covered = indexes.iter().any(|ix| ix.columns.first().is_some_and(|(n, _)| *n == c.name));
+            if !covered {
+                indexes.push(Index {
+                    name: format!("{table_name}_{}_idx", c.name),
+                    columns: vec![(c.name.clone(), false)],
+                    unique: false,
+                });
+            }
+        }
+    }
+    Ok(Table {
+        name: table_name,
+        columns,
+        primary_key,
+        unique: table.unique.iter().map(|u| u.get_ref().clone()).collect(),
+        indexes,
+    })
+}
+
+/// Tables ordered so each comes after the tables it references (a cycle keeps file order).
+fn dependency_order(mut tables: Vec<Table>) -> Vec<Table> {
+    let mut ordered: Vec<Table> = Vec::new();
+    while !tables.is_empty() {
+        let ready = tables.iter().position(|t| {
+            t.columns.iter().filter_map(|c| c.references.as_ref()).all(|(target, ..)| {
+                *target == t.name
+                    || ordered.iter().any(|o| o.name == *target)
+                    || !tables.iter().any(|x| x.name == *target)
+            })
+        });
+        ordered.push(tables.remove(ready.unwrap_or(0)));
+    }
+    ordered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BLOG: &str = r#"
+[tables.post]
+columns = [
+  { name = "id", type = "integer", primary_key = true },
+  { name = "author_id", type = "integer", not_null = true, references = "author.id", on_delete = "cascade" },
+  { name = "title", type = "varchar(200)", not_null = true },
+]
+
+[tables.author]
+columns = [
+  { name = "id", type = "integer", primary_key = true },
+  { name = "email", type = "varchar(200)", not_null = true, unique = true },
+]
+"#;
+
+    #[test]
+    fn tables_come_in_dependency_order_with_fk_indexes() {
+        let schema = parse("rowbase.toml", BLOG).unwrap();
+        let names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["author", "post"]);
+        assert_eq!(schema.tables[1].indexes[0].name, "post_author_id_idx");
+        assert_eq!(schema.tables[1].auto_increment(), Some("id"));
+    }
+
+    #[test]
+    fn the_documented_example_is_valid() {
+        let doc = include_str!("../../../docs/schema.md");
+        let start = doc.find("```toml\n").unwrap() + "```toml\n".len();
+        let text = &doc[start..start + doc[start..].find("```").unwrap()];
+        let schema = parse("docs/schema.md", text).unwrap();
+        let names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["author", "post", "tag", "post_tag"]);
+        let junction = &schema.tables[3];
+        assert_eq!(junction.primary_key, ["post_id", "tag_id"]);
+        assert_eq!(junction.auto_increment(), None);
+        let post = &schema.tables[1];
+        assert_eq!(post.column("headline").and_then(|c| c.renamed_from.as_deref()), Some("title"));
+    }
+
+    #[test]
+    fn mistakes_are_located() {
+        let cases = [
+            (
+                BLOG.replace("varchar(200)\", not_null = true }", "varchr(200)\", not_null = true }"),
+                "unknown type \"varchr(200)\"",
+            ),
+            (BLOG.replace("author.id", "writer.id"), "missing table \"writer\""),
+            (BLOG.replace("\"title\"", "\"author_id\""), "duplicate column \"author_id\""),
+            (BLOG.replace("cascade", "explode"), "unknown action"),
+            (BLOG.replace("not_null = true, unique", "nullable = true, unique"), "unknown field"),
+        ];
+        for (text, expected) in cases {
+            let e = parse("rowbase.toml", &text).unwrap_err();
+            assert!(e.message.contains(expected), "{e}");
+            assert!(e.line > 1 && e.column > 1, "{e}");
+        }
+        let e = parse(
+            "rowbase.toml",
+            &BLOG.replace("varchar(200)\", not_null = true }", "varchr(200)\", not_null = true }"),
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.column), (6, 28), "{e}");
+    }
+}

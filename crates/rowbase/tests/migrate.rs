@@ -1,0 +1,298 @@
+//! Migrations on every engine: plan from a schema file, apply, revert, apply again; rows kept
+//! across a migration; destructive steps refused unless allowed; a changed applied file refused;
+//! two concurrent `apply` runs apply each migration once. Each engine gets a fresh database.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+use rowbase::migrate::{self, Planned, State};
+use rowbase_db::{Database, DatabaseOptions};
+use serde_json::json;
+
+const V1: &str = r#"
+[tables.author]
+columns = [
+  { name = "id", type = "integer", primary_key = true },
+  { name = "name", type = "varchar(100)", not_null = true },
+  { name = "email", type = "varchar(200)", not_null = true, unique = true },
+  { name = "created_at", type = "timestamptz", not_null = true, default = "now" },
+]
+
+[tables.post]
+columns = [
+  { name = "id", type = "integer", primary_key = true },
+  { name = "author_id", type = "integer", not_null = true, references = "author.id", on_delete = "cascade" },
+  { name = "title", type = "varchar(200)", not_null = true },
+  { name = "published", type = "boolean", not_null = true, default = false },
+  { name = "price", type = "decimal(10,2)" },
+  { name = "meta", type = "json" },
+]
+indexes = [{ columns = ["published", "title desc"] }]
+"#;
+
+/// V1 plus a column, a rename (title → headline) and an index.
+fn v2() -> String {
+    V1.replace(
+        r#"{ name = "title", type = "varchar(200)", not_null = true },"#,
+        r#"{ name = "headline", type = "varchar(200)", not_null = true, renamed_from = "title" },"#,
+    )
+    .replace(r#"indexes = [{ columns = ["published", "title desc"] }]"#, r#"indexes = [{ columns = ["published", "headline desc"] }]"#)
+    .replace(
+        r#"  { name = "created_at", type = "timestamptz", not_null = true, default = "now" },"#,
+        "  { name = \"created_at\", type = \"timestamptz\", not_null = true, default = \"now\" },\n  { name = \"bio\", type = \"text\" },",
+    ) + "\n[tables.author_name]\ncolumns = [{ name = \"id\", type = \"integer\", primary_key = true }]\n"
+}
+
+/// The introspected schema, as comparable text.
+async fn describe(url: &str) -> String {
+    let db = Database::open(url, &DatabaseOptions { pool_size: Some(1), ..Default::default() }).await.unwrap();
+    let schema = db.schemas().into_iter().next().unwrap();
+    let catalog = db.catalog(&schema).unwrap();
+    let mut out = String::new();
+    for t in catalog.tables() {
+        let columns: Vec<String> = t
+            .columns
+            .iter()
+            .map(|c| format!("{}:{:?}:{}:{:?}", c.name, c.data_type, c.nullable, c.max_length))
+            .collect();
+        let mut uniques = t.unique_keys.clone();
+        uniques.sort();
+        let fks: Vec<String> = t
+            .foreign_keys
+            .iter()
+            .map(|f| format!("{:?}->{}{:?}", f.columns, f.referenced_table, f.referenced_columns))
+            .collect();
+        let mut indexes: Vec<String> =
+            t.indexes.iter().map(|i| format!("{}{:?}{}", i.name, i.columns, i.unique)).collect();
+        indexes.sort();
+        out.push_str(&format!("{} {columns:?} pk{:?} u{uniques:?} fk{fks:?} ix{indexes:?}\n", t.name, t.primary_key));
+    }
+    out
+}
+
+async fn plan(url: &str, dir: &Path, schema: &str, name: &str, destructive: bool) -> anyhow::Result<Planned> {
+    let file = dir.join("rowbase.toml");
+    std::fs::write(&file, schema).unwrap();
+    migrate::plan(url, &file, &dir.join("migrations"), name, destructive).await
+}
+
+async fn scenario(url: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let migrations = dir.join("migrations");
+
+    // Plan and apply the first schema; planning again finds nothing.
+    assert!(matches!(plan(url, dir, V1, "blog", false).await.unwrap(), Planned::Written { .. }));
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    assert!(matches!(plan(url, dir, V1, "again", false).await.unwrap(), Planned::UpToDate));
+
+    // Rows written through the API survive the next migration.
+    {
+        let server =
+            rowbase::start(url, &rowbase::Options::default(), "127.0.0.1:0".parse().unwrap(), std::future::pending())
+                .await
+                .unwrap();
+        let client = reqwest::Client::new();
+        let base = format!("http://{}", server.addr);
+        let author = client
+            .post(format!("{base}/author"))
+            .header("Content-Type", "application/json")
+            .body(json!({ "id": 1, "name": "Ada", "email": "ada@example.com" }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(author.status(), 201, "{}", author.text().await.unwrap());
+        let posts: Vec<serde_json::Value> = (1..=3)
+            .map(|i| json!({ "id": i, "author_id": 1, "title": format!("Post {i}"), "price": "9.50" }))
+            .collect();
+        let posted = client
+            .post(format!("{base}/post"))
+            .header("Content-Type", "application/json")
+            .body(serde_json::Value::Array(posts).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), 201, "{}", posted.text().await.unwrap());
+        server.shutdown().await.unwrap();
+    }
+    match plan(url, dir, &v2(), "headline", false).await.unwrap() {
+        Planned::Written { summary, .. } => {
+            assert!(summary.contains(&"rename column post.title to headline".to_string()), "{summary:?}");
+            assert!(summary.contains(&"add column author.bio".to_string()), "{summary:?}");
+        }
+        Planned::UpToDate => panic!("v2 differs from v1"),
+    }
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    let server =
+        rowbase::start(url, &rowbase::Options::default(), "127.0.0.1:0".parse().unwrap(), std::future::pending())
+            .await
+            .unwrap();
+    let posts: serde_json::Value =
+        reqwest::get(format!("http://{}/post?select=id,headline,price,author(name)&order=id", server.addr))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    server.shutdown().await.unwrap();
+    assert_eq!(posts[0]["headline"], json!("Post 1"), "{posts}");
+    assert_eq!(posts[0]["author"], json!({ "name": "Ada" }), "{posts}");
+    // Exact decimals keep their scale on some engines (9.50): compare the number.
+    assert_eq!(posts[0]["price"].as_f64(), Some(9.5), "{posts}");
+    assert_eq!(posts.as_array().map(Vec::len), Some(3), "every row kept");
+    assert!(matches!(plan(url, dir, &v2(), "again", false).await.unwrap(), Planned::UpToDate));
+
+    // Down all, apply again: the same schema, by introspection.
+    let before = describe(url).await;
+    assert_eq!(migrate::down(url, &migrations, 2).await.unwrap().len(), 2);
+    assert!(!describe(url).await.contains("post "), "down removed the tables");
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 2);
+    assert_eq!(describe(url).await, before);
+
+    // Dropping a column is refused unless allowed.
+    let v3 = v2().replace("  { name = \"meta\", type = \"json\" },\n", "");
+    let refused = plan(url, dir, &v3, "drop_meta", false).await.unwrap_err().to_string();
+    assert!(refused.contains("--allow-destructive") && refused.contains("post.meta"), "{refused}");
+    assert!(matches!(plan(url, dir, &v3, "drop_meta", true).await.unwrap(), Planned::Written { .. }));
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+
+    // An applied migration whose file changed is refused.
+    let status = migrate::status(url, &migrations).await.unwrap();
+    assert!(status.iter().all(|(_, _, s)| *s == State::Applied), "{status:?}");
+    let first = std::fs::read_dir(&migrations).unwrap().map(|e| e.unwrap().path()).min().unwrap();
+    let engine_file = std::fs::read_dir(&first)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.to_string_lossy().ends_with(".up.sql") && std::fs::read_to_string(p).unwrap().contains("CREATE TABLE")
+        })
+        .unwrap();
+    for entry in std::fs::read_dir(&first).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".up.sql") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, text + "\n-- edited\n").unwrap();
+        }
+    }
+    let changed = migrate::apply(url, &migrations).await.unwrap_err().to_string();
+    assert!(changed.contains("changed after it was applied"), "{changed} ({})", engine_file.display());
+    assert!(migrate::status(url, &migrations).await.unwrap().iter().any(|(_, _, s)| *s == State::Changed));
+}
+
+/// Two `apply` runs at once on a fresh database: each migration is applied exactly once.
+async fn concurrent_apply(url_a: &str, url_b: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    plan(url_a, dir, V1, "blog", false).await.unwrap();
+    let migrations = dir.join("migrations");
+    let (a, b) = tokio::join!(migrate::apply(url_a, &migrations), migrate::apply(url_b, &migrations));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.len() + b.len(), 1, "applied once: {a:?} {b:?}");
+    assert!(migrate::status(url_a, &migrations).await.unwrap().iter().all(|(_, _, s)| *s == State::Applied));
+}
+
+fn sqlite_db(dir: &Path, name: &str) -> String {
+    let path = dir.join(name);
+    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "journal_mode", "WAL").unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// A fresh database on a server, dropped at the end; `None` (skip) when the server is absent.
+struct ServerDb {
+    url: String,
+    drop_sql: (String, Vec<String>),
+}
+
+impl Drop for ServerDb {
+    fn drop(&mut self) {
+        let _ = Command::new(&self.drop_sql.0).args(&self.drop_sql.1).output();
+    }
+}
+
+fn postgres_db(name: &str) -> Option<ServerDb> {
+    let admin =
+        std::env::var("ROWBASE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let name = format!("rb_mig_{name}_{}", std::process::id());
+    let ok = Command::new("psql")
+        .args([
+            &admin,
+            "-qAtXc",
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            "-c",
+            &format!("CREATE DATABASE {name}"),
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var("ROWBASE_REQUIRE_POSTGRES").as_deref() != Ok("1"), "PostgreSQL required but unreachable");
+        eprintln!("SKIPPED: PostgreSQL at {admin} is unreachable");
+        return None;
+    }
+    let url = format!("{}/{name}", admin.rsplit_once('/').map_or(admin.as_str(), |(s, _)| s));
+    Some(ServerDb {
+        url,
+        drop_sql: ("psql".into(), vec![admin, "-qAtXc".into(), format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]),
+    })
+}
+
+fn mysql_db(name: &str) -> Option<ServerDb> {
+    let admin = std::env::var("ROWBASE_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+    let name = format!("rb_mig_{name}_{}", std::process::id());
+    let ok = Command::new("mariadb")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-u",
+            "root",
+            "-e",
+            &format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"),
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var("ROWBASE_REQUIRE_MYSQL").as_deref() != Ok("1"), "MySQL required but unreachable");
+        eprintln!("SKIPPED: MySQL at {admin} is unreachable");
+        return None;
+    }
+    let url = format!("{}/{name}", admin.rsplit_once('/').map_or(admin.as_str(), |(s, _)| s));
+    Some(ServerDb {
+        url,
+        drop_sql: (
+            "mariadb".into(),
+            vec![
+                "-h".into(),
+                "127.0.0.1".into(),
+                "-u".into(),
+                "root".into(),
+                "-e".into(),
+                format!("DROP DATABASE IF EXISTS {name}"),
+            ],
+        ),
+    })
+}
+
+#[tokio::test]
+async fn migrations_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(&sqlite_db(dir.path(), "app.sqlite")).await;
+    let url = sqlite_db(dir.path(), "race.sqlite");
+    concurrent_apply(&url, &url).await;
+}
+
+#[tokio::test]
+async fn migrations_on_postgresql() {
+    let Some(db) = postgres_db("scenario") else { return };
+    scenario(&db.url).await;
+    let Some(race) = postgres_db("race") else { return };
+    concurrent_apply(&race.url, &race.url).await;
+}
+
+#[tokio::test]
+async fn migrations_on_mysql() {
+    let Some(db) = mysql_db("scenario") else { return };
+    scenario(&db.url).await;
+    let Some(race) = mysql_db("race") else { return };
+    concurrent_apply(&race.url, &race.url).await;
+}

@@ -178,12 +178,37 @@ impl Database {
         }
     }
 
-    /// The catalog of an exposed schema, read at open time; `None` for a schema not served.
+    /// The catalog of an exposed schema, as last read (at open time or by [`Database::reload`]); `None` for a schema not served.
     pub fn catalog(&self, schema: &str) -> Option<Arc<Catalog>> {
         match self {
             Database::Sqlite(db) => (schema == crate::sqlite::SCHEMA).then(|| db.catalog()),
             Database::Postgres(db) => db.catalog(schema),
             Database::MySql(db) => (schema == crate::mysql::SCHEMA).then(|| db.catalog()),
+        }
+    }
+
+    /// Reads the catalogs again, after the schema changed under the server (a migration, or
+    /// DDL run by hand).
+    ///
+    /// Errors: the database cannot be reached; the old catalogs stay in use.
+    pub async fn reload(&self) -> Result<(), DbError> {
+        match self {
+            Database::Sqlite(db) => db.reload().await,
+            Database::Postgres(db) => db.reload().await,
+            Database::MySql(db) => db.reload().await,
+        }
+    }
+
+    /// A cheap digest of the served schema that changes whenever a table, column, key or index
+    /// does: SQLite's `schema_version` cookie; a digest of `pg_catalog` on PostgreSQL and of
+    /// `information_schema` on MySQL. Compare two values for equality only.
+    ///
+    /// Errors: the database cannot be reached.
+    pub async fn fingerprint(&self) -> Result<String, DbError> {
+        match self {
+            Database::Sqlite(db) => db.fingerprint().await,
+            Database::Postgres(db) => db.fingerprint().await,
+            Database::MySql(db) => db.fingerprint().await,
         }
     }
 

@@ -125,8 +125,8 @@ fn root(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<Respon
     match *method {
         Method::GET | Method::HEAD => {
             let schema = crate::read::profile(state, headers, "accept-profile")?;
-            let document = state.openapi(&schema).unwrap_or("{}");
-            let mut response = document.to_string().into_response();
+            let document = state.openapi(&schema).map_or_else(|| "{}".to_string(), |d| d.to_string());
+            let mut response = document.into_response();
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/openapi+json; charset=utf-8"));

@@ -32,7 +32,8 @@ pub(crate) async fn read_rows(
     };
     let window = window(&params, range)?;
     let request = ReadRequest { table, params: &params, window, count: preferences.count.is_some() };
-    let plan = plan_read(catalog(state, &schema)?, &schema, &request)?;
+    let catalog = catalog(state, &schema)?;
+    let plan = plan_read(&catalog, &schema, &request)?;
     let statement = render_read(&plan, state.db().dialect())?;
     let output = state.db().read(statement).await?;
 
@@ -112,12 +113,13 @@ fn count_applied(count: Option<rowbase_request::headers::CountPreference>) -> &'
 /// `Content-Profile` (writes) header when given, else the first exposed schema. A schema that
 /// is not exposed is a 406 (`PGRST106`).
 pub(crate) fn profile(state: &AppState, headers: &HeaderMap, name: &'static str) -> Result<String, ApiError> {
-    let default = state.schemas().next().unwrap_or("public");
+    let schemas = state.schemas();
+    let default = schemas.first().map_or("public", String::as_str);
     let asked = match headers.get(name).map(|v| v.to_str().unwrap_or("").trim()) {
         None | Some("") => return Ok(default.to_string()),
         Some(p) => p,
     };
-    if state.schemas().any(|s| s == asked) {
+    if schemas.iter().any(|s| s == asked) {
         return Ok(asked.to_string());
     }
     Err(ApiError::new(
@@ -125,12 +127,12 @@ pub(crate) fn profile(state: &AppState, headers: &HeaderMap, name: &'static str)
         "PGRST106",
         format!("Invalid schema: {asked}"),
         None,
-        Some(format!("Only the following schemas are exposed: {}", state.schemas().collect::<Vec<_>>().join(", "))),
+        Some(format!("Only the following schemas are exposed: {}", schemas.join(", "))),
     ))
 }
 
 /// The catalog of a schema `profile` accepted.
-pub(crate) fn catalog<'s>(state: &'s AppState, schema: &str) -> Result<&'s rowbase_catalog::Catalog, ApiError> {
+pub(crate) fn catalog(state: &AppState, schema: &str) -> Result<std::sync::Arc<rowbase_catalog::Catalog>, ApiError> {
     state.catalog(schema).ok_or_else(|| {
         ApiError::new(StatusCode::NOT_ACCEPTABLE, "PGRST106", format!("Invalid schema: {schema}"), None, None)
     })

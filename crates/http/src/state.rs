@@ -1,6 +1,6 @@
 //! What every handler shares.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use rowbase_catalog::Catalog;
 use rowbase_db::Database;
@@ -21,32 +21,37 @@ impl Default for HttpConfig {
     }
 }
 
-/// The shared state: the database, its catalog and the settings. Cheap to clone.
+/// The shared state: the database, the settings, and per exposed schema its catalog and OpenAPI
+/// document (swapped when the schema changes). Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
 }
 
+/// One exposed schema: name, catalog, OpenAPI document.
+type SchemaEntry = (String, Arc<Catalog>, Arc<str>);
+
 struct Inner {
     db: Database,
     config: HttpConfig,
-    /// Per exposed schema, the default first: its catalog and its OpenAPI document.
-    schemas: Vec<(String, Arc<Catalog>, String)>,
+    /// The default schema first.
+    schemas: RwLock<Arc<Vec<SchemaEntry>>>,
+    /// The database's schema fingerprint when the catalogs were last read.
+    fingerprint: tokio::sync::Mutex<Option<String>>,
 }
 
 impl AppState {
-    /// State over an open database, with the catalog it was introspected with.
+    /// State over an open database, with the catalogs it was introspected with.
     pub fn new(db: Database, config: HttpConfig) -> AppState {
-        let schemas = db
-            .schemas()
-            .into_iter()
-            .filter_map(|schema| {
-                let catalog = db.catalog(&schema)?;
-                let openapi = crate::openapi::document(&catalog, db.engine());
-                Some((schema, catalog, openapi))
-            })
-            .collect();
-        AppState { inner: Arc::new(Inner { db, config, schemas }) }
+        let schemas = entries(&db);
+        AppState {
+            inner: Arc::new(Inner {
+                db,
+                config,
+                schemas: RwLock::new(Arc::new(schemas)),
+                fingerprint: tokio::sync::Mutex::new(None),
+            }),
+        }
     }
 
     /// The settings.
@@ -59,18 +64,55 @@ impl AppState {
         &self.inner.db
     }
 
+    fn current(&self) -> Arc<Vec<SchemaEntry>> {
+        self.inner.schemas.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
     /// The catalog of an exposed schema.
-    pub fn catalog(&self, schema: &str) -> Option<&Catalog> {
-        self.inner.schemas.iter().find(|(s, _, _)| s == schema).map(|(_, c, _)| c.as_ref())
+    pub fn catalog(&self, schema: &str) -> Option<Arc<Catalog>> {
+        self.current().iter().find(|(s, _, _)| s == schema).map(|(_, c, _)| c.clone())
     }
 
     /// The exposed schemas, the default first.
-    pub fn schemas(&self) -> impl Iterator<Item = &str> {
-        self.inner.schemas.iter().map(|(s, _, _)| s.as_str())
+    pub fn schemas(&self) -> Vec<String> {
+        self.current().iter().map(|(s, _, _)| s.clone()).collect()
     }
 
-    /// The OpenAPI document of an exposed schema, rendered once.
-    pub(crate) fn openapi(&self, schema: &str) -> Option<&str> {
-        self.inner.schemas.iter().find(|(s, _, _)| s == schema).map(|(_, _, o)| o.as_str())
+    /// The OpenAPI document of an exposed schema, rendered when the catalog was read.
+    pub(crate) fn openapi(&self, schema: &str) -> Option<Arc<str>> {
+        self.current().iter().find(|(s, _, _)| s == schema).map(|(_, _, o)| o.clone())
     }
+
+    /// Reads the catalogs again if the database's schema changed since they were read (or
+    /// always, with `force`). Returns whether they were read.
+    ///
+    /// Errors: the database cannot be reached; the old catalogs stay in use.
+    pub async fn refresh(&self, force: bool) -> Result<bool, rowbase_db::DbError> {
+        let mut known = self.inner.fingerprint.lock().await;
+        let now = self.inner.db.fingerprint().await?;
+        if !force && known.as_deref() == Some(now.as_str()) {
+            return Ok(false);
+        }
+        let first = known.is_none();
+        *known = Some(now);
+        if first && !force {
+            // The first look only records what the catalogs at start were read from.
+            return Ok(false);
+        }
+        self.inner.db.reload().await?;
+        *self.inner.schemas.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Arc::new(entries(&self.inner.db));
+        Ok(true)
+    }
+}
+
+fn entries(db: &Database) -> Vec<SchemaEntry> {
+    db.schemas()
+        .into_iter()
+        .filter_map(|schema| {
+            let catalog = db.catalog(&schema)?;
+            let openapi: Arc<str> = crate::openapi::document(&catalog, db.engine()).into();
+            Some((schema, catalog, openapi))
+        })
+        .collect()
 }

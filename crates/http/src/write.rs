@@ -52,11 +52,11 @@ pub(crate) async fn write_rows(
                 on_duplicate,
                 missing_default: prefs.missing == Some(Missing::Default),
             };
-            plan_insert(catalog, schema, &request)?
+            plan_insert(&catalog, schema, &request)?
         }
-        Method::PUT => plan_put(catalog, schema, table, &params, &payload(headers, body, &params)?)?,
-        Method::PATCH => plan_update(catalog, schema, table, &params, &payload(headers, body, &params)?)?,
-        _ => plan_delete(catalog, schema, table, &params)?,
+        Method::PUT => plan_put(&catalog, schema, table, &params, &payload(headers, body, &params)?)?,
+        Method::PATCH => plan_update(&catalog, schema, table, &params, &payload(headers, body, &params)?)?,
+        _ => plan_delete(&catalog, schema, table, &params)?,
     };
     refuse_unfiltered(state, &plan)?;
     let returning = match prefs.return_ {

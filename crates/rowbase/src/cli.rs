@@ -137,6 +137,11 @@ pub struct ServeArgs {
     /// Let PATCH and DELETE without any filter change every row (refused by default).
     #[arg(long, env = "ROWBASE_ALLOW_UNFILTERED_WRITES")]
     pub allow_unfiltered_writes: bool,
+
+    /// Milliseconds between checks for schema changes (a migration, DDL by hand); the API
+    /// switches to the new schema when one is seen. 0 turns the check off; SIGHUP always reloads.
+    #[arg(long, env = "ROWBASE_SCHEMA_POLL_MS", default_value_t = 2000)]
+    pub schema_poll_ms: u64,
 }
 
 /// `--sqlite-synchronous`.
@@ -170,6 +175,7 @@ impl ServeArgs {
                 max_body_bytes: self.max_body_bytes,
                 allow_unfiltered_writes: self.allow_unfiltered_writes,
             },
+            schema_poll: (self.schema_poll_ms > 0).then(|| Duration::from_millis(self.schema_poll_ms)),
         }
     }
 }

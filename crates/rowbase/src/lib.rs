@@ -7,6 +7,7 @@ pub mod cli;
 pub mod migrate;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use rowbase_db::{Database, DatabaseOptions};
 use rowbase_http::{AppState, HttpConfig};
@@ -15,12 +16,25 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// Everything `start` needs besides the database URL and the address.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Pools, durability, group commit.
     pub database: DatabaseOptions,
     /// Body limit, unfiltered writes.
     pub http: HttpConfig,
+    /// How often to look for schema changes and reload the catalogs (`None`: never; SIGHUP
+    /// still reloads). Default 2 s.
+    pub schema_poll: Option<Duration>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            database: DatabaseOptions::default(),
+            http: HttpConfig::default(),
+            schema_poll: Some(Duration::from_secs(2)),
+        }
+    }
 }
 
 /// A running server.
@@ -64,17 +78,64 @@ pub async fn start(
     let db = Database::open(database, &options.database).await?;
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let app = rowbase_http::router(AppState::new(db.clone(), options.http.clone()));
+    let state = AppState::new(db.clone(), options.http.clone());
+    let watcher = tokio::spawn(watch_schema(state.clone(), options.schema_poll));
+    let app = rowbase_http::router(state);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 tokio::select! {
                     () = signal => {}
                     _ = stopped => {}
                 }
             })
-            .await
+            .await;
+        watcher.abort();
+        served
     });
     Ok(Server { addr, db, stop: Some(stop), task })
+}
+
+/// Keeps the served catalogs in step with the database: every `poll` it compares the schema
+/// fingerprint and reloads when it changed; SIGHUP (Unix) reloads at once. A failed check is
+/// logged and the old catalogs stay in use. Runs until aborted.
+async fn watch_schema(state: AppState, poll: Option<Duration>) {
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut ticker = poll.map(|every| {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker
+    });
+    loop {
+        let tick = async {
+            match ticker.as_mut() {
+                Some(ticker) => {
+                    ticker.tick().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(unix)]
+        let hup = async {
+            match hangup.as_mut() {
+                Some(hangup) => {
+                    hangup.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let hup = std::future::pending::<()>();
+        let force = tokio::select! {
+            () = tick => false,
+            () = hup => true,
+        };
+        match state.refresh(force).await {
+            Ok(true) => tracing::info!(forced = force, "schema changed: catalogs reloaded"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "schema check failed; serving the catalogs read before"),
+        }
+    }
 }

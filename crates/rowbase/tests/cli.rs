@@ -1,5 +1,6 @@
 //! The `rowbase` binary as an operator runs it: configured by `DATABASE_URL`, one log line per
-//! request (without query values), a clean stop on SIGTERM, and a clear failure for a missing file.
+//! request (without query values), a clean stop on SIGTERM, a schema reload on SIGHUP, and a clear
+//! failure for a missing file.
 
 #![allow(clippy::unwrap_used)]
 
@@ -54,6 +55,47 @@ async fn serves_from_database_url_logs_requests_and_stops_on_sigterm() {
     assert!(status.success(), "exit status after SIGTERM: {status}");
     let rest: Vec<String> = lines.try_iter().collect();
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chinook_copy(dir.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rowbase"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--schema-poll-ms", "0"])
+        .env("DATABASE_URL", &db)
+        .env("ROWBASE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let serving = lines.recv_timeout(Duration::from_secs(20)).unwrap();
+    let addr = serving.split("addr=").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().to_string();
+
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("CREATE TABLE fresh (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO fresh VALUES (1, 'new');")
+        .unwrap();
+    let unknown = reqwest::get(format!("http://{addr}/fresh")).await.unwrap();
+    assert_eq!(unknown.status(), 404, "not polling: the new table is unknown until told");
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    let reloaded =
+        (0..50).any(|_| lines.recv_timeout(Duration::from_millis(200)).is_ok_and(|l| l.contains("reloaded")));
+    assert!(reloaded, "a log line says the catalogs were reloaded");
+    let rows: serde_json::Value = reqwest::get(format!("http://{addr}/fresh")).await.unwrap().json().await.unwrap();
+    assert_eq!(rows, serde_json::json!([{ "id": 1, "note": "new" }]));
+
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "still exits cleanly after SIGHUP: {status}");
 }
 
 #[test]

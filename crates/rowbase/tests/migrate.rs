@@ -88,12 +88,11 @@ async fn scenario(url: &str) {
     assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
     assert!(matches!(plan(url, dir, V1, "again", false).await.unwrap(), Planned::UpToDate));
 
-    // Rows written through the API survive the next migration.
+    // Rows written through the API survive the next migration, and the running server serves
+    // the migrated schema without a restart.
+    let options = rowbase::Options { schema_poll: Some(std::time::Duration::from_millis(100)), ..Default::default() };
+    let server = rowbase::start(url, &options, "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
     {
-        let server =
-            rowbase::start(url, &rowbase::Options::default(), "127.0.0.1:0".parse().unwrap(), std::future::pending())
-                .await
-                .unwrap();
         let client = reqwest::Client::new();
         let base = format!("http://{}", server.addr);
         let author = client
@@ -115,7 +114,6 @@ async fn scenario(url: &str) {
             .await
             .unwrap();
         assert_eq!(posted.status(), 201, "{}", posted.text().await.unwrap());
-        server.shutdown().await.unwrap();
     }
     match plan(url, dir, &v2(), "headline", false).await.unwrap() {
         Planned::Written { summary, .. } => {
@@ -124,18 +122,22 @@ async fn scenario(url: &str) {
         }
         Planned::UpToDate => panic!("v2 differs from v1"),
     }
+    let migrated = format!("http://{}/post?select=id,headline,price,author(name)&order=id", server.addr);
+    let before_apply = reqwest::get(&migrated).await.unwrap();
+    assert_eq!(before_apply.status(), 400, "no headline column before the migration");
     assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
-    let server =
-        rowbase::start(url, &rowbase::Options::default(), "127.0.0.1:0".parse().unwrap(), std::future::pending())
-            .await
-            .unwrap();
-    let posts: serde_json::Value =
-        reqwest::get(format!("http://{}/post?select=id,headline,price,author(name)&order=id", server.addr))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    // The server notices the new schema within a few polls.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let posts: serde_json::Value = loop {
+        let response = reqwest::get(&migrated).await.unwrap();
+        if response.status() == 200 {
+            break response.json().await.unwrap();
+        }
+        assert!(std::time::Instant::now() < deadline, "schema not reloaded: {}", response.text().await.unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let new_table = reqwest::get(format!("http://{}/author_name", server.addr)).await.unwrap();
+    assert_eq!(new_table.status(), 200, "a table created by the migration is served");
     server.shutdown().await.unwrap();
     assert_eq!(posts[0]["headline"], json!("Post 1"), "{posts}");
     assert_eq!(posts[0]["author"], json!({ "name": "Ada" }), "{posts}");

@@ -6,8 +6,8 @@
 mod classify;
 mod introspect;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use deadpool::managed::{self, Hook, HookError, Pool, RecycleError};
 use mysql_async::prelude::Queryable;
@@ -47,7 +47,7 @@ impl managed::Manager for Manager {
 /// An open MySQL/MariaDB database.
 pub struct MySqlDatabase {
     pool: Pool<Manager>,
-    catalog: Arc<Catalog>,
+    catalog: RwLock<Arc<Catalog>>,
     statements: Arc<AtomicU64>,
 }
 
@@ -83,7 +83,7 @@ impl MySqlDatabase {
             .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
         let mut conn: managed::Object<Manager> = pool.get().await.map_err(|e| pool_error(e, classify))?;
         let catalog = introspect::catalog(&mut conn).await?;
-        Ok(MySqlDatabase { pool, catalog: Arc::new(catalog), statements: Arc::new(AtomicU64::new(0)) })
+        Ok(MySqlDatabase { pool, catalog: RwLock::new(Arc::new(catalog)), statements: Arc::new(AtomicU64::new(0)) })
     }
 
     /// The pool.
@@ -91,9 +91,28 @@ impl MySqlDatabase {
         &self.pool
     }
 
-    /// The catalog.
+    /// The catalog, as last read.
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.catalog.clone()
+        self.catalog.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Reads the catalog again.
+    ///
+    /// Errors: the server cannot be reached; the old catalog stays in use.
+    pub async fn reload(&self) -> Result<(), DbError> {
+        let mut conn: managed::Object<Manager> = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
+        let catalog = introspect::catalog(&mut conn).await?;
+        *self.catalog.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(catalog);
+        Ok(())
+    }
+
+    /// A digest of the database's tables, columns, keys, referential rules and indexes: it
+    /// changes when any of them does. `information_schema` has no change counter, so this is a
+    /// count and a sum of CRC32s (order-free, and not truncated the way `GROUP_CONCAT` is).
+    pub async fn fingerprint(&self) -> Result<String, DbError> {
+        let mut conn: managed::Object<Manager> = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
+        let digest: Option<String> = conn.query_first(FINGERPRINT).await.map_err(|e| classify(&e))?;
+        Ok(digest.unwrap_or_default())
     }
 
     /// Statements this server has sent.
@@ -224,3 +243,14 @@ impl Executor for MySqlExecutor<'_, '_> {
         json_array(rows.iter().map(|row| text(row, 0))).map(|(body, _)| body)
     }
 }
+
+/// The schema digest behind [`MySqlDatabase::fingerprint`].
+const FINGERPRINT: &str = "SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(CRC32(item)), 0)) FROM (\
+    SELECT CONCAT_WS(':', TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COALESCE(COLUMN_DEFAULT, ''), EXTRA) AS item \
+    FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+    UNION ALL SELECT CONCAT_WS(':', TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, COALESCE(REFERENCED_TABLE_NAME, ''), COALESCE(REFERENCED_COLUMN_NAME, '')) \
+    FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() \
+    UNION ALL SELECT CONCAT_WS(':', TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE) \
+    FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() \
+    UNION ALL SELECT CONCAT_WS(':', TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME) \
+    FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()) AS items";

@@ -9,8 +9,8 @@ mod params;
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use deadpool::managed::{Hook, HookError};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -32,7 +32,7 @@ pub use introspect::data_type_of;
 pub struct PostgresDatabase {
     pool: Pool,
     schemas: Vec<String>,
-    catalogs: HashMap<String, Arc<Catalog>>,
+    catalogs: RwLock<HashMap<String, Arc<Catalog>>>,
     statements: Arc<AtomicU64>,
 }
 
@@ -65,25 +65,33 @@ impl PostgresDatabase {
             }))
             .build()
             .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
-        let client = pool.get().await.map_err(|e| pool_error(e, classify))?;
-        let mut catalogs = HashMap::new();
-        for schema in &options.schemas {
-            let exists: bool = client
-                .query_one("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", &[schema])
-                .await
-                .map_err(|e| classify(&e))?
-                .get(0);
-            if !exists {
-                return Err(DbError::new(ErrorKind::Unavailable, format!("the schema \"{schema}\" does not exist")));
-            }
-            catalogs.insert(schema.clone(), Arc::new(introspect::catalog(&client, schema).await?));
-        }
+        let catalogs = read_catalogs(&pool, &options.schemas).await?;
         Ok(PostgresDatabase {
             pool,
             schemas: options.schemas.clone(),
-            catalogs,
+            catalogs: RwLock::new(catalogs),
             statements: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// Reads the catalogs of the exposed schemas again.
+    ///
+    /// Errors: the server cannot be reached, or an exposed schema was dropped; the old catalogs
+    /// stay in use.
+    pub async fn reload(&self) -> Result<(), DbError> {
+        let catalogs = read_catalogs(&self.pool, &self.schemas).await?;
+        // Cached statements may return columns whose types changed.
+        self.pool.manager().statement_caches.clear();
+        *self.catalogs.write().unwrap_or_else(std::sync::PoisonError::into_inner) = catalogs;
+        Ok(())
+    }
+
+    /// A digest of the exposed schemas' tables, columns, constraints and indexes: it changes
+    /// when any of them does.
+    pub async fn fingerprint(&self) -> Result<String, DbError> {
+        let client = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
+        let row = client.query_one(FINGERPRINT, &[&self.schemas]).await.map_err(|e| classify(&e))?;
+        Ok(row.get(0))
     }
 
     /// The pool.
@@ -98,7 +106,7 @@ impl PostgresDatabase {
 
     /// The catalog of an exposed schema.
     pub fn catalog(&self, schema: &str) -> Option<Arc<Catalog>> {
-        self.catalogs.get(schema).cloned()
+        self.catalogs.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(schema).cloned()
     }
 
     /// Statements this server has sent.
@@ -197,3 +205,36 @@ impl Executor for PostgresExecutor<'_> {
             .map(|(b, _)| b)
     }
 }
+
+/// Reads the catalog of each schema in `schemas`.
+///
+/// Errors: a schema that does not exist (`Unavailable`), or the server's errors.
+async fn read_catalogs(pool: &Pool, schemas: &[String]) -> Result<HashMap<String, Arc<Catalog>>, DbError> {
+    let client = pool.get().await.map_err(|e| pool_error(e, classify))?;
+    let mut catalogs = HashMap::new();
+    for schema in schemas {
+        let exists: bool = client
+            .query_one("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", &[schema])
+            .await
+            .map_err(|e| classify(&e))?
+            .get(0);
+        if !exists {
+            return Err(DbError::new(ErrorKind::Unavailable, format!("the schema \"{schema}\" does not exist")));
+        }
+        catalogs.insert(schema.clone(), Arc::new(introspect::catalog(&client, schema).await?));
+    }
+    Ok(catalogs)
+}
+
+/// The schema digest behind [`PostgresDatabase::fingerprint`]: every relation, column (type,
+/// nullability, default), constraint and index of the schemas in `$1` (`text[]`).
+const FINGERPRINT: &str = "SELECT md5(coalesce(string_agg(item, ',' ORDER BY item), '')) FROM (\
+    SELECT concat_ws(':', c.oid, c.relname, c.relkind, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.atthasdef) AS item \
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+    LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+    WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'v', 'm', 'p', 'f') \
+    UNION ALL SELECT concat_ws(':', con.oid, con.conname, con.contype, con.confdeltype, con.confupdtype) \
+    FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace WHERE n.nspname = ANY($1) \
+    UNION ALL SELECT concat_ws(':', i.indexrelid, i.indisunique) \
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+    WHERE n.nspname = ANY($1)) AS items";

@@ -12,8 +12,8 @@ mod types;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use deadpool::managed::{self, Pool};
 use rowbase_catalog::Catalog;
@@ -58,7 +58,8 @@ pub struct SqliteDatabase {
     path: PathBuf,
     pool: Pool<Manager>,
     writer: Option<writer::Writer>,
-    catalog: Arc<Catalog>,
+    read_only: bool,
+    catalog: RwLock<Arc<Catalog>>,
     statements: Arc<AtomicU64>,
 }
 
@@ -97,7 +98,14 @@ impl SqliteDatabase {
                 .map_err(|e| classify(&e))?;
             Some(writer::Writer::start(conn, options.group_commit)?)
         };
-        Ok(SqliteDatabase { path: path.to_path_buf(), pool, writer, catalog: Arc::new(catalog), statements })
+        Ok(SqliteDatabase {
+            path: path.to_path_buf(),
+            pool,
+            writer,
+            read_only,
+            catalog: RwLock::new(Arc::new(catalog)),
+            statements,
+        })
     }
 
     /// The database file.
@@ -105,9 +113,35 @@ impl SqliteDatabase {
         &self.path
     }
 
-    /// The catalog read at open time.
+    /// The catalog, as last read.
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.catalog.clone()
+        self.catalog.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Reads the catalog again.
+    pub async fn reload(&self) -> Result<(), DbError> {
+        let (path, read_only) = (self.path.clone(), self.read_only);
+        let catalog = tokio::task::spawn_blocking(move || -> Result<Catalog, rusqlite::Error> {
+            let conn = connection::open_setup(&path, read_only)?;
+            introspect::catalog(&conn)
+        })
+        .await
+        .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?
+        .map_err(|e| classify(&e))?;
+        *self.catalog.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(catalog);
+        Ok(())
+    }
+
+    /// SQLite's schema cookie, which changes with every schema change.
+    pub async fn fingerprint(&self) -> Result<String, DbError> {
+        let conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
+        tokio::task::spawn_blocking(move || {
+            conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0))
+                .map(|v| v.to_string())
+                .map_err(|e| classify(&e))
+        })
+        .await
+        .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?
     }
 
     /// Statements started by the engine on the pool's connections.

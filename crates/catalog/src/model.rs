@@ -133,6 +133,8 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// Secondary indexes (not the primary key's), by name.
     pub indexes: Vec<Index>,
+    /// The names of its CHECK constraints (their conditions are the engine's business).
+    pub checks: Vec<String>,
 }
 
 /// A secondary index.

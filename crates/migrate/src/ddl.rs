@@ -38,10 +38,31 @@ impl Engine {
         }
     }
 
-    fn quote(self, name: &str) -> String {
+    /// `name` quoted as an identifier.
+    pub(crate) fn quote(self, name: &str) -> String {
         let mut out = String::new();
         self.dialect().quote_ident(&mut out, name);
         out
+    }
+
+    /// `text` as an SQL string literal: quotes doubled and, on MySQL (where a backslash escapes
+    /// in strings unless `NO_BACKSLASH_ESCAPES` is set), backslashes doubled too.
+    pub(crate) fn string_literal(self, text: &str) -> String {
+        let escaped = text.replace('\'', "''");
+        match self {
+            Engine::MySql => format!("'{}'", escaped.replace('\\', "\\\\")),
+            _ => format!("'{escaped}'"),
+        }
+    }
+
+    /// A boolean literal: SQLite stores booleans as 0 and 1.
+    pub(crate) fn boolean(self, value: bool) -> &'static str {
+        match (self, value) {
+            (Engine::Sqlite, true) => "1",
+            (Engine::Sqlite, false) => "0",
+            (_, true) => "TRUE",
+            (_, false) => "FALSE",
+        }
     }
 
     fn type_sql(self, t: ColumnType) -> String {
@@ -77,7 +98,7 @@ impl Engine {
             (Engine::Postgres, Default::Uuid) => "gen_random_uuid()".into(),
             (Engine::MySql, Default::Uuid) => "(UUID())".into(),
             (_, Default::Literal(v)) => match v {
-                toml::Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+                toml::Value::String(s) => self.string_literal(s),
                 toml::Value::Boolean(b) => if *b { "TRUE" } else { "FALSE" }.into(),
                 other => other.to_string(),
             },
@@ -137,6 +158,9 @@ impl Engine {
                 ));
             }
         }
+        for check in &table.checks {
+            parts.push(format!("CONSTRAINT {} CHECK ({})", self.quote(&check.name), check.condition.sql(self)));
+        }
         format!("CREATE TABLE {} (\n    {}\n);", self.quote(&table.name), parts.join(",\n    "))
     }
 
@@ -174,8 +198,20 @@ impl Engine {
             .iter()
             .map(|(c, desc)| format!("{}{}", self.quote(c), if *desc { " DESC" } else { "" }))
             .collect();
+        // MySQL has no partial indexes: there the index covers every row (it is never unique,
+        // which the schema file enforces), so it serves the same queries at a larger size.
+        let condition = match (&index.condition, self) {
+            (Some(c), Engine::Sqlite | Engine::Postgres) => format!(" WHERE {}", c.sql(self)),
+            (Some(_), Engine::MySql) => {
+                return format!(
+                    "-- MySQL has no partial indexes: this one covers every row.\n{}",
+                    self.create_index(table, &Index { condition: None, ..index.clone() })
+                );
+            }
+            (None, _) => String::new(),
+        };
         format!(
-            "CREATE {}INDEX {} ON {} ({});",
+            "CREATE {}INDEX {} ON {} ({}){condition};",
             if index.unique { "UNIQUE " } else { "" },
             self.quote(&index.name),
             self.quote(table),
@@ -236,7 +272,10 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
             Step::CreateIndex(t, i) => (e.create_index(t, i), e.drop_index(t, &i.name)),
             Step::DropIndex(t, i) => (
                 e.drop_index(t, &i.name),
-                e.create_index(t, &Index { name: i.name.clone(), columns: i.columns.clone(), unique: i.unique }),
+                e.create_index(
+                    t,
+                    &Index { name: i.name.clone(), columns: i.columns.clone(), unique: i.unique, condition: None },
+                ),
             ),
         };
         up.push(forward);

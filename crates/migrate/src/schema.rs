@@ -20,6 +20,8 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
+use crate::condition::Condition;
 use toml::Spanned;
 
 /// A column type, engine-neutral.
@@ -164,6 +166,17 @@ pub struct Index {
     pub columns: Vec<(String, bool)>,
     /// `UNIQUE`.
     pub unique: bool,
+    /// A partial index's condition (`where`, in the filter grammar).
+    pub condition: Option<Condition>,
+}
+
+/// A declared check constraint, named `{table}_{name}_check` in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Check {
+    /// The constraint's name in the database.
+    pub name: String,
+    /// What every row must satisfy.
+    pub condition: Condition,
 }
 
 /// A declared table.
@@ -179,6 +192,8 @@ pub struct Table {
     pub unique: Vec<Vec<String>>,
     /// Its indexes, including those made for foreign-key columns.
     pub indexes: Vec<Index>,
+    /// Its check constraints.
+    pub checks: Vec<Check>,
 }
 
 impl Table {
@@ -238,6 +253,15 @@ struct FileTable {
     unique: Vec<Spanned<Vec<String>>>,
     #[serde(default)]
     indexes: Vec<Spanned<FileIndex>>,
+    #[serde(default)]
+    checks: Vec<Spanned<FileCheck>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCheck {
+    name: Spanned<String>,
+    condition: Spanned<String>,
 }
 
 #[derive(Deserialize)]
@@ -274,6 +298,8 @@ struct FileIndex {
     unique: bool,
     #[serde(default)]
     name: Option<String>,
+    #[serde(default, rename = "where")]
+    condition: Option<Spanned<String>>,
 }
 
 /// Where an error is.
@@ -449,29 +475,65 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
         let name = ix.name.clone().unwrap_or_else(|| {
             format!("{table_name}_{}_idx", parsed.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join("_"))
         });
-        indexes.push(Index { name, columns: parsed, unique: ix.unique });
+        if ix.unique && ix.condition.is_some() {
+            return Err(at.at(
+                spanned.span(),
+                "a partial index cannot be unique",
+                Some("MySQL has no partial indexes, so a partial unique index would not hold there: write it as a hand-written migration".into()),
+            ));
+        }
+        indexes.push(Index { name, columns: parsed, unique: ix.unique, condition: None });
     }
     // Foreign-key columns are indexed unless told otherwise (and unless an index starts with them).
     for c in &columns {
         if c.references.is_some() && c.indexed && primary_key.first().is_none_or(|p| *p != c.name) {
-            let covered = indexes.iter().any(|ix| ix.columns.first().is_some_and(|(n, _)| *n == c.name));
+            // A partial index does not cover every row, so it does not count.
+            let covered = indexes
+                .iter()
+                .zip(table.indexes.iter().map(|ix| ix.get_ref().condition.is_some()).chain(std::iter::repeat(false)))
+                .any(|(ix, partial)| !partial && ix.columns.first().is_some_and(|(n, _)| *n == c.name));
             if !covered {
                 indexes.push(Index {
                     name: format!("{table_name}_{}_idx", c.name),
                     columns: vec![(c.name.clone(), false)],
                     unique: false,
+                    condition: None,
                 });
             }
         }
     }
-    Ok(Table {
+    let mut declared = Table {
         name: table_name,
         columns,
         primary_key,
         unique: table.unique.iter().map(|u| u.get_ref().clone()).collect(),
         indexes,
-    })
+        checks: Vec::new(),
+    };
+    // Conditions are read against the finished table: they may name any of its columns.
+    for (position, spanned) in table.indexes.iter().enumerate() {
+        if let Some(text) = &spanned.get_ref().condition {
+            let condition = Condition::parse(text.get_ref(), &declared)
+                .map_err(|m| at.at(text.span(), m, Some(CONDITION_HINT.into())))?;
+            // The declared indexes come first, in file order.
+            declared.indexes[position].condition = Some(condition);
+        }
+    }
+    for spanned in &table.checks {
+        let check = spanned.get_ref();
+        let name = format!("{}_{}_check", declared.name, check.name.get_ref());
+        if declared.checks.iter().any(|c| c.name == name) {
+            return Err(at.at(check.name.span(), format!("duplicate check \"{}\"", check.name.get_ref()), None));
+        }
+        let condition = Condition::parse(check.condition.get_ref(), &declared)
+            .map_err(|m| at.at(check.condition.span(), m, Some(CONDITION_HINT.into())))?;
+        declared.checks.push(Check { name, condition });
+    }
+    Ok(declared)
 }
+
+const CONDITION_HINT: &str =
+    "a condition is written like a request's filters: price=gte.0, status=in.(draft,live), or=(a.is.null,b.gt.0)";
 
 /// Tables ordered so each comes after the tables it references (a cycle keeps file order).
 fn dependency_order(mut tables: Vec<Table>) -> Vec<Table> {
@@ -530,6 +592,33 @@ columns = [
         assert_eq!(junction.auto_increment(), None);
         let post = &schema.tables[1];
         assert_eq!(post.column("headline").and_then(|c| c.renamed_from.as_deref()), Some("title"));
+        assert_eq!(post.checks.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["post_price_check"]);
+        let live = post.indexes.iter().find(|i| i.name == "post_live_idx").unwrap();
+        assert_eq!(live.condition.as_ref().map(|c| c.source.as_str()), Some("published=is.true"));
+        // A partial index on author_id does not cover the foreign key: it gets its own index.
+        assert!(post.indexes.iter().any(|i| i.name == "post_author_id_idx" && i.condition.is_none()));
+    }
+
+    #[test]
+    fn mistakes_in_conditions_are_located() {
+        let with = |extra: &str| format!("{BLOG}{extra}\n");
+        let cases = [
+            (with("checks = [{ name = \"p\", condition = \"price=gte.0\" }]"), "no column \"price\"", 14),
+            (with("checks = [{ name = \"t\", condition = \"email=like.*x*\" }]"), "no portable DDL form", 14),
+            (with("checks = [{ name = \"i\", condition = \"id=gt.one\" }]"), "not a valid value", 14),
+            (with("indexes = [{ columns = [\"email\"], unique = true, where = \"id=gt.0\" }]"), "cannot be unique", 14),
+            (
+                with("checks = [{ name = \"a\", condition = \"id=gt.0\" }, { name = \"a\", condition = \"id=gt.1\" }]"),
+                "duplicate check",
+                14,
+            ),
+        ];
+        for (text, expected, line) in cases {
+            let e = parse("rowbase.toml", &text).unwrap_err();
+            assert!(e.message.contains(expected), "{e}");
+            assert_eq!(e.line, line, "{e}");
+            assert!(e.column > 1, "{e}");
+        }
     }
 
     #[test]

@@ -29,7 +29,11 @@ columns = [
   { name = "price", type = "decimal(10,2)" },
   { name = "meta", type = "json" },
 ]
-indexes = [{ columns = ["published", "title desc"] }]
+indexes = [
+  { columns = ["published", "title desc"] },
+  { name = "post_live_idx", columns = ["author_id"], where = "published=is.true&price=gt.0" },
+]
+checks = [{ name = "price", condition = "price=gte.0" }]
 "#;
 
 /// V1 plus a column, a rename (title → headline) and an index.
@@ -38,11 +42,39 @@ fn v2() -> String {
         r#"{ name = "title", type = "varchar(200)", not_null = true },"#,
         r#"{ name = "headline", type = "varchar(200)", not_null = true, renamed_from = "title" },"#,
     )
-    .replace(r#"indexes = [{ columns = ["published", "title desc"] }]"#, r#"indexes = [{ columns = ["published", "headline desc"] }]"#)
+    .replace(r#"{ columns = ["published", "title desc"] },"#, r#"{ columns = ["published", "headline desc"] },"#)
     .replace(
         r#"  { name = "created_at", type = "timestamptz", not_null = true, default = "now" },"#,
         "  { name = \"created_at\", type = \"timestamptz\", not_null = true, default = \"now\" },\n  { name = \"bio\", type = \"text\" },",
     ) + "\n[tables.author_name]\ncolumns = [{ name = \"id\", type = \"integer\", primary_key = true }]\n"
+}
+
+/// Whether the engine has partial indexes (MySQL has none: there the index covers every row).
+fn partial_indexes_supported(url: &str) -> bool {
+    !url.starts_with("mysql")
+}
+
+/// Whether `post_live_idx` has a WHERE clause, asked of the engine's own catalog.
+async fn partial_index(url: &str) -> bool {
+    if url.starts_with("postgres") {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        let row = client
+            .query_one(
+                "SELECT i.indpred IS NOT NULL FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'post_live_idx'",
+                &[],
+            )
+            .await
+            .unwrap();
+        row.get(0)
+    } else if url.starts_with("mysql") {
+        // The index exists (a plain one) and nothing can make it partial.
+        false
+    } else {
+        let conn = rusqlite::Connection::open(url).unwrap();
+        conn.query_row("SELECT partial FROM pragma_index_list('post') WHERE name = 'post_live_idx'", [], |r| r.get(0))
+            .unwrap()
+    }
 }
 
 /// The introspected schema, as comparable text.
@@ -67,7 +99,12 @@ async fn describe(url: &str) -> String {
         let mut indexes: Vec<String> =
             t.indexes.iter().map(|i| format!("{}{:?}{}", i.name, i.columns, i.unique)).collect();
         indexes.sort();
-        out.push_str(&format!("{} {columns:?} pk{:?} u{uniques:?} fk{fks:?} ix{indexes:?}\n", t.name, t.primary_key));
+        let mut checks = t.checks.clone();
+        checks.sort();
+        out.push_str(&format!(
+            "{} {columns:?} pk{:?} u{uniques:?} fk{fks:?} ix{indexes:?} ck{checks:?}\n",
+            t.name, t.primary_key
+        ));
     }
     out
 }
@@ -114,7 +151,19 @@ async fn scenario(url: &str) {
             .await
             .unwrap();
         assert_eq!(posted.status(), 201, "{}", posted.text().await.unwrap());
+        // The declared check holds in the database itself.
+        let negative = client
+            .post(format!("{base}/post"))
+            .header("Content-Type", "application/json")
+            .body(json!({ "id": 9, "author_id": 1, "title": "Free money", "price": "-1" }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(negative.status(), 400);
+        let error: serde_json::Value = negative.json().await.unwrap();
+        assert_eq!(error["code"], "23514", "{error}");
     }
+    assert_eq!(partial_index(url).await, partial_indexes_supported(url), "post_live_idx is partial where it can be");
     match plan(url, dir, &v2(), "headline", false).await.unwrap() {
         Planned::Written { summary, .. } => {
             assert!(summary.contains(&"rename column post.title to headline".to_string()), "{summary:?}");
@@ -159,6 +208,14 @@ async fn scenario(url: &str) {
     assert!(refused.contains("--allow-destructive") && refused.contains("post.meta"), "{refused}");
     assert!(matches!(plan(url, dir, &v3, "drop_meta", true).await.unwrap(), Planned::Written { .. }));
     assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+
+    // A check added to an existing table needs a hand-written migration (SQLite's rebuild).
+    let v4 = v3.replace(
+        "[tables.author_name]",
+        "[tables.author_name]\nchecks = [{ name = \"positive\", condition = \"id=gt.0\" }]",
+    );
+    let refused = plan(url, dir, &v4, "check", false).await.unwrap_err().to_string();
+    assert!(refused.contains("adding the check author_name_positive_check"), "{refused}");
 
     // An applied migration whose file changed is refused.
     let status = migrate::status(url, &migrations).await.unwrap();

@@ -43,6 +43,7 @@ fn table(name: &str, columns: Vec<Column>, pk: &[&str], fks: Vec<ForeignKey>) ->
         unique_keys: Vec::new(),
         foreign_keys: fks,
         indexes: Vec::new(),
+        checks: Vec::new(),
     }
 }
 

@@ -39,6 +39,7 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             unique_keys: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
+            checks: Vec::new(),
         });
     }
     // MariaDB's JSON is LONGTEXT with a json_valid() check.
@@ -119,10 +120,18 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
         tables[i].unique_keys.push(columns);
     }
     // Indexes that back no constraint (InnoDB names a foreign key's index after the key).
-    let constrained: Vec<(String, String)> = conn
-        .query("SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE()")
+    let constrained: Vec<(String, String, String)> = conn
+        .query(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE FROM information_schema.TABLE_CONSTRAINTS
+             WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, CONSTRAINT_NAME",
+        )
         .await
         .map_err(err)?;
+    for (table, name, kind) in &constrained {
+        if let (Some(&i), "CHECK") = (index.get(table), kind.as_str()) {
+            tables[i].checks.push(name.clone());
+        }
+    }
     let rows: Vec<(String, String, String, Option<String>, i64)> = conn
         .query(
             "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, COLLATION, NON_UNIQUE FROM information_schema.STATISTICS
@@ -132,7 +141,7 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
         .map_err(err)?;
     for (table, name, column, collation, non_unique) in rows {
         let Some(&i) = index.get(&table) else { continue };
-        if constrained.iter().any(|(t, c)| *t == table && *c == name) {
+        if constrained.iter().any(|(t, c, _)| *t == table && *c == name) {
             continue;
         }
         let t = &mut tables[i];

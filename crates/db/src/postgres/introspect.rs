@@ -40,7 +40,7 @@ JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
-WHERE n.nspname = $1 AND con.contype IN ('p', 'u', 'f')
+WHERE n.nspname = $1 AND con.contype IN ('p', 'u', 'f', 'c')
 ORDER BY c.relname, con.conname";
 
 const UNIQUE_INDEXES: &str = "
@@ -73,6 +73,7 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
             unique_keys: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
+            checks: Vec::new(),
         });
     }
     for row in client.query(COLUMNS, &[&schema]).await.map_err(err)? {
@@ -95,6 +96,7 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
         match kind.as_str() {
             "p" => tables[i].primary_key = columns,
             "u" => tables[i].unique_keys.push(columns),
+            "c" => tables[i].checks.push(row.get(1)),
             _ => {
                 // Relationships are per schema: a key to another schema is not embeddable here.
                 if row.get::<_, Option<String>>(5).as_deref() != Some(schema) {

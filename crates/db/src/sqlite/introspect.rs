@@ -2,7 +2,7 @@
 //! Uses the pragma table-valued functions with the table name bound, never spliced.
 
 use rowbase_catalog::{Catalog, Column, ForeignKey, ReferentialAction, Table, TableKind};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::types::data_type_of;
 
@@ -69,7 +69,93 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
         unique_keys: unique_keys(conn, name)?,
         foreign_keys: foreign_keys(conn, name)?,
         indexes: indexes(conn, name)?,
+        checks: checks(conn, name)?,
     })
+}
+
+/// The names of the table's named CHECK constraints (`CONSTRAINT "name" CHECK (...)`). SQLite
+/// keeps no catalog of them, so they are read from the table's CREATE statement.
+fn checks(conn: &Connection, table: &str) -> Result<Vec<String>, rusqlite::Error> {
+    let sql: Option<String> = conn
+        .query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1", [table], |r| r.get(0))
+        .optional()?
+        .flatten();
+    Ok(sql.map(|sql| named_checks(&sql)).unwrap_or_default())
+}
+
+/// The names in `CONSTRAINT <name> CHECK` clauses of a CREATE TABLE statement; the name may be
+/// bare or quoted with `"`, `` ` `` or `[]`. Text inside string literals is skipped.
+fn named_checks(sql: &str) -> Vec<String> {
+    let tokens = tokens(sql);
+    tokens
+        .windows(3)
+        .filter(|w| w[0].eq_ignore_ascii_case("CONSTRAINT") && w[2].eq_ignore_ascii_case("CHECK"))
+        .map(|w| unquote(&w[1]))
+        .collect()
+}
+
+/// Words, quoted names and punctuation of `sql`, string literals dropped.
+fn tokens(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                // A string literal: skip it ('' is an escaped quote).
+                while let Some(x) = chars.next() {
+                    if x == '\'' && chars.peek() != Some(&'\'') {
+                        break;
+                    }
+                    if x == '\'' {
+                        chars.next();
+                    }
+                }
+            }
+            '"' | '`' | '[' => {
+                let close = if c == '[' { ']' } else { c };
+                let mut token = c.to_string();
+                while let Some(x) = chars.next() {
+                    token.push(x);
+                    if x == close {
+                        if chars.peek() == Some(&close) && close != ']' {
+                            token.push(close);
+                            chars.next();
+                            continue;
+                        }
+                        break;
+                    }
+                }
+                out.push(token);
+            }
+            c if c.is_alphanumeric() || c == '_' => {
+                let mut token = c.to_string();
+                while let Some(&x) = chars.peek() {
+                    if x.is_alphanumeric() || x == '_' || x == '$' {
+                        token.push(x);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                out.push(token);
+            }
+            c if c.is_whitespace() => {}
+            c => out.push(c.to_string()),
+        }
+    }
+    out
+}
+
+/// A name token without its quotes (doubled quotes undone).
+fn unquote(token: &str) -> String {
+    let mut chars = token.chars();
+    match (chars.next(), token.chars().last()) {
+        (Some(open @ ('"' | '`')), Some(close)) if close == open && token.len() >= 2 => {
+            token[1..token.len() - 1].replace(&format!("{open}{open}"), &open.to_string())
+        }
+        (Some('['), Some(']')) => token[1..token.len() - 1].to_string(),
+        _ => token.to_string(),
+    }
 }
 
 /// Indexes made with CREATE INDEX (origin `c`), not those of constraints.
@@ -182,5 +268,18 @@ fn action(s: &str) -> ReferentialAction {
         "SET DEFAULT" => ReferentialAction::SetDefault,
         "RESTRICT" => ReferentialAction::Restrict,
         _ => ReferentialAction::NoAction,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_checks;
+
+    #[test]
+    fn finds_named_checks_in_create_statements() {
+        let sql = r#"CREATE TABLE "p" ("price" DECIMAL(10,2) CHECK (price > 0), note TEXT DEFAULT 'CONSTRAINT "x" CHECK',
+            CONSTRAINT "p_price_check" CHECK ("price" >= 0), constraint `odd"name` check (1), CONSTRAINT [b] CHECK (1),
+            CONSTRAINT "p_a_key" UNIQUE ("a"), CONSTRAINT "q""uote" CHECK (1))"#;
+        assert_eq!(named_checks(sql), ["p_price_check", "odd\"name", "b", "q\"uote"]);
     }
 }

@@ -30,7 +30,10 @@ pub fn classify(e: &rusqlite::Error) -> DbError {
                 .with_details(format!("Failing constraint: {name}"))
         }
         // Named by the writer, which knows the statement (see `mutate::explain`).
-        ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+        // ON DELETE/UPDATE RESTRICT is enforced by an internal trigger that raises this text.
+        ffi::SQLITE_CONSTRAINT_FOREIGNKEY | ffi::SQLITE_CONSTRAINT_TRIGGER
+            if f.extended_code == ffi::SQLITE_CONSTRAINT_FOREIGNKEY || text == "FOREIGN KEY constraint failed" =>
+        {
             DbError::new(ErrorKind::ForeignKeyViolation, "insert, update or delete violates a foreign key constraint")
         }
         _ => {

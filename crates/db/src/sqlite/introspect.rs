@@ -175,9 +175,13 @@ fn indexes(conn: &Connection, table: &str) -> Result<Vec<rowbase_catalog::Index>
     Ok(out)
 }
 
-/// Unique indexes that are not partial (a partial index does not make its columns unique).
+/// Unique indexes that are not partial (a partial index does not make its columns unique) and
+/// not the primary key's.
 fn unique_keys(conn: &Connection, table: &str) -> Result<Vec<Vec<String>>, rusqlite::Error> {
-    let mut list = conn.prepare("SELECT name FROM pragma_index_list(?1) WHERE \"unique\" = 1 AND partial = 0")?;
+    // The primary key's own index (origin `pk`) is not listed: the key is `primary_key`, as on the
+    // other engines.
+    let mut list =
+        conn.prepare("SELECT name FROM pragma_index_list(?1) WHERE \"unique\" = 1 AND partial = 0 AND origin <> 'pk'")?;
     let indexes: Vec<String> = list.query_map([table], |r| r.get(0))?.collect::<Result<_, _>>()?;
     let mut info = conn.prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")?;
     let mut keys = Vec::new();

@@ -34,6 +34,8 @@ pub struct DatabaseOptions {
     pub max_lifetime: Duration,
     /// Pooled connections unused this long are replaced.
     pub idle_timeout: Duration,
+    /// Create a missing SQLite file (for migrations; `serve` never creates one).
+    pub create_sqlite: bool,
 }
 
 /// SQLite's durability level for commits (sqlite.org/pragma.html#pragma_synchronous, WAL mode).
@@ -68,6 +70,7 @@ impl Default for DatabaseOptions {
             connect_timeout: Duration::from_secs(2),
             max_lifetime: Duration::from_secs(30 * 60),
             idle_timeout: Duration::from_secs(10 * 60),
+            create_sqlite: false,
         }
     }
 }

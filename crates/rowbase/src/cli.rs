@@ -170,6 +170,7 @@ impl ServeArgs {
                 connect_timeout: Duration::from_secs(self.connect_timeout),
                 max_lifetime: Duration::from_secs(self.pool_max_lifetime),
                 idle_timeout: Duration::from_secs(self.pool_idle_timeout),
+                create_sqlite: false,
             },
             http: HttpConfig {
                 max_body_bytes: self.max_body_bytes,

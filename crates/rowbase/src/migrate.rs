@@ -23,8 +23,10 @@ pub enum State {
     Missing,
 }
 
-async fn open(url: &str) -> anyhow::Result<(Database, Engine)> {
-    let options = DatabaseOptions { pool_size: Some(2), ..DatabaseOptions::default() };
+/// Opens the database to migrate; a missing SQLite file is created only when `create` (plan and
+/// apply: migrating a new database is how it gets its schema).
+async fn open_with(url: &str, create: bool) -> anyhow::Result<(Database, Engine)> {
+    let options = DatabaseOptions { pool_size: Some(2), create_sqlite: create, ..DatabaseOptions::default() };
     let db = Database::open(url, &options).await.with_context(|| format!("opening {url}"))?;
     let engine = match db.engine() {
         "postgresql" => Engine::Postgres,
@@ -32,6 +34,10 @@ async fn open(url: &str) -> anyhow::Result<(Database, Engine)> {
         _ => Engine::Sqlite,
     };
     Ok((db, engine))
+}
+
+async fn open(url: &str) -> anyhow::Result<(Database, Engine)> {
+    open_with(url, false).await
 }
 
 /// Every migration on disk or in the ledger, with its state.
@@ -69,7 +75,7 @@ pub async fn status(url: &str, dir: &Path) -> anyhow::Result<Vec<(String, String
 /// Errors: an applied migration's file changed (nothing is applied), or a migration failed
 /// (those before it stay applied).
 pub async fn apply(url: &str, dir: &Path) -> anyhow::Result<Vec<String>> {
-    let (db, engine) = open(url).await?;
+    let (db, engine) = open_with(url, true).await?;
     let files = read_migrations(dir, engine)?;
     let mut session = db.migration_session().await?;
     let result = async {
@@ -158,7 +164,7 @@ pub async fn plan(
 ) -> anyhow::Result<Planned> {
     let text = std::fs::read_to_string(schema_file).with_context(|| format!("reading {}", schema_file.display()))?;
     let declared = schema::parse(&schema_file.display().to_string(), &text)?;
-    let (db, engine) = open(url).await?;
+    let (db, engine) = open_with(url, true).await?;
     let files = read_migrations(dir, engine)?;
     let mut session = db.migration_session().await?;
     let applied = session.applied().await;

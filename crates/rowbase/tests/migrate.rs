@@ -332,6 +332,50 @@ fn mysql_db(name: &str) -> Option<ServerDb> {
     })
 }
 
+/// The shipped examples: their migrations apply on the engine, plan from their schema file then
+/// finds nothing to do, and down all → apply again gives the same schema.
+async fn examples(url: &str) {
+    for name in ["shop"] {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
+        let work = tempfile::tempdir().unwrap();
+        let migrations = work.path().join("migrations");
+        std::fs::create_dir(&migrations).unwrap();
+        for entry in std::fs::read_dir(example.join("migrations")).unwrap() {
+            let from = entry.unwrap().path();
+            let to = migrations.join(from.file_name().unwrap());
+            std::fs::create_dir(&to).unwrap();
+            for file in std::fs::read_dir(&from).unwrap() {
+                let file = file.unwrap().path();
+                std::fs::copy(&file, to.join(file.file_name().unwrap())).unwrap();
+            }
+        }
+        let applied = migrate::apply(url, &migrations).await.unwrap();
+        assert!(!applied.is_empty(), "{name}");
+        let schema = std::fs::read_to_string(example.join("rowbase.toml")).unwrap();
+        assert!(
+            matches!(plan(url, work.path(), &schema, "again", false).await.unwrap(), Planned::UpToDate),
+            "{name}: the migrations match the schema file"
+        );
+        let before = describe(url).await;
+        assert_eq!(migrate::down(url, &migrations, applied.len()).await.unwrap().len(), applied.len());
+        assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), applied.len());
+        assert_eq!(describe(url).await, before, "{name}");
+        migrate::down(url, &migrations, applied.len()).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn examples_on_every_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    examples(&sqlite_db(dir.path(), "examples.sqlite")).await;
+    if let Some(db) = postgres_db("examples") {
+        examples(&db.url).await;
+    }
+    if let Some(db) = mysql_db("examples") {
+        examples(&db.url).await;
+    }
+}
+
 #[tokio::test]
 async fn migrations_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();

@@ -64,12 +64,15 @@ pub struct SqliteDatabase {
 }
 
 impl SqliteDatabase {
-    /// Opens an existing SQLite file (never creates one), switches it to WAL unless read-only,
-    /// and reads its catalog.
+    /// Opens an existing SQLite file (creating it only with `options.create_sqlite`), switches it
+    /// to WAL unless read-only, and reads its catalog.
     ///
-    /// Errors: `Unavailable` when the file is missing or not a database.
+    /// Errors: `Unavailable` when the file is missing (and not to be created) or not a database.
     pub async fn open(path: &str, options: &DatabaseOptions) -> Result<SqliteDatabase, DbError> {
         let path = Path::new(path);
+        if !path.exists() && options.create_sqlite && !options.read_only {
+            rusqlite::Connection::open(path).map_err(|e| classify(&e))?;
+        }
         if !path.is_file() {
             return Err(DbError::new(ErrorKind::Unavailable, format!("no SQLite database at {}", path.display())));
         }

@@ -73,7 +73,7 @@ async fn every_readme_example_returns_what_it_shows() {
 /// migrations (the file is created by `migrate apply`, as the example's README tells).
 #[tokio::test]
 async fn every_example_walkthrough_returns_what_it_shows() {
-    for name in ["shop"] {
+    for name in ["blog", "shop"] {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
         let readme = std::fs::read_to_string(example.join("README.md")).unwrap();
         let examples = examples(&readme);

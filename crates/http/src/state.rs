@@ -13,11 +13,14 @@ pub struct HttpConfig {
     /// Whether `PATCH`/`DELETE` without any filter may touch every row (refused by default: the
     /// "never DELETE without WHERE" rule).
     pub allow_unfiltered_writes: bool,
+    /// The tables (and views) to serve, e.g. those a schema file declares; `None` serves every
+    /// one. Relationships to tables left out are not embeddable.
+    pub tables: Option<Vec<String>>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { max_body_bytes: 10 * 1024 * 1024, allow_unfiltered_writes: false }
+        HttpConfig { max_body_bytes: 10 * 1024 * 1024, allow_unfiltered_writes: false, tables: None }
     }
 }
 
@@ -43,7 +46,7 @@ struct Inner {
 impl AppState {
     /// State over an open database, with the catalogs it was introspected with.
     pub fn new(db: Database, config: HttpConfig) -> AppState {
-        let schemas = entries(&db);
+        let schemas = entries(&db, config.tables.as_deref());
         AppState {
             inner: Arc::new(Inner {
                 db,
@@ -101,16 +104,21 @@ impl AppState {
         }
         self.inner.db.reload().await?;
         *self.inner.schemas.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Arc::new(entries(&self.inner.db));
+            Arc::new(entries(&self.inner.db, self.inner.config.tables.as_deref()));
         Ok(true)
     }
 }
 
-fn entries(db: &Database) -> Vec<SchemaEntry> {
+/// Each exposed schema's catalog (only the `served` tables, when given) and OpenAPI document.
+fn entries(db: &Database, served: Option<&[String]>) -> Vec<SchemaEntry> {
     db.schemas()
         .into_iter()
         .filter_map(|schema| {
-            let catalog = db.catalog(&schema)?;
+            let mut catalog = db.catalog(&schema)?;
+            if let Some(served) = served {
+                let kept = catalog.tables().iter().filter(|t| served.contains(&t.name)).cloned().collect();
+                catalog = Arc::new(Catalog::new(kept));
+            }
             let openapi: Arc<str> = crate::openapi::document(&catalog, db.engine()).into();
             Some((schema, catalog, openapi))
         })

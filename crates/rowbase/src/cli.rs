@@ -138,6 +138,19 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_ALLOW_UNFILTERED_WRITES")]
     pub allow_unfiltered_writes: bool,
 
+    /// A schema file (`rowbase.toml`): serve only the tables it declares, and refuse to start
+    /// unless the database matches it.
+    #[arg(long, env = "ROWBASE_SCHEMA")]
+    pub schema: Option<std::path::PathBuf>,
+
+    /// With `--schema`: the migrations directory.
+    #[arg(long, env = "ROWBASE_MIGRATIONS", default_value = "migrations")]
+    pub migrations: std::path::PathBuf,
+
+    /// With `--schema`: apply pending migrations (under the migration lock) before serving.
+    #[arg(long, env = "ROWBASE_MIGRATE", requires = "schema")]
+    pub migrate: bool,
+
     /// Milliseconds between checks for schema changes (a migration, DDL by hand); the API
     /// switches to the new schema when one is seen. 0 turns the check off; SIGHUP always reloads.
     #[arg(long, env = "ROWBASE_SCHEMA_POLL_MS", default_value_t = 2000)]
@@ -175,6 +188,7 @@ impl ServeArgs {
             http: HttpConfig {
                 max_body_bytes: self.max_body_bytes,
                 allow_unfiltered_writes: self.allow_unfiltered_writes,
+                tables: None,
             },
             schema_poll: (self.schema_poll_ms > 0).then(|| Duration::from_millis(self.schema_poll_ms)),
         }

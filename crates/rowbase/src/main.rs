@@ -16,7 +16,15 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => {
-            let server = rowbase::start(&args.database, &args.options(), args.listen, shutdown_signal()).await?;
+            let mut options = args.options();
+            if let Some(schema) = &args.schema {
+                if args.migrate {
+                    let done = migrate::apply(&args.database, &args.migrations).await?;
+                    tracing::info!(applied = done.len(), "migrations applied");
+                }
+                options.http.tables = Some(migrate::check(&args.database, schema).await?);
+            }
+            let server = rowbase::start(&args.database, &options, args.listen, shutdown_signal()).await?;
             tracing::info!(addr = %server.addr, engine = server.db.engine(), "serving");
             server.wait().await?;
             tracing::info!("stopped");

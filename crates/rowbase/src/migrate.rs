@@ -151,6 +151,31 @@ pub enum Planned {
     },
 }
 
+/// Checks that the live database matches the schema file, for `serve --schema`; returns the
+/// declared table names (the tables to serve).
+///
+/// Errors: the schema file has mistakes (located), or the database differs from it (the
+/// differences are listed: plan and apply a migration, or serve with `--migrate`).
+pub async fn check(url: &str, schema_file: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(schema_file).with_context(|| format!("reading {}", schema_file.display()))?;
+    let declared = schema::parse(&schema_file.display().to_string(), &text)?;
+    let (db, _) = open(url).await?;
+    let schema_name = db.schemas().into_iter().next().unwrap_or_else(|| "public".into());
+    let live = db.catalog(&schema_name).context("the database's default schema")?;
+    let differences = match diff::diff(&live, &declared, true) {
+        Ok(steps) => steps.iter().map(diff::Step::describe).collect::<Vec<_>>(),
+        Err(e) => vec![e.to_string()],
+    };
+    if !differences.is_empty() {
+        bail!(
+            "the database does not match {}: {}\n  hint: run `rowbase migrate plan` and `rowbase migrate apply`, or serve with --migrate",
+            schema_file.display(),
+            differences.join("; ")
+        );
+    }
+    Ok(declared.tables.into_iter().map(|t| t.name).collect())
+}
+
 /// Compares the schema file with the live database and writes a migration for the difference.
 ///
 /// Errors: the schema file has mistakes (located), migrations are pending, the difference needs

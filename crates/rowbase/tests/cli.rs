@@ -1,6 +1,6 @@
 //! The `rowbase` binary as an operator runs it: configured by `DATABASE_URL`, one log line per
-//! request (without query values), a clean stop on SIGTERM, a schema reload on SIGHUP, and a clear
-//! failure for a missing file.
+//! request (without query values), a clean stop on SIGTERM, a schema reload on SIGHUP, serving
+//! from a schema file, and a clear failure for a missing file.
 
 #![allow(clippy::unwrap_used)]
 
@@ -110,4 +110,63 @@ fn a_missing_database_is_an_error_and_is_not_created() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no SQLite database at"), "{stderr}");
     assert!(!missing.exists(), "serving must never create a database file");
+}
+
+fn example(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name)
+}
+
+#[tokio::test]
+async fn serves_the_tables_of_a_schema_file_after_migrating() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let shop = example("shop");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rowbase"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--migrate", "--schema-poll-ms", "100"])
+        .arg("--schema")
+        .arg(shop.join("rowbase.toml"))
+        .arg("--migrations")
+        .arg(shop.join("migrations"))
+        .arg(&db)
+        .env("ROWBASE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = mpsc::channel::<String>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let serving = lines.iter().find(|l| l.contains("serving")).unwrap();
+    let addr = serving.split("addr=").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().to_string();
+    let products = reqwest::get(format!("http://{addr}/products")).await.unwrap();
+    assert_eq!(products.status(), 200, "the migrated, declared table is served");
+
+    // A table the schema file does not declare stays out of the API, even after a reload.
+    rusqlite::Connection::open(&db).unwrap().execute_batch("CREATE TABLE scratch (id INTEGER PRIMARY KEY)").unwrap();
+    let reloaded =
+        (0..50).any(|_| lines.recv_timeout(Duration::from_millis(100)).is_ok_and(|l| l.contains("reloaded")));
+    assert!(reloaded, "the new table was seen");
+    let scratch = reqwest::get(format!("http://{addr}/scratch")).await.unwrap();
+    assert_eq!(scratch.status(), 404);
+    assert_eq!(reqwest::get(format!("http://{addr}/orders")).await.unwrap().status(), 200);
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap().success());
+
+    // A database that drifted from the schema file is refused, with the differences listed.
+    rusqlite::Connection::open(&db).unwrap().execute_batch("ALTER TABLE products ADD COLUMN colour TEXT").unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_rowbase"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("--schema")
+        .arg(shop.join("rowbase.toml"))
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("does not match") && stderr.contains("products.colour"), "{stderr}");
 }

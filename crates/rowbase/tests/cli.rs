@@ -19,18 +19,22 @@ fn chinook_copy(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-#[tokio::test]
-async fn serves_from_database_url_logs_requests_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = chinook_copy(dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rowbase"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("DATABASE_URL", &db)
-        .env("ROWBASE_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// A running `rowbase serve`: the process, its log lines, and the address it listens on.
+struct Served {
+    child: std::process::Child,
+    lines: mpsc::Receiver<String>,
+    /// The log line that said it was serving.
+    serving: String,
+    addr: String,
+}
+
+/// Starts `rowbase serve` (with `ROWBASE_LOG=info`) as `configure` sets it up, and waits for the
+/// line saying where it listens.
+fn serve(configure: impl FnOnce(&mut Command)) -> Served {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rowbase"));
+    command.arg("serve").env("ROWBASE_LOG", "info").stdout(Stdio::piped()).stderr(Stdio::piped());
+    configure(&mut command);
+    let mut child = command.spawn().unwrap();
     let (lines_tx, lines) = mpsc::channel::<String>();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -38,22 +42,47 @@ async fn serves_from_database_url_logs_requests_and_stops_on_sigterm() {
             let _ = lines_tx.send(line);
         }
     });
-    let serving = lines.recv_timeout(Duration::from_secs(20)).unwrap();
+    let serving = std::iter::from_fn(|| lines.recv_timeout(Duration::from_secs(20)).ok())
+        .find(|l| l.contains("serving"))
+        .expect("a line saying the server is serving");
     let addr = serving.split("addr=").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().to_string();
-    assert!(!serving.contains('\u{1b}'), "no colour codes when stdout is not a terminal: {serving}");
+    Served { child, lines, serving, addr }
+}
+
+impl Served {
+    /// Whether a log line containing `text` arrives within five seconds.
+    fn logs(&self, text: &str) -> bool {
+        (0..50).any(|_| self.lines.recv_timeout(Duration::from_millis(100)).is_ok_and(|l| l.contains(text)))
+    }
+
+    /// Sends SIGTERM and waits; returns the exit status and the log lines not read yet.
+    async fn stop(self) -> (std::process::ExitStatus, Vec<String>) {
+        let Served { mut child, lines, .. } = self;
+        let pid = child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+        (status, lines.try_iter().collect())
+    }
+}
+
+#[tokio::test]
+async fn serves_from_database_url_logs_requests_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chinook_copy(dir.path());
+    let server = serve(|c| {
+        c.args(["--listen", "127.0.0.1:0"]).env("DATABASE_URL", &db);
+    });
+    assert!(!server.serving.contains('\u{1b}'), "no colour codes when stdout is not a terminal: {}", server.serving);
 
     let secret = "TopSecretValue";
-    let reply = reqwest::get(format!("http://{addr}/Artist?Name=eq.{secret}")).await.unwrap();
+    let reply = reqwest::get(format!("http://{}/Artist?Name=eq.{secret}", server.addr)).await.unwrap();
     assert_eq!(reply.status(), 200);
-    let log = lines.recv_timeout(Duration::from_secs(5)).unwrap();
+    let log = server.lines.recv_timeout(Duration::from_secs(5)).unwrap();
     assert!(log.contains("method=GET") && log.contains("path=/Artist") && log.contains("status=200"), "{log}");
     assert!(!log.contains(secret), "query values stay out of the log: {log}");
 
-    let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    let (status, rest) = server.stop().await;
     assert!(status.success(), "exit status after SIGTERM: {status}");
-    let rest: Vec<String> = lines.try_iter().collect();
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
 }
 
@@ -61,23 +90,10 @@ async fn serves_from_database_url_logs_requests_and_stops_on_sigterm() {
 async fn sighup_reloads_the_schema() {
     let dir = tempfile::tempdir().unwrap();
     let db = chinook_copy(dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rowbase"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--schema-poll-ms", "0"])
-        .env("DATABASE_URL", &db)
-        .env("ROWBASE_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines_tx, lines) = mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
+    let server = serve(|c| {
+        c.args(["--listen", "127.0.0.1:0", "--schema-poll-ms", "0"]).env("DATABASE_URL", &db);
     });
-    let serving = lines.recv_timeout(Duration::from_secs(20)).unwrap();
-    let addr = serving.split("addr=").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().to_string();
+    let addr = server.addr.clone();
 
     rusqlite::Connection::open(&db)
         .unwrap()
@@ -85,16 +101,12 @@ async fn sighup_reloads_the_schema() {
         .unwrap();
     let unknown = reqwest::get(format!("http://{addr}/fresh")).await.unwrap();
     assert_eq!(unknown.status(), 404, "not polling: the new table is unknown until told");
-    let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
-    let reloaded =
-        (0..50).any(|_| lines.recv_timeout(Duration::from_millis(200)).is_ok_and(|l| l.contains("reloaded")));
-    assert!(reloaded, "a log line says the catalogs were reloaded");
+    assert!(Command::new("kill").args(["-HUP", &server.child.id().to_string()]).status().unwrap().success());
+    assert!(server.logs("reloaded"), "a log line says the catalogs were reloaded");
     let rows: serde_json::Value = reqwest::get(format!("http://{addr}/fresh")).await.unwrap().json().await.unwrap();
     assert_eq!(rows, serde_json::json!([{ "id": 1, "note": "new" }]));
 
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
+    let (status, _) = server.stop().await;
     assert!(status.success(), "still exits cleanly after SIGHUP: {status}");
 }
 
@@ -121,41 +133,25 @@ async fn serves_the_tables_of_a_schema_file_after_migrating() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shop.db");
     let shop = example("shop");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rowbase"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--migrate", "--schema-poll-ms", "100"])
-        .arg("--schema")
-        .arg(shop.join("rowbase.toml"))
-        .arg("--migrations")
-        .arg(shop.join("migrations"))
-        .arg(&db)
-        .env("ROWBASE_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines_tx, lines) = mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
+    let server = serve(|c| {
+        c.args(["--listen", "127.0.0.1:0", "--migrate", "--schema-poll-ms", "100"])
+            .arg("--schema")
+            .arg(shop.join("rowbase.toml"))
+            .arg("--migrations")
+            .arg(shop.join("migrations"))
+            .arg(&db);
     });
-    let serving = lines.iter().find(|l| l.contains("serving")).unwrap();
-    let addr = serving.split("addr=").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().to_string();
+    let addr = server.addr.clone();
     let products = reqwest::get(format!("http://{addr}/products")).await.unwrap();
     assert_eq!(products.status(), 200, "the migrated, declared table is served");
 
     // A table the schema file does not declare stays out of the API, even after a reload.
     rusqlite::Connection::open(&db).unwrap().execute_batch("CREATE TABLE scratch (id INTEGER PRIMARY KEY)").unwrap();
-    let reloaded =
-        (0..50).any(|_| lines.recv_timeout(Duration::from_millis(100)).is_ok_and(|l| l.contains("reloaded")));
-    assert!(reloaded, "the new table was seen");
+    assert!(server.logs("reloaded"), "the new table was seen");
     let scratch = reqwest::get(format!("http://{addr}/scratch")).await.unwrap();
     assert_eq!(scratch.status(), 404);
     assert_eq!(reqwest::get(format!("http://{addr}/orders")).await.unwrap().status(), 200);
-    let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    assert!(tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap().success());
+    assert!(server.stop().await.0.success());
 
     // A database that drifted from the schema file is refused, with the differences listed.
     rusqlite::Connection::open(&db).unwrap().execute_batch("ALTER TABLE products ADD COLUMN colour TEXT").unwrap();

@@ -77,15 +77,8 @@ impl SqliteDatabase {
             return Err(DbError::new(ErrorKind::Unavailable, format!("no SQLite database at {}", path.display())));
         }
         let statements = Arc::new(AtomicU64::new(0));
-        let setup_path = path.to_path_buf();
         let read_only = options.read_only;
-        let catalog = tokio::task::spawn_blocking(move || -> Result<Catalog, rusqlite::Error> {
-            let conn = connection::open_setup(&setup_path, read_only)?;
-            introspect::catalog(&conn)
-        })
-        .await
-        .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?
-        .map_err(|e| classify(&e))?;
+        let catalog = read_catalog(path.to_path_buf(), read_only).await?;
         let manager = Manager { path: path.to_path_buf(), read_only, statements: statements.clone() };
         let pool = Pool::builder(manager)
             .max_size(options.effective_pool_size())
@@ -123,14 +116,7 @@ impl SqliteDatabase {
 
     /// Reads the catalog again.
     pub async fn reload(&self) -> Result<(), DbError> {
-        let (path, read_only) = (self.path.clone(), self.read_only);
-        let catalog = tokio::task::spawn_blocking(move || -> Result<Catalog, rusqlite::Error> {
-            let conn = connection::open_setup(&path, read_only)?;
-            introspect::catalog(&conn)
-        })
-        .await
-        .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?
-        .map_err(|e| classify(&e))?;
+        let catalog = read_catalog(self.path.clone(), self.read_only).await?;
         *self.catalog.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(catalog);
         Ok(())
     }
@@ -171,4 +157,15 @@ impl SqliteDatabase {
             None => Err(DbError::new(ErrorKind::ReadOnly, "the database is served read-only")),
         }
     }
+}
+
+/// Opens a connection of its own (set up as the pool's are) and reads the catalog.
+async fn read_catalog(path: PathBuf, read_only: bool) -> Result<Catalog, DbError> {
+    tokio::task::spawn_blocking(move || -> Result<Catalog, rusqlite::Error> {
+        let conn = connection::open_setup(&path, read_only)?;
+        introspect::catalog(&conn)
+    })
+    .await
+    .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?
+    .map_err(|e| classify(&e))
 }

@@ -121,16 +121,21 @@ impl SqliteDatabase {
         Ok(())
     }
 
-    /// SQLite's schema cookie, which changes with every schema change.
+    /// SQLite's schema cookie, which changes with every schema change. Read on a short-lived
+    /// read-only connection of its own: it takes no pool slot and is not counted among the
+    /// statements the pool runs.
     pub async fn fingerprint(&self) -> Result<String, DbError> {
-        let conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
+        let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
-            conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0))
-                .map(|v| v.to_string())
-                .map_err(|e| classify(&e))
+            let conn = rusqlite::Connection::open_with_flags(
+                &path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.query_row("PRAGMA schema_version", [], |r| r.get::<_, i64>(0)).map(|v| v.to_string())
         })
         .await
         .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?
+        .map_err(|e| classify(&e))
     }
 
     /// Statements started by the engine on the pool's connections.

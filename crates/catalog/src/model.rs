@@ -135,6 +135,19 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// The names of its CHECK constraints (their conditions are the engine's business).
     pub checks: Vec<String>,
+    /// SQLite only: the table's `CREATE TABLE` statement as stored in `sqlite_schema`, and the
+    /// `CREATE INDEX`/`CREATE TRIGGER` statements tied to it (indexes first). Migrations use them
+    /// to rebuild a table exactly as it was.
+    pub definition: Option<SqliteDefinition>,
+}
+
+/// A SQLite table's stored statements (see [`Table::definition`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteDefinition {
+    /// `CREATE TABLE ...`.
+    pub table: String,
+    /// `CREATE INDEX ...` (explicit indexes only) then `CREATE TRIGGER ...`.
+    pub dependents: Vec<String>,
 }
 
 /// A secondary index.

@@ -31,7 +31,8 @@ pub struct Applied {
 
 /// A session holding the migration lock.
 pub enum MigrationSession {
-    /// SQLite: one connection inside `BEGIN EXCLUSIVE`; each migration in a savepoint.
+    /// SQLite: one connection inside `BEGIN EXCLUSIVE`, foreign keys checked after each migration
+    /// rather than enforced during it; each migration in a savepoint.
     Sqlite(rusqlite::Connection),
     /// PostgreSQL: a pooled connection holding the advisory lock, in the exposed schema.
     Postgres(deadpool_postgres::Object, String),
@@ -65,7 +66,12 @@ impl Database {
                 )
                 .map_err(sqlite_error)?;
                 conn.busy_timeout(std::time::Duration::from_secs(LOCK_WAIT_SECS)).map_err(sqlite_error)?;
-                conn.pragma_update(None, "foreign_keys", "ON").map_err(sqlite_error)?;
+                // Off for the session, as SQLite's table-rebuild procedure requires (a rebuilt
+                // table is dropped and replaced: with foreign keys on, dropping it would fire
+                // the cascades of the tables referencing it). Each migration ends with
+                // `PRAGMA foreign_key_check` instead, so none can leave a dangling reference.
+                // sqlite.org/lang_altertable.html#otheralter
+                conn.pragma_update(None, "foreign_keys", "OFF").map_err(sqlite_error)?;
                 conn.execute_batch(
                     "BEGIN EXCLUSIVE;
                      CREATE TABLE IF NOT EXISTS rowbase_migrations (version TEXT PRIMARY KEY, name TEXT NOT NULL,
@@ -215,7 +221,31 @@ impl MigrationSession {
     }
 }
 
+/// Releases the migration's savepoint if it succeeded and left no row whose foreign key points
+/// nowhere; rolls it back otherwise.
 fn finish_savepoint(conn: &rusqlite::Connection, result: Result<(), rusqlite::Error>) -> Result<(), DbError> {
+    let result = result.and_then(|()| {
+        let mut check = conn.prepare("PRAGMA foreign_key_check")?;
+        let broken: Vec<(String, i64, String)> = check
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<i64>>(1)?.unwrap_or(0), r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(broken)
+    });
+    let result = match result {
+        Ok(broken) if broken.is_empty() => Ok(()),
+        Ok(broken) => {
+            let _ = conn.execute_batch("ROLLBACK TO rowbase_migration; RELEASE rowbase_migration");
+            let (table, rowid, parent) = &broken[0];
+            return Err(DbError::new(
+                ErrorKind::ForeignKeyViolation,
+                format!(
+                    "the migration leaves {} row(s) with a foreign key pointing nowhere (first: {table} rowid {rowid} → {parent})",
+                    broken.len()
+                ),
+            ));
+        }
+        Err(e) => Err(e),
+    };
     match result {
         Ok(()) => conn.execute_batch("RELEASE rowbase_migration").map_err(sqlite_error),
         Err(e) => {

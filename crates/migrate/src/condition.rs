@@ -66,6 +66,11 @@ impl Condition {
         parts.join(" AND ")
     }
 
+    /// The columns the condition names.
+    pub fn columns(&self) -> impl Iterator<Item = &str> {
+        self.types.iter().map(|(name, _)| name.as_str())
+    }
+
     fn column_type(&self, name: &str) -> ColumnType {
         self.types.iter().find(|(n, _)| n == name).map_or(ColumnType::Text, |(_, t)| *t)
     }

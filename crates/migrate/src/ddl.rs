@@ -3,7 +3,7 @@
 
 use rowbase_sql::{Dialect, MySqlDialect, PostgresDialect, SqliteDialect};
 
-use crate::diff::Step;
+use crate::diff::{Change, Step};
 use crate::schema::{Column, ColumnType, Default, Index, Table};
 
 /// The engines a migration is written for.
@@ -131,6 +131,11 @@ impl Engine {
     }
 
     fn create_table(self, table: &Table) -> String {
+        self.create_table_as(table, &table.name)
+    }
+
+    /// CREATE TABLE for `table` under the name `physical` (constraint names stay the table's).
+    fn create_table_as(self, table: &Table, physical: &str) -> String {
         let auto = table.auto_increment();
         let mut parts: Vec<String> =
             table.columns.iter().map(|c| self.column_sql(c, auto == Some(c.name.as_str()))).collect();
@@ -161,7 +166,7 @@ impl Engine {
         for check in &table.checks {
             parts.push(format!("CONSTRAINT {} CHECK ({})", self.quote(&check.name), check.condition.sql(self)));
         }
-        format!("CREATE TABLE {} (\n    {}\n);", self.quote(&table.name), parts.join(",\n    "))
+        format!("CREATE TABLE {} (\n    {}\n);", self.quote(physical), parts.join(",\n    "))
     }
 
     /// CREATE TABLE for a live table (the way back from a drop): columns, key and foreign keys as
@@ -227,6 +232,141 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// ALTER TABLE in place (PostgreSQL, MySQL): up and down statements.
+    fn alter_in_place(self, table: &Table, changes: &[Change]) -> (Vec<String>, Vec<String>) {
+        let t = self.quote(&table.name);
+        let (mut up, mut down) = (Vec::new(), Vec::new());
+        let mut modified: Vec<&str> = Vec::new();
+        for change in changes {
+            match (self, change) {
+                (Engine::MySql, Change::ColumnType(c, live) | Change::Nullability(c, live)) => {
+                    // MODIFY restates the whole column: once per column, whatever changed.
+                    if modified.contains(&c.name.as_str()) {
+                        continue;
+                    }
+                    modified.push(&c.name);
+                    up.push(format!("ALTER TABLE {t} MODIFY COLUMN {};", self.column_sql(c, false)));
+                    down.push(format!(
+                        "ALTER TABLE {t} MODIFY COLUMN {} {}{}; -- its default, if it had one, is not restored",
+                        self.quote(&c.name),
+                        live.declared_type,
+                        if live.nullable { "" } else { " NOT NULL" }
+                    ));
+                }
+                (_, Change::ColumnType(c, live)) => {
+                    let name = self.quote(&c.name);
+                    let to = self.type_sql(c.column_type);
+                    up.push(format!("ALTER TABLE {t} ALTER COLUMN {name} TYPE {to} USING {name}::{to};"));
+                    let back = &live.declared_type;
+                    down.push(format!("ALTER TABLE {t} ALTER COLUMN {name} TYPE {back} USING {name}::{back};"));
+                }
+                (_, Change::Nullability(c, _)) => {
+                    let name = self.quote(&c.name);
+                    let (set, unset) = if c.not_null { ("SET", "DROP") } else { ("DROP", "SET") };
+                    up.push(format!("ALTER TABLE {t} ALTER COLUMN {name} {set} NOT NULL;"));
+                    down.push(format!("ALTER TABLE {t} ALTER COLUMN {name} {unset} NOT NULL;"));
+                }
+                (_, Change::AddCheck(check)) => {
+                    let name = self.quote(&check.name);
+                    up.push(format!("ALTER TABLE {t} ADD CONSTRAINT {name} CHECK ({});", check.condition.sql(self)));
+                    down.push(format!("ALTER TABLE {t} DROP CONSTRAINT {name};"));
+                }
+                (_, Change::DropCheck(check)) => {
+                    up.push(format!("ALTER TABLE {t} DROP CONSTRAINT {};", self.quote(check)));
+                    down.push(format!(
+                        "-- the check {} is not restored: its condition is not known here",
+                        self.quote(check)
+                    ));
+                }
+            }
+        }
+        down.reverse();
+        (up, down)
+    }
+
+    /// SQLite's table rebuild (sqlite.org/lang_altertable.html#otheralter, "Making Other Kinds
+    /// Of Table Schema Changes"): a new table as declared, the rows copied, the old table
+    /// dropped, the new one renamed, then its indexes and the old table's triggers recreated.
+    /// Migrations run with foreign keys off and checked afterwards, as the procedure requires.
+    /// The way back rebuilds the table from its stored `CREATE TABLE` when the plan was made
+    /// against SQLite, else from the introspected catalog.
+    fn rebuild(self, declared: &Table, live: &rowbase_catalog::Table) -> (String, String) {
+        let t = self.quote(&declared.name);
+        let new = self.quote(&format!("_rowbase_new_{}", declared.name));
+        let old = self.quote(&format!("_rowbase_old_{}", declared.name));
+        let columns = self.list(&declared.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>());
+        let triggers: Vec<String> = live
+            .definition
+            .iter()
+            .flat_map(|d| d.dependents.iter())
+            .filter(|sql| sql.trim_start().get(..14).is_some_and(|p| p.eq_ignore_ascii_case("CREATE TRIGGER")))
+            .map(|sql| format!("{sql};"))
+            .collect();
+        let mut up = vec![
+            format!("-- Rebuild {t}: SQLite cannot make these changes with ALTER TABLE."),
+            self.create_table_as(declared, &format!("_rowbase_new_{}", declared.name)),
+            format!("INSERT INTO {new} ({columns}) SELECT {columns} FROM {t};"),
+            format!("DROP TABLE {t};"),
+            format!("ALTER TABLE {new} RENAME TO {t};"),
+        ];
+        up.extend(declared.indexes.iter().map(|i| self.create_index(&declared.name, i)));
+        up.extend(triggers);
+
+        // Back: the live columns, each filled from the declared column it became.
+        let mut to = Vec::new();
+        let mut from = Vec::new();
+        for c in &live.columns {
+            let source = declared
+                .columns
+                .iter()
+                .find(|d| d.renamed_from.as_deref() == Some(c.name.as_str()))
+                .or_else(|| declared.columns.iter().find(|d| d.name == c.name));
+            if let Some(source) = source {
+                to.push(self.quote(&c.name));
+                from.push(self.quote(&source.name));
+            }
+        }
+        let stored = live.definition.as_ref().and_then(|d| {
+            let open = d.table.find('(')?;
+            // Only when the name before the column list cannot itself hold a parenthesis.
+            (!live.name.contains('('))
+                .then(|| (format!("CREATE TABLE {old} {};", &d.table[open..]), d.dependents.clone()))
+        });
+        let (create, dependents): (String, Vec<String>) = match stored {
+            Some((create, dependents)) => (create, dependents.into_iter().map(|sql| format!("{sql};")).collect()),
+            None => {
+                let renamed = rowbase_catalog::Table { name: format!("_rowbase_old_{}", live.name), ..live.clone() };
+                let indexes = live
+                    .indexes
+                    .iter()
+                    .map(|i| {
+                        self.create_index(
+                            &live.name,
+                            &Index {
+                                name: i.name.clone(),
+                                columns: i.columns.clone(),
+                                unique: i.unique,
+                                condition: None,
+                            },
+                        )
+                    })
+                    .collect();
+                (self.recreate_table(&renamed), indexes)
+            }
+        };
+        let mut down = vec![
+            format!("-- Rebuild {t} as it was."),
+            create,
+            format!("INSERT INTO {old} ({}) SELECT {} FROM {t};", to.join(", "), from.join(", ")),
+            format!("DROP TABLE {t};"),
+            format!("ALTER TABLE {old} RENAME TO {t};"),
+        ];
+        down.extend(dependents);
+        (up.join("\n"), down.join("\n"))
+    }
+}
+
 /// The up and down SQL of `steps` for `engine`: up in order, down undoing them in reverse.
 pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
     let e = engine;
@@ -241,6 +381,16 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
             _ => None,
         })
         .collect();
+    // On SQLite a rebuilt table is made whole by its rebuild: its new indexes and dropped
+    // columns come with it, and the way back restores it as it was (so the steps that ran before
+    // the rebuild need no way back of their own).
+    let rebuilt: Vec<&str> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::AlterTable(t, ..) if engine == Engine::Sqlite => Some(t.name.as_str()),
+            _ => None,
+        })
+        .collect();
     for step in steps {
         if let Step::CreateIndex(t, i) = step {
             if created.contains(&t.as_str()) {
@@ -248,7 +398,23 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
                 continue;
             }
         }
+        if step_table(step).is_some_and(|t| rebuilt.contains(&t)) {
+            match step {
+                Step::CreateIndex(..) | Step::DropColumn(..) => continue,
+                Step::AddColumn(..) | Step::RenameColumn(..) | Step::DropIndex(..) => {
+                    let (forward, _) = render(std::slice::from_ref(step), engine);
+                    up.push(forward.trim_end().to_string());
+                    continue;
+                }
+                _ => {}
+            }
+        }
         let (forward, backward) = match step {
+            Step::AlterTable(declared, live, _) if engine == Engine::Sqlite => e.rebuild(declared, live),
+            Step::AlterTable(declared, _, changes) => {
+                let (forward, backward) = e.alter_in_place(declared, changes);
+                (forward.join("\n"), backward.join("\n"))
+            }
             Step::CreateTable(t) => (e.create_table(t), format!("DROP TABLE {};", e.quote(&t.name))),
             Step::DropTable(t) => (format!("DROP TABLE {};", e.quote(&t.name)), e.recreate_table(t)),
             Step::AddColumn(t, c) => (
@@ -283,4 +449,17 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
     }
     down.reverse();
     (up.join("\n\n") + "\n", down.join("\n\n") + "\n")
+}
+
+/// The existing table a step changes.
+fn step_table(step: &Step) -> Option<&str> {
+    match step {
+        Step::AddColumn(t, _)
+        | Step::DropColumn(t, _)
+        | Step::RenameColumn(t, ..)
+        | Step::CreateIndex(t, _)
+        | Step::DropIndex(t, _) => Some(t),
+        Step::AlterTable(t, ..) => Some(&t.name),
+        Step::CreateTable(_) | Step::DropTable(_) => None,
+    }
 }

@@ -7,7 +7,7 @@
 
 use rowbase_catalog::{Catalog, DataType};
 
-use crate::schema::{Column, Index, Schema, Table};
+use crate::schema::{Check, Column, ColumnType, Index, Schema, Table};
 
 /// One change.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,12 +26,69 @@ pub enum Step {
     CreateIndex(String, Index),
     /// Drop an index of a table.
     DropIndex(String, rowbase_catalog::Index),
+    /// Change an existing table in ways ALTER TABLE does in place on PostgreSQL and MySQL, and
+    /// SQLite does by rebuilding the table: the table as declared, as it is live, the changes.
+    AlterTable(Table, rowbase_catalog::Table, Vec<Change>),
+}
+
+/// One change to an existing table (see [`Step::AlterTable`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A column's type or declared length: the column as declared and as it is live.
+    ColumnType(Column, rowbase_catalog::Column),
+    /// Whether a column may be NULL: the column as declared and as it is live.
+    Nullability(Column, rowbase_catalog::Column),
+    /// A check constraint to add.
+    AddCheck(Check),
+    /// A check constraint to drop, by name.
+    DropCheck(String),
+}
+
+impl Change {
+    /// Whether the change may lose data: a type change that is not a widening (a longer
+    /// `varchar`, `varchar` to `text`).
+    pub fn destructive(&self) -> bool {
+        match self {
+            Change::ColumnType(declared, live) => {
+                let widening = match declared.column_type {
+                    ColumnType::Text => live.data_type == DataType::Text,
+                    ColumnType::Varchar(n) => {
+                        live.data_type == DataType::Text && live.max_length.is_some_and(|m| m <= n)
+                    }
+                    _ => false,
+                };
+                !widening
+            }
+            _ => false,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Change::ColumnType(c, live) => {
+                format!(
+                    "{}type of {} ({} to {})",
+                    if self.destructive() { "NARROWING " } else { "" },
+                    c.name,
+                    live.declared_type,
+                    format!("{:?}", c.column_type).to_lowercase()
+                )
+            }
+            Change::Nullability(c, _) => format!("{} {}", c.name, if c.not_null { "NOT NULL" } else { "nullable" }),
+            Change::AddCheck(check) => format!("add check {}", check.name),
+            Change::DropCheck(name) => format!("drop check {name}"),
+        }
+    }
 }
 
 impl Step {
     /// Whether the step loses data.
     pub fn destructive(&self) -> bool {
-        matches!(self, Step::DropTable(_) | Step::DropColumn(..))
+        match self {
+            Step::DropTable(_) | Step::DropColumn(..) => true,
+            Step::AlterTable(_, _, changes) => changes.iter().any(Change::destructive),
+            _ => false,
+        }
     }
 
     /// One line for the summary.
@@ -51,6 +108,13 @@ impl Step {
                 )
             }
             Step::DropIndex(t, i) => format!("drop index {} on {t}", i.name),
+            Step::AlterTable(t, _, changes) => {
+                format!(
+                    "alter table {}: {}",
+                    t.name,
+                    changes.iter().map(Change::describe).collect::<Vec<_>>().join(", ")
+                )
+            }
         }
     }
 }
@@ -73,6 +137,7 @@ pub enum DiffError {
 pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Result<Vec<Step>, DiffError> {
     let mut creates = Vec::new();
     let mut columns = Vec::new();
+    let mut alters = Vec::new();
     let mut index_drops = Vec::new();
     let mut index_creates = Vec::new();
     let mut column_drops = Vec::new();
@@ -85,13 +150,12 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
             continue;
         };
         let mut kept: Vec<&str> = Vec::new();
+        let mut changes = Vec::new();
         for column in &table.columns {
             match (existing.column(&column.name), column.renamed_from.as_deref().and_then(|old| existing.column(old))) {
                 (Some(live_column), _) => {
                     kept.push(&live_column.name);
-                    if let Some(change) = column_change(&table.name, column, live_column) {
-                        unsupported.push(change);
-                    }
+                    changes.extend(column_changes(column, live_column));
                 }
                 (None, Some(old)) => {
                     kept.push(&old.name);
@@ -132,18 +196,21 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
                 index_drops.push(Step::DropIndex(table.name.clone(), live_index.clone()));
             }
         }
-        // Checks are compared by name (a changed condition needs a new name): adding one to or
-        // dropping one from an existing table needs SQLite's table rebuild, not automated yet.
+        // Checks are compared by name (a changed condition needs a new name); only checks named
+        // the way Rowbase names them are dropped.
         for check in &table.checks {
             if !existing.checks.contains(&check.name) {
-                unsupported.push(format!("adding the check {} to the existing table {}", check.name, table.name));
+                changes.push(Change::AddCheck(check.clone()));
             }
         }
         let ours = |name: &str| name.starts_with(&format!("{}_", table.name)) && name.ends_with("_check");
         for live_check in existing.checks.iter().filter(|c| ours(c)) {
             if !table.checks.iter().any(|c| c.name == *live_check) {
-                unsupported.push(format!("dropping the check {live_check} of the existing table {}", table.name));
+                changes.push(Change::DropCheck(live_check.clone()));
             }
+        }
+        if !changes.is_empty() {
+            alters.push(Step::AlterTable(table.clone(), existing.clone(), changes));
         }
     }
     for live_table in live.tables() {
@@ -156,8 +223,10 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
     if !unsupported.is_empty() {
         return Err(DiffError::Unsupported(unsupported));
     }
-    let steps: Vec<Step> =
-        [index_drops, creates, columns, index_creates, column_drops, table_drops].into_iter().flatten().collect();
+    let steps: Vec<Step> = [index_drops, creates, columns, alters, index_creates, column_drops, table_drops]
+        .into_iter()
+        .flatten()
+        .collect();
     let destructive: Vec<String> = steps.iter().filter(|s| s.destructive()).map(Step::describe).collect();
     if !destructive.is_empty() && !allow_destructive {
         return Err(DiffError::Destructive(destructive));
@@ -165,8 +234,8 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
     Ok(steps)
 }
 
-/// A difference in a column's type, length or nullability, described.
-fn column_change(table: &str, declared: &Column, live: &rowbase_catalog::Column) -> Option<String> {
+/// The differences in a column's type, length and nullability.
+fn column_changes(declared: &Column, live: &rowbase_catalog::Column) -> Vec<Change> {
     let want = declared.column_type.data_type();
     // Engines without a zoned timestamp store one as a plain timestamp.
     let same_type = want == live.data_type || (want == DataType::TimestampTz && live.data_type == DataType::Timestamp);
@@ -175,13 +244,14 @@ fn column_change(table: &str, declared: &Column, live: &rowbase_catalog::Column)
         _ => None,
     };
     let nullable_changed = declared.not_null == live.nullable;
+    let mut changes = Vec::new();
     if !same_type || want_length != live.max_length {
-        Some(format!("changing the type of {table}.{} (now {})", declared.name, live.declared_type))
-    } else if nullable_changed {
-        Some(format!("changing whether {table}.{} may be NULL", declared.name))
-    } else {
-        None
+        changes.push(Change::ColumnType(declared.clone(), live.clone()));
     }
+    if nullable_changed {
+        changes.push(Change::Nullability(declared.clone(), live.clone()));
+    }
+    changes
 }
 
 fn keys_differ(declared: &Table, live: &rowbase_catalog::Table) -> bool {

@@ -527,6 +527,13 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
         }
         let condition = Condition::parse(check.condition.get_ref(), &declared)
             .map_err(|m| at.at(check.condition.span(), m, Some(CONDITION_HINT.into())))?;
+        if let Some(auto) = declared.auto_increment().filter(|a| condition.columns().any(|c| c == *a)) {
+            return Err(at.at(
+                check.condition.span(),
+                format!("a check cannot test the auto-increment column \"{auto}\""),
+                Some("MySQL refuses checks on AUTO_INCREMENT columns".into()),
+            ));
+        }
         declared.checks.push(Check { name, condition });
     }
     Ok(declared)
@@ -606,9 +613,12 @@ columns = [
             (with("checks = [{ name = \"p\", condition = \"price=gte.0\" }]"), "no column \"price\"", 14),
             (with("checks = [{ name = \"t\", condition = \"email=like.*x*\" }]"), "no portable DDL form", 14),
             (with("checks = [{ name = \"i\", condition = \"id=gt.one\" }]"), "not a valid value", 14),
+            (with("checks = [{ name = \"i\", condition = \"id=gt.0\" }]"), "auto-increment column", 14),
             (with("indexes = [{ columns = [\"email\"], unique = true, where = \"id=gt.0\" }]"), "cannot be unique", 14),
             (
-                with("checks = [{ name = \"a\", condition = \"id=gt.0\" }, { name = \"a\", condition = \"id=gt.1\" }]"),
+                with(
+                    "checks = [{ name = \"a\", condition = \"email=neq.a\" }, { name = \"a\", condition = \"email=neq.b\" }]",
+                ),
                 "duplicate check",
                 14,
             ),

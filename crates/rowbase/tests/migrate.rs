@@ -209,13 +209,93 @@ async fn scenario(url: &str) {
     assert!(matches!(plan(url, dir, &v3, "drop_meta", true).await.unwrap(), Planned::Written { .. }));
     assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
 
-    // A check added to an existing table needs a hand-written migration (SQLite's rebuild).
-    let v4 = v3.replace(
-        "[tables.author_name]",
-        "[tables.author_name]\nchecks = [{ name = \"positive\", condition = \"id=gt.0\" }]",
-    );
-    let refused = plan(url, dir, &v4, "check", false).await.unwrap_err().to_string();
-    assert!(refused.contains("adding the check author_name_positive_check"), "{refused}");
+    // Changes SQLite's ALTER TABLE cannot make: a check on an existing table, a wider column, a
+    // column that may now be NULL. Rebuilt on SQLite (foreign keys and rows kept), altered in
+    // place elsewhere; and back.
+    let v4 = v3
+        .replace("[tables.author]", "[tables.author]\nchecks = [{ name = \"named\", condition = \"name=neq.\" }]")
+        .replace(r#"{ name = "headline", type = "varchar(200)""#, r#"{ name = "headline", type = "varchar(300)""#)
+        .replace(
+            r#"{ name = "name", type = "varchar(100)", not_null = true },"#,
+            r#"{ name = "name", type = "varchar(100)" },"#,
+        );
+    let before_v4 = describe(url).await;
+    {
+        // Rows to keep (the round trip above emptied the tables).
+        let server =
+            rowbase::start(url, &options, "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
+        let client = reqwest::Client::new();
+        for (table, body) in [
+            ("author", json!({ "id": 1, "name": "Ada", "email": "ada@example.com" })),
+            ("post", json!([1, 2, 3].map(|i| json!({ "id": i, "author_id": 1, "headline": format!("Post {i}") })))),
+        ] {
+            let reply = client
+                .post(format!("http://{}/{table}", server.addr))
+                .header("Content-Type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(reply.status(), 201, "{}", reply.text().await.unwrap());
+        }
+        server.shutdown().await.unwrap();
+    }
+    match plan(url, dir, &v4, "alter", false).await.unwrap() {
+        Planned::Written { summary, .. } => {
+            assert!(
+                summary.iter().any(|l| l.starts_with("alter table post:") && l.contains("headline")),
+                "{summary:?}"
+            );
+            let author = summary.iter().find(|l| l.starts_with("alter table author:"));
+            assert!(
+                author.is_some_and(|l| l.contains("nullable") && l.contains("add check author_named_check")),
+                "{summary:?}"
+            );
+        }
+        Planned::UpToDate => panic!("v4 differs from v3"),
+    }
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    assert!(matches!(plan(url, dir, &v4, "again", false).await.unwrap(), Planned::UpToDate));
+    let after_v4 = describe(url).await;
+    assert!(after_v4.contains("author_named_check") && after_v4.contains("Some(300)"), "{after_v4}");
+    {
+        let server =
+            rowbase::start(url, &options, "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
+        let base = format!("http://{}", server.addr);
+        let client = reqwest::Client::new();
+        let posts: serde_json::Value = client
+            .get(format!("{base}/post?select=headline,author(name)&order=id"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(posts.as_array().map(Vec::len), Some(3), "every row kept: {posts}");
+        assert_eq!(posts[2], json!({ "headline": "Post 3", "author": { "name": "Ada" } }), "{posts}");
+        let unnamed = client
+            .post(format!("{base}/author"))
+            .header("Content-Type", "application/json")
+            .body(r#"{"id": 2, "name": "", "email": "x@example.com"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unnamed.status(), 400, "the new check holds");
+        // The author's posts still cascade with it after the rebuild.
+        let deleted = client.delete(format!("{base}/author?id=eq.1")).send().await.unwrap();
+        assert_eq!(deleted.status(), 204);
+        let left: serde_json::Value = client.get(format!("{base}/post")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(left, json!([]), "cascade kept");
+        server.shutdown().await.unwrap();
+    }
+    assert_eq!(migrate::down(url, &migrations, 1).await.unwrap().len(), 1);
+    assert_eq!(describe(url).await, before_v4, "down restores the schema");
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    // Narrowing a column may lose data: refused unless allowed.
+    let v5 =
+        v4.replace(r#"{ name = "headline", type = "varchar(300)""#, r#"{ name = "headline", type = "varchar(10)""#);
+    let refused = plan(url, dir, &v5, "narrow", false).await.unwrap_err().to_string();
+    assert!(refused.contains("--allow-destructive") && refused.contains("NARROWING type of headline"), "{refused}");
 
     // An applied migration whose file changed is refused.
     let status = migrate::status(url, &migrations).await.unwrap();

@@ -44,6 +44,7 @@ fn table(name: &str, columns: Vec<Column>, pk: &[&str], fks: Vec<ForeignKey>) ->
         foreign_keys: fks,
         indexes: Vec::new(),
         checks: Vec::new(),
+        definition: None,
     }
 }
 

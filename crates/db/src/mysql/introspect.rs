@@ -40,6 +40,7 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
             checks: Vec::new(),
+            definition: None,
         });
     }
     // MariaDB's JSON is LONGTEXT with a json_valid() check.

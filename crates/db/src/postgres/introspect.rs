@@ -74,6 +74,7 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
             checks: Vec::new(),
+            definition: None,
         });
     }
     for row in client.query(COLUMNS, &[&schema]).await.map_err(err)? {

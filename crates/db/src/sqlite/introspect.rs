@@ -60,6 +60,7 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
         });
     }
     primary_key.sort();
+    let definition = definition(conn, name)?;
     Ok(Table {
         schema: SCHEMA.to_string(),
         name: name.to_string(),
@@ -69,22 +70,29 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
         unique_keys: unique_keys(conn, name)?,
         foreign_keys: foreign_keys(conn, name)?,
         indexes: indexes(conn, name)?,
-        checks: checks(conn, name)?,
+        checks: definition.as_ref().map(|d| named_checks(&d.table)).unwrap_or_default(),
+        definition,
     })
 }
 
-/// The names of the table's named CHECK constraints (`CONSTRAINT "name" CHECK (...)`). SQLite
-/// keeps no catalog of them, so they are read from the table's CREATE statement.
-fn checks(conn: &Connection, table: &str) -> Result<Vec<String>, rusqlite::Error> {
+/// The stored statements of a table and of its explicit indexes and triggers.
+fn definition(conn: &Connection, table: &str) -> Result<Option<rowbase_catalog::SqliteDefinition>, rusqlite::Error> {
     let sql: Option<String> = conn
         .query_row("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1", [table], |r| r.get(0))
         .optional()?
         .flatten();
-    Ok(sql.map(|sql| named_checks(&sql)).unwrap_or_default())
+    let Some(sql) = sql else { return Ok(None) };
+    let mut dependents = conn.prepare(
+        "SELECT sql FROM sqlite_schema WHERE type IN ('index', 'trigger') AND tbl_name = ?1 AND sql IS NOT NULL
+         ORDER BY type = 'trigger', name",
+    )?;
+    let dependents = dependents.query_map([table], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(Some(rowbase_catalog::SqliteDefinition { table: sql, dependents }))
 }
 
-/// The names in `CONSTRAINT <name> CHECK` clauses of a CREATE TABLE statement; the name may be
-/// bare or quoted with `"`, `` ` `` or `[]`. Text inside string literals is skipped.
+/// The names of the named CHECK constraints (`CONSTRAINT <name> CHECK`) of a CREATE TABLE
+/// statement: SQLite keeps no catalog of them. The name may be bare or quoted with `"`, `` ` `` or
+/// `[]`; text inside string literals is skipped.
 fn named_checks(sql: &str) -> Vec<String> {
     let tokens = tokens(sql);
     tokens

@@ -272,6 +272,44 @@ impl Engine {
                     up.push(format!("ALTER TABLE {t} ADD CONSTRAINT {name} CHECK ({});", check.condition.sql(self)));
                     down.push(format!("ALTER TABLE {t} DROP CONSTRAINT {name};"));
                 }
+                (_, Change::AddUnique(columns)) => {
+                    let name = self.quote(&format!("{}_{}_key", table.name, columns.join("_")));
+                    up.push(format!("ALTER TABLE {t} ADD CONSTRAINT {name} UNIQUE ({});", self.list(columns)));
+                    down.push(self.drop_unique(&t, &name));
+                }
+                (_, Change::DropUnique(columns)) => {
+                    // Named as Rowbase and PostgreSQL name them by default.
+                    let name = self.quote(&format!("{}_{}_key", table.name, columns.join("_")));
+                    up.push(self.drop_unique(&t, &name));
+                    down.push(format!("ALTER TABLE {t} ADD CONSTRAINT {name} UNIQUE ({});", self.list(columns)));
+                }
+                (_, Change::AddForeignKey(c)) => {
+                    let name = format!("{}_{}_fkey", table.name, c.name);
+                    if let Some((target, column, on_delete, on_update)) = &c.references {
+                        up.push(format!(
+                            "ALTER TABLE {t} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {};",
+                            self.quote(&name),
+                            self.quote(&c.name),
+                            self.quote(target),
+                            self.quote(column),
+                            on_delete.sql(),
+                            on_update.sql()
+                        ));
+                        down.push(self.drop_foreign_key(&t, &name));
+                    }
+                }
+                (_, Change::DropForeignKey(fk)) => {
+                    up.push(self.drop_foreign_key(&t, &fk.name));
+                    down.push(format!(
+                        "ALTER TABLE {t} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {};",
+                        self.quote(&fk.name),
+                        self.list(&fk.columns),
+                        self.quote(&fk.referenced_table),
+                        self.list(&fk.referenced_columns),
+                        action_sql(fk.on_delete),
+                        action_sql(fk.on_update)
+                    ));
+                }
                 (_, Change::DropCheck(check)) => {
                     up.push(format!("ALTER TABLE {t} DROP CONSTRAINT {};", self.quote(check)));
                     down.push(format!(
@@ -283,6 +321,22 @@ impl Engine {
         }
         down.reverse();
         (up, down)
+    }
+
+    /// Drops the unique constraint `name` (quoted) of `table` (quoted).
+    fn drop_unique(self, table: &str, name: &str) -> String {
+        match self {
+            Engine::MySql => format!("ALTER TABLE {table} DROP INDEX {name};"),
+            _ => format!("ALTER TABLE {table} DROP CONSTRAINT {name};"),
+        }
+    }
+
+    /// Drops the foreign key `name` of `table` (quoted).
+    fn drop_foreign_key(self, table: &str, name: &str) -> String {
+        match self {
+            Engine::MySql => format!("ALTER TABLE {table} DROP FOREIGN KEY {};", self.quote(name)),
+            _ => format!("ALTER TABLE {table} DROP CONSTRAINT {};", self.quote(name)),
+        }
     }
 
     /// SQLite's table rebuild (sqlite.org/lang_altertable.html#otheralter, "Making Other Kinds
@@ -461,5 +515,17 @@ fn step_table(step: &Step) -> Option<&str> {
         | Step::DropIndex(t, _) => Some(t),
         Step::AlterTable(t, ..) => Some(&t.name),
         Step::CreateTable(_) | Step::DropTable(_) => None,
+    }
+}
+
+/// A live referential action as SQL.
+fn action_sql(action: rowbase_catalog::ReferentialAction) -> &'static str {
+    use rowbase_catalog::ReferentialAction as A;
+    match action {
+        A::NoAction => "NO ACTION",
+        A::Restrict => "RESTRICT",
+        A::Cascade => "CASCADE",
+        A::SetNull => "SET NULL",
+        A::SetDefault => "SET DEFAULT",
     }
 }

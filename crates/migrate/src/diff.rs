@@ -1,9 +1,9 @@
 //! The difference between a live catalog and a declared schema, as ordered steps.
 //!
 //! Compared: tables, columns (neutral type, declared length, nullability), primary, unique and
-//! foreign keys, indexes by name (and columns), check constraints by name. Renames are declared (`renamed_from`), never guessed. A change
-//! Rowbase cannot yet express as a step (a column's type or nullability, keys of an existing
-//! table) is reported, not ignored: write that migration by hand.
+//! foreign keys, indexes by name (and columns), check constraints by name. Renames are declared
+//! (`renamed_from`), never guessed. A change Rowbase cannot yet express as a step (a changed
+//! primary key) is reported, not ignored: write that migration by hand.
 
 use rowbase_catalog::{Catalog, DataType};
 
@@ -42,6 +42,14 @@ pub enum Change {
     AddCheck(Check),
     /// A check constraint to drop, by name.
     DropCheck(String),
+    /// A unique constraint to add, on these columns.
+    AddUnique(Vec<String>),
+    /// A unique constraint to drop, on these (live) columns.
+    DropUnique(Vec<String>),
+    /// A foreign key to add: the declared column that holds it.
+    AddForeignKey(Column),
+    /// A foreign key to drop, as it is live.
+    DropForeignKey(rowbase_catalog::ForeignKey),
 }
 
 impl Change {
@@ -77,6 +85,10 @@ impl Change {
             Change::Nullability(c, _) => format!("{} {}", c.name, if c.not_null { "NOT NULL" } else { "nullable" }),
             Change::AddCheck(check) => format!("add check {}", check.name),
             Change::DropCheck(name) => format!("drop check {name}"),
+            Change::AddUnique(columns) => format!("add unique ({})", columns.join(", ")),
+            Change::DropUnique(columns) => format!("drop unique ({})", columns.join(", ")),
+            Change::AddForeignKey(c) => format!("add foreign key {}", c.name),
+            Change::DropForeignKey(fk) => format!("drop foreign key {}", fk.name),
         }
     }
 }
@@ -177,9 +189,9 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
                 column_drops.push(Step::DropColumn(table.name.clone(), live_column.clone()));
             }
         }
-        if keys_differ(table, existing) {
-            unsupported
-                .push(format!("changing the primary, unique or foreign keys of the existing table {}", table.name));
+        match key_changes(table, existing) {
+            Ok(keys) => changes.extend(keys),
+            Err(change) => unsupported.push(change),
         }
         for index in &table.indexes {
             match existing.indexes.iter().find(|i| i.name == index.name) {
@@ -254,28 +266,64 @@ fn column_changes(declared: &Column, live: &rowbase_catalog::Column) -> Vec<Chan
     changes
 }
 
-fn keys_differ(declared: &Table, live: &rowbase_catalog::Table) -> bool {
-    let sorted = |mut v: Vec<Vec<String>>| {
-        for k in &mut v {
-            k.sort();
-        }
-        v.sort();
-        v
+/// The unique and foreign keys to add and drop, comparing live keys under their declared
+/// (renamed) column names.
+///
+/// Errors: a changed primary key, described (it needs a hand-written migration).
+fn key_changes(declared: &Table, live: &rowbase_catalog::Table) -> Result<Vec<Change>, String> {
+    let now = |name: &String| -> String {
+        declared
+            .columns
+            .iter()
+            .find(|c| c.renamed_from.as_ref() == Some(name))
+            .map_or_else(|| name.clone(), |c| c.name.clone())
+    };
+    let live_pk: Vec<String> = live.primary_key.iter().map(now).collect();
+    if declared.primary_key != live_pk {
+        return Err(format!("changing the primary key of the existing table {}", declared.name));
+    }
+    let set = |k: &[String]| {
+        let mut k = k.to_vec();
+        k.sort();
+        k
     };
     let mut declared_unique: Vec<Vec<String>> = declared.unique.clone();
     declared_unique.extend(declared.columns.iter().filter(|c| c.unique).map(|c| vec![c.name.clone()]));
-    let declared_fks: Vec<Vec<String>> = declared
-        .columns
-        .iter()
-        .filter_map(|c| c.references.as_ref().map(|(t, col, ..)| vec![c.name.clone(), t.clone(), col.clone()]))
-        .collect();
-    let live_fks: Vec<Vec<String>> = live
+    let live_unique: Vec<(Vec<String>, &Vec<String>)> =
+        live.unique_keys.iter().map(|k| (k.iter().map(now).collect(), k)).collect();
+    let mut changes = Vec::new();
+    for key in &declared_unique {
+        if !live_unique.iter().any(|(k, _)| set(k) == set(key)) {
+            changes.push(Change::AddUnique(key.clone()));
+        }
+    }
+    for (key, as_live) in &live_unique {
+        if !declared_unique.iter().any(|k| set(k) == set(key)) {
+            changes.push(Change::DropUnique((*as_live).clone()));
+        }
+    }
+    let live_fks: Vec<(Vec<String>, &rowbase_catalog::ForeignKey)> = live
         .foreign_keys
         .iter()
         .filter(|fk| fk.columns.len() == 1)
-        .map(|fk| vec![fk.columns[0].clone(), fk.referenced_table.clone(), fk.referenced_columns[0].clone()])
+        .map(|fk| (vec![now(&fk.columns[0]), fk.referenced_table.clone(), fk.referenced_columns[0].clone()], fk))
         .collect();
-    declared.primary_key != live.primary_key
-        || sorted(declared_unique) != sorted(live.unique_keys.clone())
-        || sorted(declared_fks) != sorted(live_fks)
+    for column in &declared.columns {
+        if let Some((table, referenced, ..)) = &column.references {
+            let key = vec![column.name.clone(), table.clone(), referenced.clone()];
+            if !live_fks.iter().any(|(k, _)| *k == key) {
+                changes.push(Change::AddForeignKey(column.clone()));
+            }
+        }
+    }
+    for (key, fk) in &live_fks {
+        let declared_here = declared
+            .columns
+            .iter()
+            .any(|c| c.references.as_ref().is_some_and(|(t, r, ..)| c.name == key[0] && *t == key[1] && *r == key[2]));
+        if !declared_here {
+            changes.push(Change::DropForeignKey((*fk).clone()));
+        }
+    }
+    Ok(changes)
 }

@@ -218,6 +218,11 @@ async fn scenario(url: &str) {
         .replace(
             r#"{ name = "name", type = "varchar(100)", not_null = true },"#,
             r#"{ name = "name", type = "varchar(100)" },"#,
+        )
+        .replace("indexes = [\n", "unique = [[\"author_id\", \"headline\"]]\nindexes = [\n")
+        .replace(
+            r#"columns = [{ name = "id", type = "integer", primary_key = true }]"#,
+            r#"columns = [{ name = "id", type = "integer", primary_key = true, references = "author.id", on_delete = "cascade" }]"#,
         );
     let before_v4 = describe(url).await;
     {
@@ -244,6 +249,16 @@ async fn scenario(url: &str) {
         Planned::Written { summary, .. } => {
             assert!(
                 summary.iter().any(|l| l.starts_with("alter table post:") && l.contains("headline")),
+                "{summary:?}"
+            );
+            assert!(
+                summary
+                    .iter()
+                    .any(|l| l.starts_with("alter table post:") && l.contains("add unique (author_id, headline)")),
+                "{summary:?}"
+            );
+            assert!(
+                summary.iter().any(|l| l.starts_with("alter table author_name: add foreign key id")),
                 "{summary:?}"
             );
             let author = summary.iter().find(|l| l.starts_with("alter table author:"));
@@ -281,6 +296,22 @@ async fn scenario(url: &str) {
             .await
             .unwrap();
         assert_eq!(unnamed.status(), 400, "the new check holds");
+        let twice = client
+            .post(format!("{base}/post"))
+            .header("Content-Type", "application/json")
+            .body(r#"{"id": 7, "author_id": 1, "headline": "Post 1"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(twice.status(), 409, "the new unique key holds");
+        let orphan = client
+            .post(format!("{base}/author_name"))
+            .header("Content-Type", "application/json")
+            .body(r#"{"id": 99}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(orphan.status(), 409, "the new foreign key holds");
         // The author's posts still cascade with it after the rebuild.
         let deleted = client.delete(format!("{base}/author?id=eq.1")).send().await.unwrap();
         assert_eq!(deleted.status(), 204);

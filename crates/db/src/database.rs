@@ -101,6 +101,33 @@ pub(crate) fn json_array<E>(rows: impl IntoIterator<Item = Result<String, E>>) -
     Ok((body, count))
 }
 
+/// A server pool (PostgreSQL, MySQL) over `manager` with the settings they share: size, wait,
+/// create and recycle timeouts, and the retirement of connections older than `max_lifetime` or
+/// idle longer than `idle_timeout` before their health check.
+///
+/// Errors: the pool cannot be built (`Internal`).
+pub(crate) fn server_pool<M: deadpool::managed::Manager>(
+    manager: M,
+    options: &DatabaseOptions,
+) -> Result<deadpool::managed::Pool<M>, DbError> {
+    let (max_lifetime, idle_timeout) = (options.max_lifetime, options.idle_timeout);
+    deadpool::managed::Pool::builder(manager)
+        .max_size(options.effective_pool_size())
+        .wait_timeout(Some(options.acquire_timeout))
+        .create_timeout(Some(options.connect_timeout))
+        .recycle_timeout(Some(options.connect_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .pre_recycle(deadpool::managed::Hook::sync_fn(move |_, metrics| {
+            if metrics.age() > max_lifetime || metrics.last_used() > idle_timeout {
+                Err(deadpool::managed::HookError::Message("retired by age or idle time".into()))
+            } else {
+                Ok(())
+            }
+        }))
+        .build()
+        .map_err(|e| DbError::new(crate::error::ErrorKind::Internal, e.to_string()))
+}
+
 /// A pool error as a [`DbError`]: a wait past the acquire timeout is `PoolTimeout` (503 with
 /// `Retry-After`), the backend's own errors are classified by `classify`, anything else means the
 /// database cannot be reached.

@@ -9,14 +9,14 @@ mod introspect;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use deadpool::managed::{self, Hook, HookError, Pool, RecycleError};
+use deadpool::managed::{self, Pool, RecycleError};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, Params, TxOpts};
 use rowbase_catalog::Catalog;
 use rowbase_plan::Value;
 use rowbase_sql::{Dialect, MySqlDialect, ReadStatement, Statement};
 
-use crate::database::{DatabaseOptions, ReadOutput, json_array, pool_error};
+use crate::database::{DatabaseOptions, ReadOutput, json_array, pool_error, server_pool};
 use crate::error::{DbError, ErrorKind};
 use crate::exec::{Executor, run_write};
 use crate::write::{WriteJob, WriteOutput};
@@ -65,22 +65,7 @@ impl MySqlDatabase {
                 "the MySQL URL must name a database: mysql://host/database",
             ));
         }
-        let (max_lifetime, idle_timeout) = (options.max_lifetime, options.idle_timeout);
-        let pool = Pool::builder(Manager { opts })
-            .max_size(options.effective_pool_size())
-            .wait_timeout(Some(options.acquire_timeout))
-            .create_timeout(Some(options.connect_timeout))
-            .recycle_timeout(Some(options.connect_timeout))
-            .runtime(deadpool::Runtime::Tokio1)
-            .pre_recycle(Hook::sync_fn(move |_, metrics| {
-                if metrics.age() > max_lifetime || metrics.last_used() > idle_timeout {
-                    Err(HookError::Message("retired by age or idle time".into()))
-                } else {
-                    Ok(())
-                }
-            }))
-            .build()
-            .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
+        let pool = server_pool(Manager { opts }, options)?;
         let mut conn: managed::Object<Manager> = pool.get().await.map_err(|e| pool_error(e, classify))?;
         let catalog = introspect::catalog(&mut conn).await?;
         Ok(MySqlDatabase { pool, catalog: RwLock::new(Arc::new(catalog)), statements: Arc::new(AtomicU64::new(0)) })

@@ -12,7 +12,6 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use deadpool::managed::{Hook, HookError};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use rowbase_catalog::Catalog;
 use rowbase_plan::Value;
@@ -20,7 +19,7 @@ use rowbase_sql::{Dialect, PostgresDialect, ReadStatement, Statement};
 use tokio_postgres::NoTls;
 
 use self::params::{JsonText, params, refs};
-use crate::database::{DatabaseOptions, ReadOutput, json_array, pool_error};
+use crate::database::{DatabaseOptions, ReadOutput, json_array, pool_error, server_pool};
 use crate::error::{DbError, ErrorKind};
 use crate::exec::{Executor, run_write};
 use crate::write::{WriteJob, WriteOutput};
@@ -48,23 +47,7 @@ impl PostgresDatabase {
         config.connect_timeout(options.connect_timeout);
         let manager =
             Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Verified });
-        let (max_lifetime, idle_timeout) = (options.max_lifetime, options.idle_timeout);
-        let pool = Pool::builder(manager)
-            .max_size(options.effective_pool_size())
-            .wait_timeout(Some(options.acquire_timeout))
-            .create_timeout(Some(options.connect_timeout))
-            .recycle_timeout(Some(options.connect_timeout))
-            .runtime(deadpool::Runtime::Tokio1)
-            // Retire connections that are too old or were idle too long before the health check.
-            .pre_recycle(Hook::sync_fn(move |_, metrics| {
-                if metrics.age() > max_lifetime || metrics.last_used() > idle_timeout {
-                    Err(HookError::Message("retired by age or idle time".into()))
-                } else {
-                    Ok(())
-                }
-            }))
-            .build()
-            .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
+        let pool = server_pool(manager, options)?;
         let catalogs = read_catalogs(&pool, &options.schemas).await?;
         Ok(PostgresDatabase {
             pool,

@@ -151,17 +151,29 @@ pub enum Planned {
     },
 }
 
+/// Reads and checks a schema file.
+///
+/// Errors: the file cannot be read, or its mistakes (located).
+fn read_schema(schema_file: &Path) -> anyhow::Result<schema::Schema> {
+    let text = std::fs::read_to_string(schema_file).with_context(|| format!("reading {}", schema_file.display()))?;
+    Ok(schema::parse(&schema_file.display().to_string(), &text)?)
+}
+
+/// The catalog of the database's default schema, the one migrations manage.
+fn live_catalog(db: &Database) -> anyhow::Result<std::sync::Arc<rowbase_catalog::Catalog>> {
+    let schema_name = db.schemas().into_iter().next().unwrap_or_else(|| "public".into());
+    db.catalog(&schema_name).context("the database's default schema")
+}
+
 /// Checks that the live database matches the schema file, for `serve --schema`; returns the
 /// declared table names (the tables to serve).
 ///
 /// Errors: the schema file has mistakes (located), or the database differs from it (the
 /// differences are listed: plan and apply a migration, or serve with `--migrate`).
 pub async fn check(url: &str, schema_file: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(schema_file).with_context(|| format!("reading {}", schema_file.display()))?;
-    let declared = schema::parse(&schema_file.display().to_string(), &text)?;
+    let declared = read_schema(schema_file)?;
     let (db, _) = open(url).await?;
-    let schema_name = db.schemas().into_iter().next().unwrap_or_else(|| "public".into());
-    let live = db.catalog(&schema_name).context("the database's default schema")?;
+    let live = live_catalog(&db)?;
     let differences = match diff::diff(&live, &declared, true) {
         Ok(steps) => steps.iter().map(diff::Step::describe).collect::<Vec<_>>(),
         Err(e) => vec![e.to_string()],
@@ -187,8 +199,7 @@ pub async fn plan(
     name: &str,
     allow_destructive: bool,
 ) -> anyhow::Result<Planned> {
-    let text = std::fs::read_to_string(schema_file).with_context(|| format!("reading {}", schema_file.display()))?;
-    let declared = schema::parse(&schema_file.display().to_string(), &text)?;
+    let declared = read_schema(schema_file)?;
     let (db, engine) = open_with(url, true).await?;
     let files = read_migrations(dir, engine)?;
     let mut session = db.migration_session().await?;
@@ -201,8 +212,7 @@ pub async fn plan(
             "{pending} migration(s) are not applied yet: run `rowbase migrate apply` first, so the plan starts from them"
         );
     }
-    let schema_name = db.schemas().into_iter().next().unwrap_or_else(|| "public".into());
-    let live = db.catalog(&schema_name).context("the database's default schema")?;
+    let live = live_catalog(&db)?;
     let steps = diff::diff(&live, &declared, allow_destructive)?;
     if steps.is_empty() {
         return Ok(Planned::UpToDate);

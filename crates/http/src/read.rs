@@ -113,13 +113,14 @@ fn count_applied(count: Option<rowbase_request::headers::CountPreference>) -> &'
 /// `Content-Profile` (writes) header when given, else the first exposed schema. A schema that
 /// is not exposed is a 406 (`PGRST106`).
 pub(crate) fn profile(state: &AppState, headers: &HeaderMap, name: &'static str) -> Result<String, ApiError> {
-    let schemas = state.schemas();
-    let default = schemas.first().map_or("public", String::as_str);
+    let current = state.current();
+    let mut schemas = current.iter().map(|(name, _, _)| name.as_str());
+    let default = schemas.clone().next().unwrap_or("public");
     let asked = match headers.get(name).map(|v| v.to_str().unwrap_or("").trim()) {
         None | Some("") => return Ok(default.to_string()),
         Some(p) => p,
     };
-    if schemas.iter().any(|s| s == asked) {
+    if schemas.any(|s| s == asked) {
         return Ok(asked.to_string());
     }
     Err(ApiError::new(
@@ -127,7 +128,10 @@ pub(crate) fn profile(state: &AppState, headers: &HeaderMap, name: &'static str)
         "PGRST106",
         format!("Invalid schema: {asked}"),
         None,
-        Some(format!("Only the following schemas are exposed: {}", schemas.join(", "))),
+        Some(format!(
+            "Only the following schemas are exposed: {}",
+            current.iter().map(|(name, _, _)| name.as_str()).collect::<Vec<_>>().join(", ")
+        )),
     ))
 }
 

@@ -32,7 +32,7 @@ pub struct AppState {
 }
 
 /// One exposed schema: name, catalog, OpenAPI document.
-type SchemaEntry = (String, Arc<Catalog>, Arc<str>);
+pub(crate) type SchemaEntry = (String, Arc<Catalog>, Arc<str>);
 
 struct Inner {
     db: Database,
@@ -67,18 +67,15 @@ impl AppState {
         &self.inner.db
     }
 
-    fn current(&self) -> Arc<Vec<SchemaEntry>> {
+    /// The exposed schemas as last read, the default first: name, catalog, OpenAPI document.
+    /// A snapshot: a reload swaps in a new one without touching it.
+    pub(crate) fn current(&self) -> Arc<Vec<SchemaEntry>> {
         self.inner.schemas.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// The catalog of an exposed schema.
     pub fn catalog(&self, schema: &str) -> Option<Arc<Catalog>> {
         self.current().iter().find(|(s, _, _)| s == schema).map(|(_, c, _)| c.clone())
-    }
-
-    /// The exposed schemas, the default first.
-    pub fn schemas(&self) -> Vec<String> {
-        self.current().iter().map(|(s, _, _)| s.clone()).collect()
     }
 
     /// The OpenAPI document of an exposed schema, rendered when the catalog was read.

@@ -52,37 +52,14 @@ async fn a_database_restart_is_survived() {
         .status()
         .unwrap();
     assert!(setup.success());
-    let mut options = rowbase::Options::default();
-    options.database.connect_timeout = Duration::from_secs(1);
-    options.database.acquire_timeout = Duration::from_secs(2);
-    let server =
-        rowbase::start(&admin_url(), &options, "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
-    let url = format!("http://{}/rowbase_restart_probe", server.addr);
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    let (server, client, url) = probe_server(&admin_url()).await;
 
     let _restart = Restart;
     assert!(cluster("stop"), "pg_ctlcluster stop");
-    let start = Instant::now();
-    let down = client.get(&url).send().await.unwrap();
-    assert_eq!(down.status(), 503, "{}", down.text().await.unwrap_or_default());
-    assert!(start.elapsed() < Duration::from_secs(3), "failed fast: {:?}", start.elapsed());
+    fails_fast(&client, &url).await;
 
     assert!(cluster("start"), "pg_ctlcluster start");
-    let back = Instant::now();
-    loop {
-        let status = client.get(&url).send().await.unwrap().status();
-        if status == 200 {
-            break;
-        }
-        assert!(
-            back.elapsed() < Duration::from_secs(2),
-            "still {status} {:?} after PostgreSQL came back",
-            back.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    eprintln!("recovered {:?} after PostgreSQL came back", back.elapsed());
+    recovers(&client, &url, "PostgreSQL").await;
     server.shutdown().await.unwrap();
 }
 
@@ -137,14 +114,7 @@ async fn a_mysql_restart_is_survived() {
         .status()
         .unwrap();
     assert!(setup.success());
-    let mut options = rowbase::Options::default();
-    options.database.connect_timeout = Duration::from_secs(1);
-    options.database.acquire_timeout = Duration::from_secs(2);
-    let server =
-        rowbase::start(&mysql_url(), &options, "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
-    let url = format!("http://{}/rowbase_restart_probe", server.addr);
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
-    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    let (server, client, url) = probe_server(&mysql_url()).await;
 
     let _restart = RestartMariadb;
     let stopped = Command::new("mariadb-admin").args(["-h", "127.0.0.1", "-u", "root", "shutdown"]).status().unwrap();
@@ -153,10 +123,7 @@ async fn a_mysql_restart_is_survived() {
     while mariadb_up() || mariadbd_running() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let start = Instant::now();
-    let down = client.get(&url).send().await.unwrap();
-    assert_eq!(down.status(), 503, "{}", down.text().await.unwrap_or_default());
-    assert!(start.elapsed() < Duration::from_secs(3), "failed fast: {:?}", start.elapsed());
+    fails_fast(&client, &url).await;
 
     start_mariadb();
     let started = Instant::now();
@@ -164,15 +131,46 @@ async fn a_mysql_restart_is_survived() {
         assert!(started.elapsed() < Duration::from_secs(30), "MariaDB did not come back");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    recovers(&client, &url, "MariaDB").await;
+    server.shutdown().await.unwrap();
+}
+
+/// A server over `database` with short connect and acquire timeouts, the probe table's URL, and
+/// a client; the probe answers 200.
+async fn probe_server(database: &str) -> (rowbase::Server, reqwest::Client, String) {
+    let mut options = rowbase::Options::default();
+    options.database.connect_timeout = Duration::from_secs(1);
+    options.database.acquire_timeout = Duration::from_secs(2);
+    let server =
+        rowbase::start(database, &options, "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
+    let url = format!("http://{}/rowbase_restart_probe", server.addr);
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    (server, client, url)
+}
+
+/// With the server down, the probe answers 503 within three seconds.
+async fn fails_fast(client: &reqwest::Client, url: &str) {
+    let start = Instant::now();
+    let down = client.get(url).send().await.unwrap();
+    assert_eq!(down.status(), 503, "{}", down.text().await.unwrap_or_default());
+    assert!(start.elapsed() < Duration::from_secs(3), "failed fast: {:?}", start.elapsed());
+}
+
+/// Once the server is back, the probe answers 200 again within two seconds.
+async fn recovers(client: &reqwest::Client, url: &str, engine: &str) {
     let back = Instant::now();
     loop {
-        let status = client.get(&url).send().await.unwrap().status();
+        let status = client.get(url).send().await.unwrap().status();
         if status == 200 {
             break;
         }
-        assert!(back.elapsed() < Duration::from_secs(2), "still {status} {:?} after MariaDB came back", back.elapsed());
+        assert!(
+            back.elapsed() < Duration::from_secs(2),
+            "still {status} {:?} after {engine} came back",
+            back.elapsed()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    eprintln!("recovered {:?} after MariaDB came back", back.elapsed());
-    server.shutdown().await.unwrap();
+    eprintln!("recovered {:?} after {engine} came back", back.elapsed());
 }

@@ -70,6 +70,23 @@ pub struct Column {
     pub default: Option<String>,
     /// For character types declared with a length (`VARCHAR(160)`), that length in characters.
     pub max_length: Option<u32>,
+    /// Whether the engine computes the column (`GENERATED ALWAYS AS`): it is read, never written.
+    pub generated: bool,
+    /// How the column is indexed for full-text search, when it is: the `fts`, `plfts`, `phfts`
+    /// and `wfts` operators use it.
+    pub full_text: Option<FullTextIndex>,
+}
+
+/// A column's full-text index, per engine (docs/schema.md, "Full-text search").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FullTextIndex {
+    /// PostgreSQL: the column is a `tsvector` (matched with `@@` directly).
+    TsVector,
+    /// SQLite: the FTS5 table of this name indexes the column, with the table's `rowid` as its
+    /// own (an external-content table kept in step by triggers).
+    Fts5(String),
+    /// MySQL/MariaDB: a `FULLTEXT` index covers exactly this column (`MATCH ... AGAINST`).
+    Fulltext,
 }
 
 /// A table or a view.

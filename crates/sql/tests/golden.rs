@@ -19,6 +19,8 @@ fn column(name: &str, data_type: DataType, nullable: bool) -> Column {
         nullable,
         default: None,
         max_length: None,
+        generated: false,
+        full_text: None,
     }
 }
 

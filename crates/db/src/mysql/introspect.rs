@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
-use rowbase_catalog::{Catalog, Column, DataType, ForeignKey, ReferentialAction, Table, TableKind};
+use rowbase_catalog::{Catalog, Column, DataType, ForeignKey, FullTextIndex, ReferentialAction, Table, TableKind};
 
 use super::classify::classify;
 use crate::error::DbError;
@@ -13,7 +13,7 @@ use crate::error::DbError;
 /// The profile MySQL databases are served under.
 pub const SCHEMA: &str = "public";
 
-type ColumnRow = (String, String, String, String, String, Option<String>, Option<u64>);
+type ColumnRow = (String, String, String, String, String, Option<String>, Option<u64>, Option<String>);
 type ConstraintRow = (String, String, String, String, Option<String>, Option<String>, Option<String>, Option<String>);
 
 /// The catalog of the connection's database.
@@ -53,12 +53,13 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
     };
     let columns: Vec<ColumnRow> = conn
         .query(
-            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, COLUMN_DEFAULT, CHARACTER_MAXIMUM_LENGTH
+            "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, COLUMN_DEFAULT, CHARACTER_MAXIMUM_LENGTH,
+                    GENERATION_EXPRESSION
              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
         )
         .await
         .map_err(err)?;
-    for (table, name, column_type, data_type, nullable, default, length) in columns {
+    for (table, name, column_type, data_type, nullable, default, length, generation) in columns {
         let Some(&i) = index.get(&table) else { continue };
         let neutral = if is_json(&table, &name) { DataType::Json } else { data_type_of(&data_type, &column_type) };
         tables[i].columns.push(Column {
@@ -73,6 +74,9 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             declared_type: column_type,
             nullable: nullable == "YES",
             default,
+            // MySQL reports '' for ordinary columns, MariaDB NULL.
+            generated: generation.is_some_and(|g| !g.is_empty()),
+            full_text: None,
         });
     }
     let constraints: Vec<ConstraintRow> = conn
@@ -133,16 +137,32 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             tables[i].checks.push(name.clone());
         }
     }
-    let rows: Vec<(String, String, String, Option<String>, i64)> = conn
+    let rows: Vec<(String, String, String, Option<String>, i64, String)> = conn
         .query(
-            "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, COLLATION, NON_UNIQUE FROM information_schema.STATISTICS
+            "SELECT TABLE_NAME, INDEX_NAME, COLUMN_NAME, COLLATION, NON_UNIQUE, INDEX_TYPE FROM information_schema.STATISTICS
              WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME <> 'PRIMARY' ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
         )
         .await
         .map_err(err)?;
-    for (table, name, column, collation, non_unique) in rows {
+    // A FULLTEXT index over exactly one column makes that column searchable; it is not listed
+    // among the indexes (the column's `full_text` stands for it).
+    let mut fulltext: HashMap<(String, String), Vec<String>> = HashMap::new();
+    for (table, name, column, _, _, kind) in &rows {
+        if kind == "FULLTEXT" {
+            fulltext.entry((table.clone(), name.clone())).or_default().push(column.clone());
+        }
+    }
+    for ((table, _), columns) in &fulltext {
+        let Some(&i) = index.get(table) else { continue };
+        if let [column] = columns.as_slice() {
+            if let Some(c) = tables[i].columns.iter_mut().find(|c| c.name == *column) {
+                c.full_text = Some(FullTextIndex::Fulltext);
+            }
+        }
+    }
+    for (table, name, column, collation, non_unique, kind) in rows {
         let Some(&i) = index.get(&table) else { continue };
-        if constrained.iter().any(|(t, c, _)| *t == table && *c == name) {
+        if kind == "FULLTEXT" || constrained.iter().any(|(t, c, _)| *t == table && *c == name) {
             continue;
         }
         let t = &mut tables[i];

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use rowbase_catalog::{Catalog, Column, DataType, ForeignKey, ReferentialAction, Table, TableKind};
+use rowbase_catalog::{Catalog, Column, DataType, ForeignKey, FullTextIndex, ReferentialAction, Table, TableKind};
 use tokio_postgres::Client;
 
 use super::classify::classify;
@@ -18,7 +18,8 @@ ORDER BY c.relname";
 const COLUMNS: &str = "
 SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), t.typname::text, a.attnotnull,
        pg_get_expr(d.adbin, d.adrelid),
-       CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 END
+       CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 END,
+       a.attgenerated <> ''
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -81,13 +82,17 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
         let Some(&i) = index.get(&row.get::<_, String>(0)) else { continue };
         let type_name: String = row.get(3);
         let length: Option<i32> = row.get(6);
+        let generated: bool = row.get(7);
         tables[i].columns.push(Column {
             name: row.get(1),
             declared_type: row.get(2),
             data_type: data_type_of(&type_name),
             nullable: !row.get::<_, bool>(4),
-            default: row.get(5),
+            // A generated column's expression is not a default.
+            default: if generated { None } else { row.get(5) },
             max_length: length.and_then(|l| u32::try_from(l).ok()),
+            generated,
+            full_text: (type_name == "tsvector").then_some(FullTextIndex::TsVector),
         });
     }
     for row in client.query(CONSTRAINTS, &[&schema]).await.map_err(err)? {

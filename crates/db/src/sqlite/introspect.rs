@@ -1,29 +1,63 @@
 //! Reads an SQLite file's tables, views, columns and keys into a [`Catalog`].
 //! Uses the pragma table-valued functions with the table name bound, never spliced.
 
-use rowbase_catalog::{Catalog, Column, ForeignKey, ReferentialAction, Table, TableKind};
+use rowbase_catalog::{Catalog, Column, ForeignKey, FullTextIndex, ReferentialAction, Table, TableKind};
 use rusqlite::{Connection, OptionalExtension};
 
+use super::fts5;
 use super::types::data_type_of;
 
 /// SQLite has no schemas; its tables are served as `public`, what the clients send by default.
 pub const SCHEMA: &str = "public";
 
-/// The whole catalog.
+/// The whole catalog. FTS5 shadow tables are never served; an external-content FTS5 table over
+/// one column marks that column as full-text indexed and is not served itself.
 pub(crate) fn catalog(conn: &Connection) -> Result<Catalog, rusqlite::Error> {
     let mut stmt = conn.prepare(
-        "SELECT name, type FROM sqlite_schema WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+        "SELECT l.name, l.type, s.sql FROM pragma_table_list l JOIN sqlite_schema s ON s.name = l.name
+         WHERE l.schema = 'main' AND l.type IN ('table', 'view', 'virtual') AND l.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+         ORDER BY l.name",
     )?;
-    let names: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let names: Vec<(String, String, Option<String>)> =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
     let mut tables = Vec::with_capacity(names.len());
-    for (name, kind) in names {
-        if rowbase_catalog::is_internal(&name) {
+    let mut indexes = Vec::new();
+    for (name, kind, sql) in &names {
+        if rowbase_catalog::is_internal(name) {
             continue;
         }
-        tables.push(table(conn, &name, if kind == "view" { TableKind::View } else { TableKind::Table })?);
+        if kind == "virtual" {
+            let rowid_alias = |table: &str| integer_primary_key(conn, table).ok().flatten();
+            if let Some(content) = sql.as_deref().and_then(|sql| fts5::external_content(sql, rowid_alias)) {
+                indexes.push((name.clone(), content));
+                continue;
+            }
+        }
+        tables.push(table(conn, name, if kind == "view" { TableKind::View } else { TableKind::Table })?);
+    }
+    for (index, content) in indexes {
+        let column = tables
+            .iter_mut()
+            .find(|t| t.name.eq_ignore_ascii_case(&content.table))
+            .and_then(|t| t.columns.iter_mut().find(|c| c.name.eq_ignore_ascii_case(&content.column)));
+        if let Some(column) = column {
+            column.full_text = Some(FullTextIndex::Fts5(index));
+        }
     }
     resolve_implicit_references(&mut tables);
     Ok(Catalog::new(tables))
+}
+
+/// The column that is the table's rowid (`INTEGER PRIMARY KEY`), if any.
+fn integer_primary_key(conn: &Connection, table: &str) -> Result<Option<String>, rusqlite::Error> {
+    let key: Vec<(String, String)> = conn
+        .prepare("SELECT name, type FROM pragma_table_info(?1) WHERE pk > 0")?
+        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(match key.as_slice() {
+        [(name, declared)] if declared.eq_ignore_ascii_case("integer") => Some(name.clone()),
+        _ => None,
+    })
 }
 
 fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqlite::Error> {
@@ -57,6 +91,9 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
             declared_type: declared,
             nullable: !not_null && pk == 0,
             default,
+            // 2: a VIRTUAL generated column, 3: a STORED one.
+            generated: hidden == 2 || hidden == 3,
+            full_text: None,
         });
     }
     primary_key.sort();

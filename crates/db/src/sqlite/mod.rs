@@ -6,6 +6,7 @@
 
 mod classify;
 mod connection;
+mod fts5;
 mod introspect;
 mod mutate;
 mod types;

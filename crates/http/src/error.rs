@@ -175,6 +175,13 @@ impl From<PlanError> for ApiError {
             PlanError::UnknownPayloadColumn { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "PGRST204", message, None, None)
             }
+            PlanError::GeneratedColumn { table, column } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "428C9",
+                message,
+                Some(format!("Column \"{column}\" of table \"{table}\" is a generated column.")),
+                Some("Leave it out of the payload: the database computes it.".into()),
+            ),
             PlanError::InvalidColumnValue { table, column, .. } => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "22P02",
@@ -209,13 +216,22 @@ impl From<PlanError> for ApiError {
 
 impl From<RenderError> for ApiError {
     fn from(e: RenderError) -> Self {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "PGRST127",
-            e.to_string(),
-            None,
-            Some("Use an operator this engine supports".into()),
-        )
+        match e {
+            RenderError::Unsupported { .. } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST127",
+                e.to_string(),
+                None,
+                Some("Use an operator this engine supports".into()),
+            ),
+            RenderError::InvalidSearch(message) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "42601",
+                message,
+                None,
+                Some("See docs/schema.md, \"Full-text search\", for the query syntax of each operator".into()),
+            ),
+        }
     }
 }
 

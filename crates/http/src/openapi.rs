@@ -43,10 +43,21 @@ fn schema(table: &Table) -> Value {
         if table.primary_key.contains(&column.name) {
             p["description"] = json!(format!("{} (primary key)", column.declared_type));
         }
+        if column.generated {
+            // Computed by the database: writes refuse it (428C9).
+            p["readOnly"] = json!(true);
+        }
+        if column.full_text.is_some() {
+            p["description"] = json!(format!("{} (full-text search: fts, plfts, phfts, wfts)", column.declared_type));
+        }
         properties.insert(column.name.clone(), p);
     }
-    let required: Vec<&str> =
-        table.columns.iter().filter(|c| !c.nullable && c.default.is_none()).map(|c| c.name.as_str()).collect();
+    let required: Vec<&str> = table
+        .columns
+        .iter()
+        .filter(|c| !c.nullable && c.default.is_none() && !c.generated)
+        .map(|c| c.name.as_str())
+        .collect();
     json!({ "type": "object", "properties": properties, "required": required })
 }
 

@@ -86,6 +86,15 @@ pub enum PlanError {
         /// The key sent.
         column: String,
     },
+    /// `428C9` (400): a payload value for a column the engine computes (`GENERATED ALWAYS`,
+    /// e.g. a full-text search column), as PostgreSQL answers it.
+    #[error("cannot insert a non-DEFAULT value into column \"{column}\"")]
+    GeneratedColumn {
+        /// The table written.
+        table: String,
+        /// The generated column.
+        column: String,
+    },
     /// `22P02` (400): a payload value that is not of its column's type.
     #[error("invalid input syntax for type {type_name}: \"{value}\"")]
     InvalidColumnValue {

@@ -70,7 +70,8 @@ fn filter_to_expr(node: &Node, table: &Table, filter: &Filter) -> Result<Expr, P
         }
         Predicate::Is(value) => Expr::Is { left, value: *value },
         Predicate::FullText { kind, language, query } => {
-            Expr::FullText { left, kind: *kind, language: language.clone(), query: query.clone() }
+            let index = table.column(name).and_then(|c| c.full_text.clone());
+            Expr::FullText { left, kind: *kind, language: language.clone(), query: query.clone(), index }
         }
     };
     Ok(negate(expr, filter.negated))

@@ -274,6 +274,8 @@ pub enum Expr {
         language: Option<String>,
         /// The query text.
         query: String,
+        /// The column's full-text index, from the catalog (`None`: the column has none).
+        index: Option<rowbase_catalog::FullTextIndex>,
     },
     /// An operator only some engines have (`cs`, `cd`, `ov`, range operators).
     Special {

@@ -99,17 +99,21 @@ fn build_node(
     };
     for item in items {
         match item {
-            SelectItem::Star => node.outputs.extend(table.columns.iter().map(|c| Output::Column {
-                key: c.name.clone(),
-                column: ColumnRef {
-                    alias,
-                    column: c.name.clone(),
-                    data_type: c.data_type,
-                    nullable: c.nullable,
-                    json_path: Vec::new(),
-                    cast: None,
-                },
-            })),
+            // A generated full-text column (a tsvector, or the text an FTS index reads) is for
+            // filtering, not reading: `*` leaves it out; it can still be selected by name.
+            SelectItem::Star => {
+                node.outputs.extend(table.columns.iter().filter(|c| !is_search_column(c)).map(|c| Output::Column {
+                    key: c.name.clone(),
+                    column: ColumnRef {
+                        alias,
+                        column: c.name.clone(),
+                        data_type: c.data_type,
+                        nullable: c.nullable,
+                        json_path: Vec::new(),
+                        cast: None,
+                    },
+                }))
+            }
             SelectItem::Column { alias: key, field, cast } => {
                 let mut column = column_ref(table, alias, &field.name)?;
                 column.json_path.clone_from(&field.json_path);
@@ -169,6 +173,11 @@ pub(crate) fn column_ref(table: &Table, alias: usize, name: &str) -> Result<Colu
         json_path: Vec::new(),
         cast: None,
     })
+}
+
+/// Whether `column` is a generated full-text search column (see the `*` expansion).
+pub(crate) fn is_search_column(column: &rowbase_catalog::Column) -> bool {
+    column.generated && column.full_text.is_some()
 }
 
 /// The embed under `key` among a node's outputs.

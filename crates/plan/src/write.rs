@@ -238,12 +238,13 @@ fn row_key(table: &Table) -> RowKey {
     }
 }
 
+/// The columns a payload writes. Errors: a key that is no column, or a generated column.
 fn payload_columns<'t>(table: &'t Table, keys: &[String]) -> Result<Vec<&'t Column>, PlanError> {
     keys.iter()
-        .map(|k| {
-            table
-                .column(k)
-                .ok_or_else(|| PlanError::UnknownPayloadColumn { table: table.name.clone(), column: k.clone() })
+        .map(|k| match table.column(k) {
+            None => Err(PlanError::UnknownPayloadColumn { table: table.name.clone(), column: k.clone() }),
+            Some(c) if c.generated => Err(PlanError::GeneratedColumn { table: table.name.clone(), column: k.clone() }),
+            Some(c) => Ok(c),
         })
         .collect()
 }

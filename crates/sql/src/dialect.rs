@@ -17,6 +17,10 @@ pub enum RenderError {
         /// What was asked for, e.g. `the 'cs' operator`.
         feature: String,
     },
+    /// A full-text search query that cannot be read (`42601`, as PostgreSQL reports a malformed
+    /// tsquery).
+    #[error("{0}")]
+    InvalidSearch(String),
 }
 
 /// Everything that differs between engines. Methods write into a [`Writer`]; those returning

@@ -13,6 +13,7 @@ mod dialect;
 mod mysql;
 mod postgres;
 mod render;
+pub mod search;
 mod sqlite;
 mod write;
 mod writer;

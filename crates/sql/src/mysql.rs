@@ -7,11 +7,12 @@
 
 use std::fmt::Write;
 
-use rowbase_catalog::DataType;
+use rowbase_catalog::{DataType, FullTextIndex};
 use rowbase_plan::{Cast, ColumnRef, CompareOp, Conflict, ConflictAction, Expr, PatternOp, Value};
 use rowbase_request::{JsonKey, Operator};
 
 use crate::dialect::{Dialect, RenderError, ansi_compare_op, limit_with_offset};
+use crate::search;
 use crate::writer::Writer;
 
 /// The MySQL/MariaDB dialect.
@@ -148,9 +149,29 @@ impl Dialect for MySqlDialect {
         if op == PatternOp::Ilike { ("LOWER(", ")") } else { ("", "") }
     }
 
-    fn special(&self, _w: &mut Writer<'_>, expr: &Expr) -> Result<(), RenderError> {
+    fn special(&self, w: &mut Writer<'_>, expr: &Expr) -> Result<(), RenderError> {
         let feature = match expr {
-            Expr::FullText { .. } => "full-text search (fts, plfts, phfts, wfts)".to_string(),
+            // MATCH needs a FULLTEXT index on exactly this column; the query is rewritten into
+            // boolean-mode syntax and bound. The parser has no languages: the query's is unused.
+            Expr::FullText { left, kind, query, index: Some(FullTextIndex::Fulltext), .. } => {
+                let Some(search) = search::parse(*kind, query).map_err(RenderError::InvalidSearch)? else {
+                    w.push("(1 = 0)");
+                    return Ok(());
+                };
+                w.push("MATCH (");
+                self.column(w, left)?;
+                w.push(") AGAINST (");
+                w.bind(Value::Text(
+                    search::mysql_boolean(&search)
+                        .map_err(|e| RenderError::Unsupported { engine: self.name(), feature: e })?,
+                ));
+                w.push(" IN BOOLEAN MODE)");
+                return Ok(());
+            }
+            Expr::FullText { left, .. } => format!(
+                "full-text search on \"{}\" (it has no FULLTEXT index of its own: declare a fulltext column)",
+                left.column
+            ),
             Expr::Special { op, .. } => format!("the '{}' operator", Operator::name(*op)),
             _ => "this expression".to_string(),
         };

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use rowbase_catalog::DataType;
+use rowbase_catalog::{DataType, FullTextIndex};
 use rowbase_plan::{Cast, ColumnRef, Expr, PatternOp, Value};
 use rowbase_request::{FtsKind, JsonKey, Operator, RangeOperator};
 
@@ -146,9 +146,9 @@ impl Dialect for PostgresDialect {
                 w.push(")");
                 Ok(())
             }
-            Expr::FullText { left, kind, language, query } => {
+            Expr::FullText { left, kind, language, query, index } => {
                 // PostgREST wraps a column that is not a tsvector in to_tsvector (v13+).
-                let is_vector = left.data_type == DataType::Other;
+                let is_vector = *index == Some(FullTextIndex::TsVector) || left.data_type == DataType::Other;
                 if is_vector {
                     self.column(w, left)?;
                 } else {

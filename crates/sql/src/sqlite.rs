@@ -4,11 +4,12 @@
 
 use std::fmt::Write;
 
-use rowbase_catalog::DataType;
+use rowbase_catalog::{DataType, FullTextIndex};
 use rowbase_plan::{Cast, ColumnRef, CompareOp, Expr, PatternOp, Value};
 use rowbase_request::{JsonKey, Operator};
 
 use crate::dialect::{Dialect, RenderError, ansi_compare_op, limit_with_offset};
+use crate::search;
 use crate::writer::Writer;
 
 /// The SQLite dialect.
@@ -111,9 +112,32 @@ impl Dialect for SqliteDialect {
         })
     }
 
-    fn special(&self, _w: &mut Writer<'_>, expr: &Expr) -> Result<(), RenderError> {
+    fn special(&self, w: &mut Writer<'_>, expr: &Expr) -> Result<(), RenderError> {
         let feature = match expr {
-            Expr::FullText { .. } => "full-text search (fts, plfts, phfts, wfts)".to_string(),
+            // The FTS5 table shares the searched table's rowids (docs/schema.md, "Full-text
+            // search"); the query is rewritten into FTS5 syntax and bound. A language is the
+            // index's business here (its tokenizer), so the query's is not used.
+            Expr::FullText { left, kind, query, index: Some(FullTextIndex::Fts5(fts)), .. } => {
+                let Some(search) = search::parse(*kind, query).map_err(RenderError::InvalidSearch)? else {
+                    w.push("(1 = 0)");
+                    return Ok(());
+                };
+                w.push("(");
+                w.table_alias(left.alias);
+                w.push(".rowid IN (SELECT rowid FROM ");
+                w.ident(fts);
+                w.push(" WHERE ");
+                w.ident(fts);
+                w.push(" MATCH ");
+                w.bind(Value::Text(
+                    search::fts5(&search).map_err(|e| RenderError::Unsupported { engine: self.name(), feature: e })?,
+                ));
+                w.push("))");
+                return Ok(());
+            }
+            Expr::FullText { left, .. } => {
+                format!("full-text search on \"{}\" (it has no FTS5 index: declare a fulltext column)", left.column)
+            }
             Expr::Special { op, .. } => format!("the '{}' operator", Operator::name(*op)),
             _ => "this expression".to_string(),
         };

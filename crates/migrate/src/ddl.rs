@@ -86,6 +86,11 @@ impl Engine {
             (_, C::Uuid) => "UUID".into(),
             (_, C::Json) => "JSON".into(),
             (_, C::Bytes) => "BLOB".into(),
+            (Engine::Postgres, C::FullText) => "TSVECTOR".into(),
+            // Case- and accent-insensitive whatever the table's collation (a binary one would
+            // make the search case-sensitive), as on the other engines.
+            (Engine::MySql, C::FullText) => "TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci".into(),
+            (_, C::FullText) => "TEXT".into(),
         }
     }
 
@@ -120,6 +125,13 @@ impl Engine {
             };
         }
         let mut sql = format!("{name} {}", self.type_sql(column.column_type));
+        if let Some(search) = &column.search {
+            sql.push_str(&format!(" GENERATED ALWAYS AS ({})", self.search_expression(search)));
+            // SQLite can add only a VIRTUAL generated column to an existing table (and FTS5
+            // reads it through the table); the others store it so it can be indexed.
+            sql.push_str(if self == Engine::Sqlite { " VIRTUAL" } else { " STORED" });
+            return sql;
+        }
         if column.not_null {
             sql.push_str(" NOT NULL");
         }
@@ -130,8 +142,81 @@ impl Engine {
         sql
     }
 
+    /// CREATE TABLE with the full-text indexes of its `fulltext` columns.
     fn create_table(self, table: &Table) -> String {
-        self.create_table_as(table, &table.name)
+        let mut sql = vec![self.create_table_as(table, &table.name)];
+        for c in table.columns.iter().filter(|c| c.search.is_some()) {
+            sql.extend(self.search_index(&table.name, c).0);
+        }
+        sql.join("\n")
+    }
+
+    /// The expression a `fulltext` column is generated from: its sources joined by spaces, NULL
+    /// as empty; on PostgreSQL as a tsvector of the declared configuration.
+    fn search_expression(self, search: &crate::schema::Search) -> String {
+        let sources: Vec<String> = search.sources.iter().map(|s| self.quote(s)).collect();
+        match self {
+            Engine::MySql => format!("concat_ws(' ', {})", sources.join(", ")),
+            _ => {
+                let text = sources.iter().map(|s| format!("coalesce({s}, '')")).collect::<Vec<_>>().join(" || ' ' || ");
+                if self == Engine::Postgres {
+                    format!("to_tsvector({}::regconfig, {text})", self.string_literal(&search.language))
+                } else {
+                    text
+                }
+            }
+        }
+    }
+
+    /// The full-text index of `column` of `table`, up and down: a GIN index (PostgreSQL), a
+    /// FULLTEXT index (MySQL), or on SQLite an external-content FTS5 table named
+    /// `{table}_{column}_fts` kept in step by three triggers (sqlite.org/fts5.html, "External
+    /// Content Tables") and filled from the rows already there.
+    fn search_index(self, table: &str, column: &Column) -> (Vec<String>, Vec<String>) {
+        let language = column.search.as_ref().map_or("simple", |s| s.language.as_str());
+        let column = column.name.as_str();
+        let (t, c) = (self.quote(table), self.quote(column));
+        let index = self.quote(&format!("{table}_{column}_idx"));
+        match self {
+            Engine::Postgres => {
+                (vec![format!("CREATE INDEX {index} ON {t} USING gin ({c});")], vec![format!("DROP INDEX {index};")])
+            }
+            Engine::MySql => (
+                vec![format!("CREATE FULLTEXT INDEX {index} ON {t} ({c});")],
+                vec![format!("DROP INDEX {index} ON {t};")],
+            ),
+            Engine::Sqlite => {
+                let fts_name = format!("{table}_{column}_fts");
+                let fts = self.quote(&fts_name);
+                let trigger = |suffix: &str| self.quote(&format!("{fts_name}_{suffix}"));
+                let add = format!("INSERT INTO {fts}(rowid, {c}) VALUES (new.rowid, new.{c});");
+                let remove = format!("INSERT INTO {fts}({fts}, rowid, {c}) VALUES ('delete', old.rowid, old.{c});");
+                (
+                    vec![
+                        format!(
+                            "CREATE VIRTUAL TABLE {fts} USING fts5({c}, content={}, content_rowid='rowid', tokenize={});",
+                            self.string_literal(table),
+                            // Porter stemming for English, as PostgreSQL's `english` stems.
+                            self.string_literal(if language == "english" {
+                                "porter unicode61 remove_diacritics 2"
+                            } else {
+                                "unicode61 remove_diacritics 2"
+                            })
+                        ),
+                        format!("CREATE TRIGGER {} AFTER INSERT ON {t} BEGIN {add} END;", trigger("insert")),
+                        format!("CREATE TRIGGER {} AFTER DELETE ON {t} BEGIN {remove} END;", trigger("delete")),
+                        format!("CREATE TRIGGER {} AFTER UPDATE ON {t} BEGIN {remove} {add} END;", trigger("update")),
+                        format!("INSERT INTO {fts}({fts}) VALUES ('rebuild');"),
+                    ],
+                    vec![
+                        format!("DROP TRIGGER IF EXISTS {};", trigger("insert")),
+                        format!("DROP TRIGGER IF EXISTS {};", trigger("delete")),
+                        format!("DROP TRIGGER IF EXISTS {};", trigger("update")),
+                        format!("DROP TABLE IF EXISTS {fts};"),
+                    ],
+                )
+            }
+        }
     }
 
     /// CREATE TABLE for `table` under the name `physical` (constraint names stay the table's).
@@ -169,12 +254,35 @@ impl Engine {
         format!("CREATE TABLE {} (\n    {}\n);", self.quote(physical), parts.join(",\n    "))
     }
 
+    /// ADD COLUMN (with a full-text column's index) and its way back.
+    fn add_column(self, table: &str, column: &Column) -> (String, String) {
+        let (index_up, index_down) =
+            if column.search.is_some() { self.search_index(table, column) } else { (Vec::new(), Vec::new()) };
+        let mut forward =
+            vec![format!("ALTER TABLE {} ADD COLUMN {};", self.quote(table), self.column_sql(column, false))];
+        forward.extend(index_up);
+        let mut backward = index_down;
+        backward.push(format!("ALTER TABLE {} DROP COLUMN {};", self.quote(table), self.quote(&column.name)));
+        (forward.join("\n"), backward.join("\n"))
+    }
+
+    /// Drops the FTS5 table `name` that indexes a live column, and its triggers (SQLite).
+    fn drop_fts5(self, name: &str) -> Vec<String> {
+        let mut sql: Vec<String> = ["insert", "delete", "update"]
+            .iter()
+            .map(|suffix| format!("DROP TRIGGER IF EXISTS {};", self.quote(&format!("{name}_{suffix}"))))
+            .collect();
+        sql.push(format!("DROP TABLE IF EXISTS {};", self.quote(name)));
+        sql
+    }
+
     /// CREATE TABLE for a live table (the way back from a drop): columns, key and foreign keys as
     /// introspected; defaults and indexes are not restored.
     fn recreate_table(self, table: &rowbase_catalog::Table) -> String {
         let mut parts: Vec<String> = table
             .columns
             .iter()
+            .filter(|c| !c.generated)
             .map(|c| {
                 format!("{} {}{}", self.quote(&c.name), c.declared_type, if c.nullable { "" } else { " NOT NULL" })
             })
@@ -349,12 +457,27 @@ impl Engine {
         let t = self.quote(&declared.name);
         let new = self.quote(&format!("_rowbase_new_{}", declared.name));
         let old = self.quote(&format!("_rowbase_old_{}", declared.name));
-        let columns = self.list(&declared.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>());
+        // Generated columns are computed, not copied.
+        let columns = self
+            .list(&declared.columns.iter().filter(|c| c.search.is_none()).map(|c| c.name.clone()).collect::<Vec<_>>());
+        // Full-text columns: an FTS5 table that stays is refilled (rowids may change in a
+        // rebuild); one whose column goes is dropped with its triggers; a new one is made.
+        let live_fts: Vec<(&str, &str)> = live
+            .columns
+            .iter()
+            .filter_map(|c| match &c.full_text {
+                Some(rowbase_catalog::FullTextIndex::Fts5(name)) => Some((c.name.as_str(), name.as_str())),
+                _ => None,
+            })
+            .collect();
+        let kept = |column: &str| declared.column(column).is_some_and(|c| c.search.is_some());
+        let dropped_fts: Vec<&str> = live_fts.iter().filter(|(c, _)| !kept(c)).map(|(_, f)| *f).collect();
         let triggers: Vec<String> = live
             .definition
             .iter()
             .flat_map(|d| d.dependents.iter())
             .filter(|sql| sql.trim_start().get(..14).is_some_and(|p| p.eq_ignore_ascii_case("CREATE TRIGGER")))
+            .filter(|sql| !dropped_fts.iter().any(|f| sql.contains(&self.quote(f))))
             .map(|sql| format!("{sql};"))
             .collect();
         let mut up = vec![
@@ -366,11 +489,25 @@ impl Engine {
         ];
         up.extend(declared.indexes.iter().map(|i| self.create_index(&declared.name, i)));
         up.extend(triggers);
+        let mut new_fts = Vec::new();
+        for c in declared.columns.iter().filter(|c| c.search.is_some()) {
+            match live_fts.iter().find(|(name, _)| *name == c.name) {
+                Some((_, fts)) => up.push(format!("INSERT INTO {0}({0}) VALUES ('rebuild');", self.quote(fts))),
+                None => {
+                    let (forward, backward) = self.search_index(&declared.name, c);
+                    up.extend(forward);
+                    new_fts.extend(backward);
+                }
+            }
+        }
+        for fts in &dropped_fts {
+            up.extend(self.drop_fts5(fts));
+        }
 
         // Back: the live columns, each filled from the declared column it became.
         let mut to = Vec::new();
         let mut from = Vec::new();
-        for c in &live.columns {
+        for c in live.columns.iter().filter(|c| !c.generated) {
             let source = declared
                 .columns
                 .iter()
@@ -409,14 +546,22 @@ impl Engine {
                 (self.recreate_table(&renamed), indexes)
             }
         };
-        let mut down = vec![
+        let mut down = new_fts;
+        down.extend([
             format!("-- Rebuild {t} as it was."),
             create,
             format!("INSERT INTO {old} ({}) SELECT {} FROM {t};", to.join(", "), from.join(", ")),
             format!("DROP TABLE {t};"),
             format!("ALTER TABLE {old} RENAME TO {t};"),
-        ];
+        ]);
         down.extend(dependents);
+        for (column, fts) in &live_fts {
+            if kept(column) {
+                down.push(format!("INSERT INTO {0}({0}) VALUES ('rebuild');", self.quote(fts)));
+            } else {
+                down.push(format!("-- the full-text index {fts} of {column} is not restored: declare it again"));
+            }
+        }
         (up.join("\n"), down.join("\n"))
     }
 }
@@ -454,7 +599,9 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
         }
         if step_table(step).is_some_and(|t| rebuilt.contains(&t)) {
             match step {
-                Step::CreateIndex(..) | Step::DropColumn(..) => continue,
+                Step::CreateIndex(..) | Step::DropColumn(..) | Step::DropSearch(..) => continue,
+                // The rebuild makes a new full-text column and its index.
+                Step::AddColumn(_, c) if c.search.is_some() => continue,
                 Step::AddColumn(..) | Step::RenameColumn(..) | Step::DropIndex(..) => {
                     let (forward, _) = render(std::slice::from_ref(step), engine);
                     up.push(forward.trim_end().to_string());
@@ -469,12 +616,36 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
                 let (forward, backward) = e.alter_in_place(declared, changes);
                 (forward.join("\n"), backward.join("\n"))
             }
-            Step::CreateTable(t) => (e.create_table(t), format!("DROP TABLE {};", e.quote(&t.name))),
-            Step::DropTable(t) => (format!("DROP TABLE {};", e.quote(&t.name)), e.recreate_table(t)),
-            Step::AddColumn(t, c) => (
-                format!("ALTER TABLE {} ADD COLUMN {};", e.quote(t), e.column_sql(c, false)),
-                format!("ALTER TABLE {} DROP COLUMN {};", e.quote(t), e.quote(&c.name)),
-            ),
+            Step::CreateTable(t) => {
+                let mut drop: Vec<String> = Vec::new();
+                if engine == Engine::Sqlite {
+                    // The FTS5 tables are tables of their own.
+                    for c in t.columns.iter().filter(|c| c.search.is_some()) {
+                        drop.extend(e.search_index(&t.name, c).1);
+                    }
+                }
+                drop.push(format!("DROP TABLE {};", e.quote(&t.name)));
+                (e.create_table(t), drop.join("\n"))
+            }
+            Step::DropTable(t) => {
+                let mut drop = fts5_tables(t).flat_map(|f| e.drop_fts5(f)).collect::<Vec<_>>();
+                drop.push(format!("DROP TABLE {};", e.quote(&t.name)));
+                (drop.join("\n"), e.recreate_table(t))
+            }
+            Step::AddColumn(t, c) => e.add_column(t, c),
+            Step::DropSearch(t, c) => {
+                let (forward, backward) = e.add_column(t, c);
+                (backward, forward)
+            }
+            Step::DropColumn(t, c) if c.generated => {
+                let mut forward = match &c.full_text {
+                    Some(rowbase_catalog::FullTextIndex::Fts5(f)) => e.drop_fts5(f),
+                    _ => Vec::new(),
+                };
+                forward.push(format!("ALTER TABLE {} DROP COLUMN {};", e.quote(t), e.quote(&c.name)));
+                let backward = format!("-- the generated column {t}.{} is not restored: declare it again", c.name);
+                (forward.join("\n"), backward)
+            }
             Step::DropColumn(t, c) => (
                 format!("ALTER TABLE {} DROP COLUMN {};", e.quote(t), e.quote(&c.name)),
                 format!(
@@ -505,11 +676,20 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
     (up.join("\n\n") + "\n", down.join("\n\n") + "\n")
 }
 
+/// The FTS5 tables indexing columns of a live table (SQLite).
+fn fts5_tables(table: &rowbase_catalog::Table) -> impl Iterator<Item = &str> {
+    table.columns.iter().filter_map(|c| match &c.full_text {
+        Some(rowbase_catalog::FullTextIndex::Fts5(name)) => Some(name.as_str()),
+        _ => None,
+    })
+}
+
 /// The existing table a step changes.
 fn step_table(step: &Step) -> Option<&str> {
     match step {
         Step::AddColumn(t, _)
         | Step::DropColumn(t, _)
+        | Step::DropSearch(t, _)
         | Step::RenameColumn(t, ..)
         | Step::CreateIndex(t, _)
         | Step::DropIndex(t, _) => Some(t),

@@ -20,6 +20,9 @@ pub enum Step {
     AddColumn(String, Column),
     /// Drop a column (destructive).
     DropColumn(String, rowbase_catalog::Column),
+    /// Drop a full-text column before a change to a column it reads, to add it again after:
+    /// the table and the column as declared (so the way back can add it again).
+    DropSearch(String, Column),
     /// Rename a column: table, from, to.
     RenameColumn(String, String, String),
     /// Create an index on a table.
@@ -97,7 +100,9 @@ impl Step {
     /// Whether the step loses data.
     pub fn destructive(&self) -> bool {
         match self {
-            Step::DropTable(_) | Step::DropColumn(..) => true,
+            Step::DropTable(_) => true,
+            // A generated column holds nothing that is not in other columns.
+            Step::DropColumn(_, c) => !c.generated,
             Step::AlterTable(_, _, changes) => changes.iter().any(Change::destructive),
             _ => false,
         }
@@ -110,6 +115,7 @@ impl Step {
             Step::DropTable(t) => format!("DROP table {}", t.name),
             Step::AddColumn(t, c) => format!("add column {t}.{}", c.name),
             Step::DropColumn(t, c) => format!("DROP column {t}.{}", c.name),
+            Step::DropSearch(t, c) => format!("drop full-text column {t}.{} (added again below)", c.name),
             Step::RenameColumn(t, from, to) => format!("rename column {t}.{from} to {to}"),
             Step::CreateIndex(t, i) => {
                 format!(
@@ -155,6 +161,11 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
     let mut column_drops = Vec::new();
     let mut table_drops = Vec::new();
     let mut unsupported = Vec::new();
+    // Full-text columns are added after the changes to the columns they read (PostgreSQL
+    // cannot change the type of a column a generated column reads: that column is dropped
+    // first and added again).
+    let mut search_drops = Vec::new();
+    let mut search_adds = Vec::new();
     for table in &declared.tables {
         let Some(existing) = live.table(&table.name) else {
             creates.push(Step::CreateTable(table.clone()));
@@ -167,11 +178,24 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
             match (existing.column(&column.name), column.renamed_from.as_deref().and_then(|old| existing.column(old))) {
                 (Some(live_column), _) => {
                     kept.push(&live_column.name);
-                    changes.extend(column_changes(column, live_column));
+                    // A full-text column is compared by name (rename it to change what it reads).
+                    match (column.search.is_some(), live_column.full_text.is_some() && live_column.generated) {
+                        (true, true) => {}
+                        (false, false) => changes.extend(column_changes(column, live_column)),
+                        (declared_search, _) => unsupported.push(format!(
+                            "{}.{} {} a full-text column (drop it and add it under a new name)",
+                            table.name,
+                            column.name,
+                            if declared_search { "becoming" } else { "ceasing to be" }
+                        )),
+                    }
                 }
                 (None, Some(old)) => {
                     kept.push(&old.name);
                     columns.push(Step::RenameColumn(table.name.clone(), old.name.clone(), column.name.clone()));
+                }
+                (None, None) if column.search.is_some() => {
+                    search_adds.push(Step::AddColumn(table.name.clone(), column.clone()));
                 }
                 (None, None) => {
                     if column.not_null && column.default.is_none() {
@@ -193,17 +217,23 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
             Ok(keys) => changes.extend(keys),
             Err(change) => unsupported.push(change),
         }
+        // A full-text column's own index (GIN on PostgreSQL) goes with the column.
+        let live_indexes: Vec<&rowbase_catalog::Index> = existing
+            .indexes
+            .iter()
+            .filter(|i| !i.columns.iter().all(|(c, _)| existing.column(c).is_some_and(|c| c.full_text.is_some())))
+            .collect();
         for index in &table.indexes {
-            match existing.indexes.iter().find(|i| i.name == index.name) {
+            match live_indexes.iter().find(|i| i.name == index.name) {
                 Some(live_index) if live_index.columns == index.columns && live_index.unique == index.unique => {}
                 Some(live_index) => {
-                    index_drops.push(Step::DropIndex(table.name.clone(), live_index.clone()));
+                    index_drops.push(Step::DropIndex(table.name.clone(), (*live_index).clone()));
                     index_creates.push(Step::CreateIndex(table.name.clone(), index.clone()));
                 }
                 None => index_creates.push(Step::CreateIndex(table.name.clone(), index.clone())),
             }
         }
-        for live_index in &existing.indexes {
+        for live_index in live_indexes {
             if !table.indexes.iter().any(|i| i.name == live_index.name) {
                 index_drops.push(Step::DropIndex(table.name.clone(), live_index.clone()));
             }
@@ -221,6 +251,21 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
                 changes.push(Change::DropCheck(live_check.clone()));
             }
         }
+        let retyped: Vec<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::ColumnType(c, _) => Some(c.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        for column in &table.columns {
+            let reads_retyped =
+                column.search.as_ref().is_some_and(|s| s.sources.iter().any(|c| retyped.contains(&c.as_str())));
+            if reads_retyped && existing.column(&column.name).is_some() {
+                search_drops.push(Step::DropSearch(table.name.clone(), column.clone()));
+                search_adds.push(Step::AddColumn(table.name.clone(), column.clone()));
+            }
+        }
         if !changes.is_empty() {
             alters.push(Step::AlterTable(table.clone(), existing.clone(), changes));
         }
@@ -235,10 +280,11 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
     if !unsupported.is_empty() {
         return Err(DiffError::Unsupported(unsupported));
     }
-    let steps: Vec<Step> = [index_drops, creates, columns, alters, index_creates, column_drops, table_drops]
-        .into_iter()
-        .flatten()
-        .collect();
+    let steps: Vec<Step> =
+        [index_drops, search_drops, creates, columns, alters, search_adds, index_creates, column_drops, table_drops]
+            .into_iter()
+            .flatten()
+            .collect();
     let destructive: Vec<String> = steps.iter().filter(|s| s.destructive()).map(Step::describe).collect();
     if !destructive.is_empty() && !allow_destructive {
         return Err(DiffError::Destructive(destructive));

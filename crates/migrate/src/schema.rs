@@ -51,6 +51,9 @@ pub enum ColumnType {
     Json,
     /// `bytes`.
     Bytes,
+    /// `fulltext`: a generated column indexing other text columns for the `fts` operators
+    /// (tsvector + GIN on PostgreSQL, an FTS5 table on SQLite, FULLTEXT on MySQL).
+    FullText,
 }
 
 impl ColumnType {
@@ -72,6 +75,7 @@ impl ColumnType {
             "uuid" => ColumnType::Uuid,
             "json" => ColumnType::Json,
             "bytes" => ColumnType::Bytes,
+            "fulltext" => ColumnType::FullText,
             _ => match (args("varchar"), args("decimal")) {
                 (Some(a), _) if a.len() == 1 && a[0] > 0 => ColumnType::Varchar(a[0]),
                 (_, Some(a)) if a.len() == 2 && a[0] > 0 && a[0] <= 65 && a[1] <= a[0] => {
@@ -86,7 +90,7 @@ impl ColumnType {
     pub fn data_type(self) -> rowbase_catalog::DataType {
         use rowbase_catalog::DataType as D;
         match self {
-            ColumnType::Text | ColumnType::Varchar(_) => D::Text,
+            ColumnType::Text | ColumnType::Varchar(_) | ColumnType::FullText => D::Text,
             ColumnType::Integer | ColumnType::BigInt => D::Integer,
             ColumnType::Real => D::Real,
             ColumnType::Decimal(..) => D::Decimal,
@@ -155,6 +159,18 @@ pub struct Column {
     pub renamed_from: Option<String>,
     /// Whether a foreign-key column gets an index (true unless `index = false`).
     pub indexed: bool,
+    /// For a `fulltext` column: what it indexes.
+    pub search: Option<Search>,
+}
+
+/// What a `fulltext` column indexes (docs/schema.md, "Full-text search").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    /// The text columns it concatenates, in order (a NULL one counts as empty).
+    pub sources: Vec<String>,
+    /// The text-search configuration: PostgreSQL's `regconfig` (`english`, `simple`, ...); on
+    /// SQLite `english` selects the Porter stemmer; MySQL's parser has none.
+    pub language: String,
 }
 
 /// A declared index.
@@ -288,6 +304,10 @@ struct FileColumn {
     renamed_from: Option<String>,
     #[serde(default)]
     index: Option<bool>,
+    #[serde(default)]
+    from: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    language: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -374,6 +394,57 @@ fn action(at: &Locator<'_>, value: &Option<Spanned<String>>) -> Result<Action, S
     })
 }
 
+/// The `from`/`language` of a column: required and checked for a `fulltext` column, refused on
+/// any other, as are the attributes a generated column cannot have.
+fn search_of(
+    at: &Locator<'_>,
+    spanned: &Spanned<FileColumn>,
+    column_type: ColumnType,
+) -> Result<Option<Search>, SchemaError> {
+    let c = spanned.get_ref();
+    if column_type != ColumnType::FullText {
+        return match (&c.from, &c.language) {
+            (Some(v), _) => Err(at.at(v.span(), "only a fulltext column reads from other columns", None)),
+            (_, Some(v)) => Err(at.at(v.span(), "only a fulltext column has a language", None)),
+            _ => Ok(None),
+        };
+    }
+    let Some(from) = c.from.as_ref().filter(|f| !f.get_ref().is_empty()) else {
+        return Err(at.at(
+            c.column_type.span(),
+            format!("the fulltext column {} needs the columns it indexes", c.name.get_ref()),
+            Some("e.g. { name = \"search\", type = \"fulltext\", from = [\"title\", \"body\"] }".into()),
+        ));
+    };
+    if c.primary_key
+        || c.not_null
+        || c.unique
+        || c.default.is_some()
+        || c.references.is_some()
+        || c.renamed_from.is_some()
+    {
+        return Err(at.at(
+            spanned.span(),
+            format!("the fulltext column {} is computed by the database", c.name.get_ref()),
+            Some("it takes no primary_key, not_null, unique, default, references or renamed_from".into()),
+        ));
+    }
+    let language = match &c.language {
+        None => "simple".to_string(),
+        Some(l) if !l.get_ref().is_empty() && l.get_ref().chars().all(|ch| ch.is_ascii_lowercase() || ch == '_') => {
+            l.get_ref().clone()
+        }
+        Some(l) => {
+            return Err(at.at(
+                l.span(),
+                format!("\"{}\" is not a text-search configuration name", l.get_ref()),
+                Some("e.g. english, simple, french".into()),
+            ));
+        }
+    };
+    Ok(Some(Search { sources: from.get_ref().clone(), language }))
+}
+
 fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> Result<Table, SchemaError> {
     let table_name = name.get_ref().clone();
     let mut columns: Vec<Column> = Vec::new();
@@ -392,7 +463,7 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
             at.at(
                 c.column_type.span(),
                 format!("unknown type \"{}\"", c.column_type.get_ref()),
-                Some("text, varchar(n), integer, bigint, real, decimal(p,s), boolean, date, timestamptz, uuid, json, bytes".into()),
+                Some("text, varchar(n), integer, bigint, real, decimal(p,s), boolean, date, timestamptz, uuid, json, bytes, fulltext".into()),
             )
         })?;
         let default = match &c.default {
@@ -422,6 +493,7 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
                 Some((t.to_string(), col.to_string(), action(at, &c.on_delete)?, action(at, &c.on_update)?))
             }
         };
+        let search = search_of(at, spanned, column_type)?;
         columns.push(Column {
             name: column_name,
             column_type,
@@ -431,6 +503,7 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
             references,
             renamed_from: c.renamed_from.clone(),
             indexed: c.index.unwrap_or(true),
+            search,
         });
     }
     if let Some(pk) = &table.primary_key {
@@ -441,6 +514,23 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
         for c in &mut columns {
             if primary_key.contains(&c.name) {
                 c.not_null = true;
+            }
+        }
+    }
+    // A full-text column reads text columns of its own table.
+    for (spanned, column) in table.columns.iter().zip(&columns) {
+        let (Some(search), Some(from)) = (&column.search, &spanned.get_ref().from) else { continue };
+        for source in &search.sources {
+            let found = columns.iter().find(|c| c.name == *source);
+            if !found.is_some_and(|c| matches!(c.column_type, ColumnType::Text | ColumnType::Varchar(_))) {
+                return Err(at.at(
+                    from.span(),
+                    format!(
+                        "full-text column {} reads \"{source}\", which is not a text column of {table_name}",
+                        column.name
+                    ),
+                    Some("list text or varchar columns of the same table".into()),
+                ));
             }
         }
     }
@@ -628,6 +718,39 @@ columns = [
             assert!(e.message.contains(expected), "{e}");
             assert_eq!(e.line, line, "{e}");
             assert!(e.column > 1, "{e}");
+        }
+    }
+
+    #[test]
+    fn full_text_columns_are_checked() {
+        let with = |column: &str| {
+            BLOG.replace(
+                "  { name = \"title\", type = \"varchar(200)\", not_null = true },\n",
+                &format!("  {{ name = \"title\", type = \"varchar(200)\", not_null = true }},\n  {column},\n"),
+            )
+        };
+        let schema = parse(
+            "rowbase.toml",
+            &with(r#"{ name = "search", type = "fulltext", from = ["title"], language = "english" }"#),
+        )
+        .unwrap();
+        let search = schema.tables[1].column("search").and_then(|c| c.search.clone()).unwrap();
+        assert_eq!((search.sources, search.language.as_str()), (vec!["title".to_string()], "english"));
+        let cases = [
+            (r#"{ name = "s", type = "fulltext" }"#, "needs the columns it indexes"),
+            (r#"{ name = "s", type = "fulltext", from = ["id"] }"#, "\"id\", which is not a text column"),
+            (r#"{ name = "s", type = "fulltext", from = ["nope"] }"#, "\"nope\", which is not a text column"),
+            (r#"{ name = "s", type = "fulltext", from = ["title"], not_null = true }"#, "computed by the database"),
+            (r#"{ name = "s", type = "text", from = ["title"] }"#, "only a fulltext column"),
+            (
+                r#"{ name = "s", type = "fulltext", from = ["title"], language = "x'; --" }"#,
+                "not a text-search configuration",
+            ),
+        ];
+        for (column, expected) in cases {
+            let e = parse("rowbase.toml", &with(column)).unwrap_err();
+            assert!(e.message.contains(expected), "{column}: {e}");
+            assert_eq!(e.line, 7, "{e}");
         }
     }
 

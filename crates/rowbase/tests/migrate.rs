@@ -87,7 +87,12 @@ async fn describe(url: &str) -> String {
         let columns: Vec<String> = t
             .columns
             .iter()
-            .map(|c| format!("{}:{:?}:{}:{:?}", c.name, c.data_type, c.nullable, c.max_length))
+            .map(|c| {
+                format!(
+                    "{}:{:?}:{}:{:?}:{}:{:?}",
+                    c.name, c.data_type, c.nullable, c.max_length, c.generated, c.full_text
+                )
+            })
             .collect();
         let mut uniques = t.unique_keys.clone();
         uniques.sort();
@@ -210,11 +215,16 @@ async fn scenario(url: &str) {
     assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
 
     // Changes SQLite's ALTER TABLE cannot make: a check on an existing table, a wider column, a
-    // column that may now be NULL. Rebuilt on SQLite (foreign keys and rows kept), altered in
-    // place elsewhere; and back.
+    // column that may now be NULL; with a new full-text column on the table SQLite rebuilds.
+    // Rebuilt on SQLite (foreign keys, rows and the search index kept), altered in place
+    // elsewhere; and back.
     let v4 = v3
         .replace("[tables.author]", "[tables.author]\nchecks = [{ name = \"named\", condition = \"name=neq.\" }]")
         .replace(r#"{ name = "headline", type = "varchar(200)""#, r#"{ name = "headline", type = "varchar(300)""#)
+        .replace(
+            "  { name = \"price\", type = \"decimal(10,2)\" },\n",
+            "  { name = \"price\", type = \"decimal(10,2)\" },\n  { name = \"search\", type = \"fulltext\", from = [\"headline\"], language = \"english\" },\n",
+        )
         .replace(
             r#"{ name = "name", type = "varchar(100)", not_null = true },"#,
             r#"{ name = "name", type = "varchar(100)" },"#,
@@ -288,6 +298,16 @@ async fn scenario(url: &str) {
             .unwrap();
         assert_eq!(posts.as_array().map(Vec::len), Some(3), "every row kept: {posts}");
         assert_eq!(posts[2], json!({ "headline": "Post 3", "author": { "name": "Ada" } }), "{posts}");
+        // The new full-text column indexes the rows that were there.
+        let found: serde_json::Value = client
+            .get(format!("{base}/post?select=id&search=plfts.post&order=id"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found, json!([{ "id": 1 }, { "id": 2 }, { "id": 3 }]), "the rows there before are indexed");
         let unnamed = client
             .post(format!("{base}/author"))
             .header("Content-Type", "application/json")
@@ -322,9 +342,27 @@ async fn scenario(url: &str) {
     assert_eq!(migrate::down(url, &migrations, 1).await.unwrap().len(), 1);
     assert_eq!(describe(url).await, before_v4, "down restores the schema");
     assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    // Widening a column a full-text column reads (PostgreSQL needs the full-text column dropped
+    // before and added again after), and back.
+    let wider =
+        v4.replace(r#"{ name = "headline", type = "varchar(300)""#, r#"{ name = "headline", type = "varchar(400)""#);
+    let before_wider = describe(url).await;
+    match plan(url, dir, &wider, "wider", false).await.unwrap() {
+        Planned::Written { summary, .. } => {
+            assert!(summary.iter().any(|l| l.starts_with("drop full-text column post.search")), "{summary:?}");
+        }
+        Planned::UpToDate => panic!("the headline is wider"),
+    }
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    assert!(matches!(plan(url, dir, &wider, "again", false).await.unwrap(), Planned::UpToDate));
+    let after_wider = describe(url).await;
+    assert!(after_wider.contains("Some(400)") && after_wider.contains("search:"), "{after_wider}");
+    assert_eq!(migrate::down(url, &migrations, 1).await.unwrap().len(), 1);
+    assert_eq!(describe(url).await, before_wider, "down restores the full-text column");
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
     // Narrowing a column may lose data: refused unless allowed.
     let v5 =
-        v4.replace(r#"{ name = "headline", type = "varchar(300)""#, r#"{ name = "headline", type = "varchar(10)""#);
+        wider.replace(r#"{ name = "headline", type = "varchar(400)""#, r#"{ name = "headline", type = "varchar(10)""#);
     let refused = plan(url, dir, &v5, "narrow", false).await.unwrap_err().to_string();
     assert!(refused.contains("--allow-destructive") && refused.contains("NARROWING type of headline"), "{refused}");
 

@@ -17,4 +17,5 @@ mod pg;
 mod postgres;
 mod readme;
 mod reads;
+mod search;
 mod writes;

@@ -354,9 +354,11 @@ impl Engine {
                         continue;
                     }
                     modified.push(&c.name);
-                    up.push(format!("ALTER TABLE {t} MODIFY COLUMN {};", self.column_sql(c, false)));
+                    // MODIFY restates the column: an auto-increment key keeps AUTO_INCREMENT.
+                    let auto = if table.auto_increment() == Some(c.name.as_str()) { " AUTO_INCREMENT" } else { "" };
+                    up.push(format!("ALTER TABLE {t} MODIFY COLUMN {}{auto};", self.column_sql(c, false)));
                     down.push(format!(
-                        "ALTER TABLE {t} MODIFY COLUMN {} {}{}; -- its default, if it had one, is not restored",
+                        "ALTER TABLE {t} MODIFY COLUMN {} {}{}{auto}; -- its default, if it had one, is not restored",
                         self.quote(&c.name),
                         live.declared_type,
                         if live.nullable { "" } else { " NOT NULL" }

@@ -57,7 +57,7 @@ pub enum Change {
 
 impl Change {
     /// Whether the change may lose data: a type change that is not a widening (a longer
-    /// `varchar`, `varchar` to `text`).
+    /// `varchar`, `varchar` to `text`, `integer` to `bigint`).
     pub fn destructive(&self) -> bool {
         match self {
             Change::ColumnType(declared, live) => {
@@ -66,6 +66,7 @@ impl Change {
                     ColumnType::Varchar(n) => {
                         live.data_type == DataType::Text && live.max_length.is_some_and(|m| m <= n)
                     }
+                    ColumnType::BigInt => live.data_type == DataType::Integer,
                     _ => false,
                 };
                 !widening
@@ -181,7 +182,13 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
                     // A full-text column is compared by name (rename it to change what it reads).
                     match (column.search.is_some(), live_column.full_text.is_some() && live_column.generated) {
                         (true, true) => {}
-                        (false, false) => changes.extend(column_changes(column, live_column)),
+                        (false, false) => {
+                            // SQLite's auto-increment key is `INTEGER PRIMARY KEY` whatever its
+                            // declared width (its integers are all 64-bit).
+                            let rowid_key =
+                                existing.definition.is_some() && table.auto_increment() == Some(column.name.as_str());
+                            changes.extend(column_changes(column, live_column, rowid_key));
+                        }
                         (declared_search, _) => unsupported.push(format!(
                             "{}.{} {} a full-text column (drop it and add it under a new name)",
                             table.name,
@@ -293,10 +300,15 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
 }
 
 /// The differences in a column's type, length and nullability.
-fn column_changes(declared: &Column, live: &rowbase_catalog::Column) -> Vec<Change> {
+fn column_changes(declared: &Column, live: &rowbase_catalog::Column, rowid_key: bool) -> Vec<Change> {
     let want = declared.column_type.data_type();
     // Engines without a zoned timestamp store one as a plain timestamp.
-    let same_type = want == live.data_type || (want == DataType::TimestampTz && live.data_type == DataType::Timestamp);
+    let mut same_type =
+        want == live.data_type || (want == DataType::TimestampTz && live.data_type == DataType::Timestamp);
+    // One neutral integer type: the width is in the declared type.
+    if same_type && want == DataType::Integer && !rowid_key {
+        same_type = (declared.column_type == ColumnType::BigInt) == is_bigint(&live.declared_type);
+    }
     let want_length = match declared.column_type {
         crate::schema::ColumnType::Varchar(n) => Some(n),
         _ => None,
@@ -310,6 +322,12 @@ fn column_changes(declared: &Column, live: &rowbase_catalog::Column) -> Vec<Chan
         changes.push(Change::Nullability(declared.clone(), live.clone()));
     }
     changes
+}
+
+/// Whether a live integer column is 64-bit by its declared type (`bigint`, `bigint(20)`, `int8`).
+fn is_bigint(declared_type: &str) -> bool {
+    let t = declared_type.trim().to_ascii_lowercase();
+    t.starts_with("bigint") || t == "int8"
 }
 
 /// The unique and foreign keys to add and drop, comparing live keys under their declared

@@ -223,7 +223,7 @@ async fn scenario(url: &str) {
         .replace(r#"{ name = "headline", type = "varchar(200)""#, r#"{ name = "headline", type = "varchar(300)""#)
         .replace(
             "  { name = \"price\", type = \"decimal(10,2)\" },\n",
-            "  { name = \"price\", type = \"decimal(10,2)\" },\n  { name = \"search\", type = \"fulltext\", from = [\"headline\"], language = \"english\" },\n",
+            "  { name = \"price\", type = \"decimal(10,2)\" },\n  { name = \"search\", type = \"fulltext\", from = [\"headline\"], language = \"english\" },\n  { name = \"views\", type = \"integer\", not_null = true, default = 0 },\n",
         )
         .replace(
             r#"{ name = "name", type = "varchar(100)", not_null = true },"#,
@@ -343,13 +343,15 @@ async fn scenario(url: &str) {
     assert_eq!(describe(url).await, before_v4, "down restores the schema");
     assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
     // Widening a column a full-text column reads (PostgreSQL needs the full-text column dropped
-    // before and added again after), and back.
-    let wider =
-        v4.replace(r#"{ name = "headline", type = "varchar(300)""#, r#"{ name = "headline", type = "varchar(400)""#);
+    // before and added again after), and an integer to a bigint; and back.
+    let wider = v4
+        .replace(r#"{ name = "headline", type = "varchar(300)""#, r#"{ name = "headline", type = "varchar(400)""#)
+        .replace(r#"{ name = "views", type = "integer""#, r#"{ name = "views", type = "bigint""#);
     let before_wider = describe(url).await;
     match plan(url, dir, &wider, "wider", false).await.unwrap() {
         Planned::Written { summary, .. } => {
             assert!(summary.iter().any(|l| l.starts_with("drop full-text column post.search")), "{summary:?}");
+            assert!(summary.iter().any(|l| l.contains("type of views")), "{summary:?}");
         }
         Planned::UpToDate => panic!("the headline is wider"),
     }

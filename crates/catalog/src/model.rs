@@ -150,12 +150,25 @@ pub struct Table {
     pub foreign_keys: Vec<ForeignKey>,
     /// Secondary indexes (not the primary key's), by name.
     pub indexes: Vec<Index>,
-    /// The names of its CHECK constraints (their conditions are the engine's business).
-    pub checks: Vec<String>,
+    /// Its named CHECK constraints.
+    pub checks: Vec<CheckConstraint>,
     /// SQLite only: the table's `CREATE TABLE` statement as stored in `sqlite_schema`, and the
     /// `CREATE INDEX`/`CREATE TRIGGER` statements tied to it (indexes first). Migrations use them
     /// to rebuild a table exactly as it was.
     pub definition: Option<SqliteDefinition>,
+}
+
+/// A CHECK constraint of a live table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckConstraint {
+    /// Its name.
+    pub name: String,
+    /// `CHECK (...)` in the engine's own SQL, as the engine reports it (PostgreSQL's
+    /// `pg_get_constraintdef`, MySQL's `CHECK_CLAUSE`); `None` on SQLite, which keeps it only
+    /// inside the table's `CREATE TABLE`.
+    pub definition: Option<String>,
+    /// The engine whose SQL `definition` is: `sqlite`, `postgresql` or `mysql`.
+    pub engine: &'static str,
 }
 
 /// A SQLite table's stored statements (see [`Table::definition`]).

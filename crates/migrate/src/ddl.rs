@@ -421,11 +421,16 @@ impl Engine {
                     ));
                 }
                 (_, Change::DropCheck(check)) => {
-                    up.push(format!("ALTER TABLE {t} DROP CONSTRAINT {};", self.quote(check)));
-                    down.push(format!(
-                        "-- the check {} is not restored: its condition is not known here",
-                        self.quote(check)
-                    ));
+                    let name = self.quote(&check.name);
+                    up.push(format!("ALTER TABLE {t} DROP CONSTRAINT {name};"));
+                    // Restored as the engine reported it (a plan made against another engine
+                    // has no definition in this engine's SQL).
+                    down.push(match &check.definition {
+                        Some(definition) if check.engine == self.file_name() => {
+                            format!("ALTER TABLE {t} ADD CONSTRAINT {name} {definition};")
+                        }
+                        _ => format!("-- the check {name} is not restored: its condition is not known here"),
+                    });
                 }
             }
         }

@@ -43,8 +43,8 @@ pub enum Change {
     Nullability(Column, rowbase_catalog::Column),
     /// A check constraint to add.
     AddCheck(Check),
-    /// A check constraint to drop, by name.
-    DropCheck(String),
+    /// A check constraint to drop, as it is live (its definition restores it on the way back).
+    DropCheck(rowbase_catalog::CheckConstraint),
     /// A unique constraint to add, on these columns.
     AddUnique(Vec<String>),
     /// A unique constraint to drop, on these (live) columns.
@@ -88,7 +88,7 @@ impl Change {
             }
             Change::Nullability(c, _) => format!("{} {}", c.name, if c.not_null { "NOT NULL" } else { "nullable" }),
             Change::AddCheck(check) => format!("add check {}", check.name),
-            Change::DropCheck(name) => format!("drop check {name}"),
+            Change::DropCheck(check) => format!("drop check {}", check.name),
             Change::AddUnique(columns) => format!("add unique ({})", columns.join(", ")),
             Change::DropUnique(columns) => format!("drop unique ({})", columns.join(", ")),
             Change::AddForeignKey(c) => format!("add foreign key {}", c.name),
@@ -248,13 +248,13 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
         // Checks are compared by name (a changed condition needs a new name); only checks named
         // the way Rowbase names them are dropped.
         for check in &table.checks {
-            if !existing.checks.contains(&check.name) {
+            if !existing.checks.iter().any(|c| c.name == check.name) {
                 changes.push(Change::AddCheck(check.clone()));
             }
         }
         let ours = |name: &str| name.starts_with(&format!("{}_", table.name)) && name.ends_with("_check");
-        for live_check in existing.checks.iter().filter(|c| ours(c)) {
-            if !table.checks.iter().any(|c| c.name == *live_check) {
+        for live_check in existing.checks.iter().filter(|c| ours(&c.name)) {
+            if !table.checks.iter().any(|c| c.name == live_check.name) {
                 changes.push(Change::DropCheck(live_check.clone()));
             }
         }

@@ -104,7 +104,7 @@ async fn describe(url: &str) -> String {
         let mut indexes: Vec<String> =
             t.indexes.iter().map(|i| format!("{}{:?}{}", i.name, i.columns, i.unique)).collect();
         indexes.sort();
-        let mut checks = t.checks.clone();
+        let mut checks: Vec<String> = t.checks.iter().map(|c| c.name.clone()).collect();
         checks.sort();
         out.push_str(&format!(
             "{} {columns:?} pk{:?} u{uniques:?} fk{fks:?} ix{indexes:?} ck{checks:?}\n",
@@ -361,6 +361,29 @@ async fn scenario(url: &str) {
     assert!(after_wider.contains("Some(400)") && after_wider.contains("search:"), "{after_wider}");
     assert_eq!(migrate::down(url, &migrations, 1).await.unwrap().len(), 1);
     assert_eq!(describe(url).await, before_wider, "down restores the full-text column");
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    // Dropping a check, and back: restored from the engine's own definition of it.
+    let unchecked = wider.replace("checks = [{ name = \"price\", condition = \"price=gte.0\" }]\n", "");
+    assert_ne!(unchecked, wider);
+    let before_unchecked = describe(url).await;
+    assert!(matches!(plan(url, dir, &unchecked, "unchecked", false).await.unwrap(), Planned::Written { .. }));
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    assert!(!describe(url).await.contains("post_price_check"));
+    assert_eq!(migrate::down(url, &migrations, 1).await.unwrap().len(), 1);
+    assert_eq!(describe(url).await, before_unchecked, "down restores the check");
+    let engine = ["postgres", "mysql"]
+        .into_iter()
+        .find(|e| url.starts_with(e))
+        .map_or("sqlite", |e| if e == "postgres" { "postgresql" } else { e });
+    let unchecked_dir = std::fs::read_dir(&migrations)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with("_unchecked"))
+        .unwrap();
+    let down_sql = std::fs::read_to_string(unchecked_dir.join(format!("{engine}.down.sql"))).unwrap();
+    // SQLite rebuilds the table from its stored statement; the others add the check back.
+    let restored = if engine == "sqlite" { "CHECK" } else { "ADD CONSTRAINT" };
+    assert!(down_sql.contains(restored) && !down_sql.contains("not restored"), "{down_sql}");
     assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
     // Narrowing a column may lose data: refused unless allowed.
     let v5 =

@@ -44,12 +44,15 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
         });
     }
     // MariaDB's JSON is LONGTEXT with a json_valid() check.
-    let checks: Vec<(String, String)> = conn
-        .query("SELECT TABLE_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()")
+    let checks: Vec<(String, String, String)> = conn
+        .query(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
+             WHERE CONSTRAINT_SCHEMA = DATABASE()",
+        )
         .await
         .unwrap_or_default();
     let is_json = |table: &str, column: &str| {
-        checks.iter().any(|(t, clause)| t == table && clause.replace('`', "") == format!("json_valid({column})"))
+        checks.iter().any(|(t, _, clause)| t == table && clause.replace('`', "") == format!("json_valid({column})"))
     };
     let columns: Vec<ColumnRow> = conn
         .query(
@@ -134,7 +137,13 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
         .map_err(err)?;
     for (table, name, kind) in &constrained {
         if let (Some(&i), "CHECK") = (index.get(table), kind.as_str()) {
-            tables[i].checks.push(name.clone());
+            let clause =
+                checks.iter().find(|(t, n, _)| t == table && n == name).map(|(_, _, c)| format!("CHECK ({c})"));
+            tables[i].checks.push(rowbase_catalog::CheckConstraint {
+                name: name.clone(),
+                definition: clause,
+                engine: "mysql",
+            });
         }
     }
     let rows: Vec<(String, String, String, Option<String>, i64, String)> = conn

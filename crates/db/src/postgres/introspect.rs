@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use rowbase_catalog::{Catalog, Column, DataType, ForeignKey, FullTextIndex, ReferentialAction, Table, TableKind};
+use rowbase_catalog::{
+    Catalog, CheckConstraint, Column, DataType, ForeignKey, FullTextIndex, ReferentialAction, Table, TableKind,
+};
 use tokio_postgres::Client;
 
 use super::classify::classify;
@@ -35,7 +37,7 @@ SELECT c.relname::text, con.conname::text, con.contype::text,
        fc.relname::text, fn.nspname::text,
        ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord),
-       con.confdeltype::text, con.confupdtype::text
+       con.confdeltype::text, con.confupdtype::text, pg_get_constraintdef(con.oid)
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -102,7 +104,11 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
         match kind.as_str() {
             "p" => tables[i].primary_key = columns,
             "u" => tables[i].unique_keys.push(columns),
-            "c" => tables[i].checks.push(row.get(1)),
+            "c" => tables[i].checks.push(CheckConstraint {
+                name: row.get(1),
+                definition: row.get(9),
+                engine: "postgresql",
+            }),
             _ => {
                 // Relationships are per schema: a key to another schema is not embeddable here.
                 if row.get::<_, Option<String>>(5).as_deref() != Some(schema) {

@@ -107,7 +107,15 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
         unique_keys: unique_keys(conn, name)?,
         foreign_keys: foreign_keys(conn, name)?,
         indexes: indexes(conn, name)?,
-        checks: definition.as_ref().map(|d| named_checks(&d.table)).unwrap_or_default(),
+        checks: definition
+            .as_ref()
+            .map(|d| {
+                named_checks(&d.table)
+                    .into_iter()
+                    .map(|name| rowbase_catalog::CheckConstraint { name, definition: None, engine: "sqlite" })
+                    .collect()
+            })
+            .unwrap_or_default(),
         definition,
     })
 }

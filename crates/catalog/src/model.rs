@@ -152,6 +152,8 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// Its named CHECK constraints.
     pub checks: Vec<CheckConstraint>,
+    /// The names of its triggers, sorted.
+    pub triggers: Vec<String>,
     /// SQLite only: the table's `CREATE TABLE` statement as stored in `sqlite_schema`, and the
     /// `CREATE INDEX`/`CREATE TRIGGER` statements tied to it (indexes first). Migrations use them
     /// to rebuild a table exactly as it was.

@@ -254,6 +254,38 @@ impl Engine {
         format!("CREATE TABLE {} (\n    {}\n);", self.quote(physical), parts.join(",\n    "))
     }
 
+    /// The trigger that sets `updated_at` to the time of every update and keeps `created_at`
+    /// as it was, named `{table}_updated_at`, up and down. PostgreSQL and MySQL change the row
+    /// before it is written (a BEFORE trigger; on PostgreSQL a function of the same name);
+    /// SQLite's triggers cannot change NEW, so its AFTER trigger updates the row once more
+    /// (recursive triggers are off: it does not fire itself).
+    fn timestamps_trigger(self, table: &str) -> (String, String) {
+        let name = self.quote(&format!("{table}{}", Table::TIMESTAMPS_TRIGGER));
+        let t = self.quote(table);
+        let (created, updated) = (self.quote("created_at"), self.quote("updated_at"));
+        let now = self.default_sql(&Default::Now);
+        match self {
+            Engine::Postgres => (
+                format!(
+                    "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $rowbase$\nBEGIN\n  NEW.{updated} := {now};\n  NEW.{created} := OLD.{created};\n  RETURN NEW;\nEND\n$rowbase$;\nCREATE TRIGGER {name} BEFORE UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {name}();"
+                ),
+                format!("DROP TRIGGER {name} ON {t};\nDROP FUNCTION {name}();"),
+            ),
+            Engine::MySql => (
+                format!(
+                    "CREATE TRIGGER {name} BEFORE UPDATE ON {t} FOR EACH ROW SET NEW.{updated} = {now}, NEW.{created} = OLD.{created};"
+                ),
+                format!("DROP TRIGGER {name};"),
+            ),
+            Engine::Sqlite => (
+                format!(
+                    "CREATE TRIGGER {name} AFTER UPDATE ON {t} FOR EACH ROW BEGIN UPDATE {t} SET {updated} = {now}, {created} = OLD.{created} WHERE rowid = NEW.rowid; END;"
+                ),
+                format!("DROP TRIGGER {name};"),
+            ),
+        }
+    }
+
     /// ADD COLUMN (with a full-text column's index) and its way back.
     fn add_column(self, table: &str, column: &Column) -> (String, String) {
         let (index_up, index_down) =
@@ -420,6 +452,8 @@ impl Engine {
                         action_sql(fk.on_update)
                     ));
                 }
+                // The ADD COLUMN step adds it in place.
+                (_, Change::AddedWithExpressionDefault(_)) => {}
                 (_, Change::DropCheck(check)) => {
                     let name = self.quote(&check.name);
                     up.push(format!("ALTER TABLE {t} DROP CONSTRAINT {name};"));
@@ -464,9 +498,20 @@ impl Engine {
         let t = self.quote(&declared.name);
         let new = self.quote(&format!("_rowbase_new_{}", declared.name));
         let old = self.quote(&format!("_rowbase_old_{}", declared.name));
-        // Generated columns are computed, not copied.
-        let columns = self
-            .list(&declared.columns.iter().filter(|c| c.search.is_none()).map(|c| c.name.clone()).collect::<Vec<_>>());
+        // The rows of the columns there before (renamed ones are renamed first); new columns
+        // take their defaults, generated ones are computed.
+        let existed = |c: &&Column| {
+            live.column(&c.name).is_some() || c.renamed_from.as_deref().is_some_and(|old| live.column(old).is_some())
+        };
+        let columns = self.list(
+            &declared
+                .columns
+                .iter()
+                .filter(|c| c.search.is_none())
+                .filter(existed)
+                .map(|c| c.name.clone())
+                .collect::<Vec<_>>(),
+        );
         // Full-text columns: an FTS5 table that stays is refilled (rowids may change in a
         // rebuild); one whose column goes is dropped with its triggers; a new one is made.
         let live_fts: Vec<(&str, &str)> = live
@@ -478,6 +523,7 @@ impl Engine {
             })
             .collect();
         let kept = |column: &str| declared.column(column).is_some_and(|c| c.search.is_some());
+        let timestamps_trigger = format!("{}{}", declared.name, Table::TIMESTAMPS_TRIGGER);
         let dropped_fts: Vec<&str> = live_fts.iter().filter(|(c, _)| !kept(c)).map(|(_, f)| *f).collect();
         let triggers: Vec<String> = live
             .definition
@@ -485,6 +531,7 @@ impl Engine {
             .flat_map(|d| d.dependents.iter())
             .filter(|sql| sql.trim_start().get(..14).is_some_and(|p| p.eq_ignore_ascii_case("CREATE TRIGGER")))
             .filter(|sql| !dropped_fts.iter().any(|f| sql.contains(&self.quote(f))))
+            .filter(|sql| declared.timestamps || !sql.contains(&self.quote(&timestamps_trigger)))
             .map(|sql| format!("{sql};"))
             .collect();
         let mut up = vec![
@@ -606,10 +653,14 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
         }
         if step_table(step).is_some_and(|t| rebuilt.contains(&t)) {
             match step {
-                Step::CreateIndex(..) | Step::DropColumn(..) | Step::DropSearch(..) => continue,
-                // The rebuild makes a new full-text column and its index.
-                Step::AddColumn(_, c) if c.search.is_some() => continue,
-                Step::AddColumn(..) | Step::RenameColumn(..) | Step::DropIndex(..) => {
+                // The rebuild makes new columns (with their defaults, full-text indexes too) and
+                // leaves out a timestamps trigger no longer declared.
+                Step::CreateIndex(..)
+                | Step::DropColumn(..)
+                | Step::DropSearch(..)
+                | Step::AddColumn(..)
+                | Step::DropTimestamps(..) => continue,
+                Step::RenameColumn(..) | Step::DropIndex(..) => {
                     let (forward, _) = render(std::slice::from_ref(step), engine);
                     up.push(forward.trim_end().to_string());
                     continue;
@@ -640,6 +691,11 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
                 (drop.join("\n"), e.recreate_table(t))
             }
             Step::AddColumn(t, c) => e.add_column(t, c),
+            Step::AddTimestamps(t) => e.timestamps_trigger(&t.name),
+            Step::DropTimestamps(t) => {
+                let (forward, backward) = e.timestamps_trigger(t);
+                (backward, forward)
+            }
             Step::DropSearch(t, c) => {
                 let (forward, backward) = e.add_column(t, c);
                 (backward, forward)
@@ -697,10 +753,11 @@ fn step_table(step: &Step) -> Option<&str> {
         Step::AddColumn(t, _)
         | Step::DropColumn(t, _)
         | Step::DropSearch(t, _)
+        | Step::DropTimestamps(t)
         | Step::RenameColumn(t, ..)
         | Step::CreateIndex(t, _)
         | Step::DropIndex(t, _) => Some(t),
-        Step::AlterTable(t, ..) => Some(&t.name),
+        Step::AlterTable(t, ..) | Step::AddTimestamps(t) => Some(&t.name),
         Step::CreateTable(_) | Step::DropTable(_) => None,
     }
 }

@@ -29,6 +29,10 @@ pub enum Step {
     CreateIndex(String, Index),
     /// Drop an index of a table.
     DropIndex(String, rowbase_catalog::Index),
+    /// Add the trigger that keeps `created_at`/`updated_at` to a table (as declared).
+    AddTimestamps(Table),
+    /// Drop a table's timestamps trigger (table name).
+    DropTimestamps(String),
     /// Change an existing table in ways ALTER TABLE does in place on PostgreSQL and MySQL, and
     /// SQLite does by rebuilding the table: the table as declared, as it is live, the changes.
     AlterTable(Table, rowbase_catalog::Table, Vec<Change>),
@@ -53,6 +57,9 @@ pub enum Change {
     AddForeignKey(Column),
     /// A foreign key to drop, as it is live.
     DropForeignKey(rowbase_catalog::ForeignKey),
+    /// A column added with a default that is not a constant (`now`, `uuid`): SQLite's ADD
+    /// COLUMN refuses it, so there the table is rebuilt; elsewhere the ADD COLUMN step does it.
+    AddedWithExpressionDefault(Column),
 }
 
 impl Change {
@@ -93,6 +100,7 @@ impl Change {
             Change::DropUnique(columns) => format!("drop unique ({})", columns.join(", ")),
             Change::AddForeignKey(c) => format!("add foreign key {}", c.name),
             Change::DropForeignKey(fk) => format!("drop foreign key {}", fk.name),
+            Change::AddedWithExpressionDefault(c) => format!("rebuilt on SQLite for {}'s default", c.name),
         }
     }
 }
@@ -127,6 +135,8 @@ impl Step {
                 )
             }
             Step::DropIndex(t, i) => format!("drop index {} on {t}", i.name),
+            Step::AddTimestamps(t) => format!("keep {0}.created_at and {0}.updated_at by trigger", t.name),
+            Step::DropTimestamps(t) => format!("drop the timestamps trigger of {t}"),
             Step::AlterTable(t, _, changes) => {
                 format!(
                     "alter table {}: {}",
@@ -167,7 +177,16 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
     // first and added again).
     let mut search_drops = Vec::new();
     let mut search_adds = Vec::new();
+    let mut trigger_drops = Vec::new();
+    let mut trigger_adds = Vec::new();
     for table in &declared.tables {
+        let timestamps_trigger = format!("{}{}", table.name, Table::TIMESTAMPS_TRIGGER);
+        let live_timestamps = live.table(&table.name).is_some_and(|t| t.triggers.contains(&timestamps_trigger));
+        match (table.timestamps, live_timestamps) {
+            (true, false) => trigger_adds.push(Step::AddTimestamps(table.clone())),
+            (false, true) => trigger_drops.push(Step::DropTimestamps(table.name.clone())),
+            _ => {}
+        }
         let Some(existing) = live.table(&table.name) else {
             creates.push(Step::CreateTable(table.clone()));
             index_creates.extend(table.indexes.iter().map(|i| Step::CreateIndex(table.name.clone(), i.clone())));
@@ -210,6 +229,9 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
                             "adding {}.{} NOT NULL without a default (give it a default, or add it nullable first)",
                             table.name, column.name
                         ));
+                    }
+                    if matches!(column.default, Some(crate::schema::Default::Now | crate::schema::Default::Uuid)) {
+                        changes.push(Change::AddedWithExpressionDefault(column.clone()));
                     }
                     columns.push(Step::AddColumn(table.name.clone(), column.clone()));
                 }
@@ -287,11 +309,22 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
     if !unsupported.is_empty() {
         return Err(DiffError::Unsupported(unsupported));
     }
-    let steps: Vec<Step> =
-        [index_drops, search_drops, creates, columns, alters, search_adds, index_creates, column_drops, table_drops]
-            .into_iter()
-            .flatten()
-            .collect();
+    let steps: Vec<Step> = [
+        trigger_drops,
+        index_drops,
+        search_drops,
+        creates,
+        columns,
+        alters,
+        search_adds,
+        trigger_adds,
+        index_creates,
+        column_drops,
+        table_drops,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let destructive: Vec<String> = steps.iter().filter(|s| s.destructive()).map(Step::describe).collect();
     if !destructive.is_empty() && !allow_destructive {
         return Err(DiffError::Destructive(destructive));

@@ -210,9 +210,16 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// Its check constraints.
     pub checks: Vec<Check>,
+    /// `timestamps = true`: `created_at` and `updated_at` kept by a trigger (see
+    /// [`Table::TIMESTAMPS_TRIGGER`]).
+    pub timestamps: bool,
 }
 
 impl Table {
+    /// The suffix of the trigger that keeps `updated_at` (and `created_at` unchanged) on update:
+    /// `{table}_updated_at`.
+    pub const TIMESTAMPS_TRIGGER: &'static str = "_updated_at";
+
     /// The column named `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
@@ -271,6 +278,8 @@ struct FileTable {
     indexes: Vec<Spanned<FileIndex>>,
     #[serde(default)]
     checks: Vec<Spanned<FileCheck>>,
+    #[serde(default)]
+    timestamps: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -506,6 +515,37 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
             search,
         });
     }
+    let timestamps = table.timestamps.as_ref().is_some_and(|t| *t.get_ref());
+    if let Some(flag) = table.timestamps.as_ref().filter(|_| timestamps) {
+        for name in ["created_at", "updated_at"] {
+            match columns.iter().find(|c| c.name == name) {
+                Some(c) if c.column_type != ColumnType::TimestampTz || !c.not_null => {
+                    let span = table
+                        .columns
+                        .iter()
+                        .find(|x| x.get_ref().name.get_ref() == name)
+                        .map_or_else(|| flag.span(), |x| x.get_ref().column_type.span());
+                    return Err(at.at(
+                        span,
+                        format!("timestamps needs {name} to be a timestamptz NOT NULL column"),
+                        Some(format!("leave {name} out: timestamps declares it")),
+                    ));
+                }
+                Some(_) => {}
+                None => columns.push(Column {
+                    name: name.to_string(),
+                    column_type: ColumnType::TimestampTz,
+                    not_null: true,
+                    default: Some(Default::Now),
+                    unique: false,
+                    references: None,
+                    renamed_from: None,
+                    indexed: false,
+                    search: None,
+                }),
+            }
+        }
+    }
     if let Some(pk) = &table.primary_key {
         if !primary_key.is_empty() {
             return Err(at.at(pk.span(), "the primary key is declared twice (on a column and for the table)", None));
@@ -599,6 +639,7 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
         unique: table.unique.iter().map(|u| u.get_ref().clone()).collect(),
         indexes,
         checks: Vec::new(),
+        timestamps,
     };
     // Conditions are read against the finished table: they may name any of its columns.
     for (position, spanned) in table.indexes.iter().enumerate() {
@@ -752,6 +793,29 @@ columns = [
             assert!(e.message.contains(expected), "{column}: {e}");
             assert_eq!(e.line, 7, "{e}");
         }
+    }
+
+    #[test]
+    fn timestamps_declare_their_columns() {
+        let with =
+            |extra: &str| BLOG.replace("[tables.author]\n", &format!("[tables.author]\ntimestamps = true\n{extra}"));
+        let schema = parse("rowbase.toml", &with("")).unwrap();
+        let author = &schema.tables[0];
+        assert!(author.timestamps);
+        for name in ["created_at", "updated_at"] {
+            let c = author.column(name).unwrap();
+            assert_eq!(
+                (c.column_type, c.not_null, c.default.clone()),
+                (ColumnType::TimestampTz, true, Some(Default::Now))
+            );
+        }
+        let text = with("").replace(
+            "{ name = \"email\", type = \"varchar(200)\", not_null = true, unique = true },",
+            "{ name = \"email\", type = \"varchar(200)\", not_null = true, unique = true },\n  { name = \"updated_at\", type = \"text\" },",
+        );
+        let e = parse("rowbase.toml", &text).unwrap_err();
+        assert!(e.message.contains("updated_at to be a timestamptz NOT NULL"), "{e}");
+        assert_eq!(e.line, 14, "{e}");
     }
 
     #[test]

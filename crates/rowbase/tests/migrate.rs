@@ -107,8 +107,8 @@ async fn describe(url: &str) -> String {
         let mut checks: Vec<String> = t.checks.iter().map(|c| c.name.clone()).collect();
         checks.sort();
         out.push_str(&format!(
-            "{} {columns:?} pk{:?} u{uniques:?} fk{fks:?} ix{indexes:?} ck{checks:?}\n",
-            t.name, t.primary_key
+            "{} {columns:?} pk{:?} u{uniques:?} fk{fks:?} ix{indexes:?} ck{checks:?} tg{:?}\n",
+            t.name, t.primary_key, t.triggers
         ));
     }
     out
@@ -219,7 +219,10 @@ async fn scenario(url: &str) {
     // Rebuilt on SQLite (foreign keys, rows and the search index kept), altered in place
     // elsewhere; and back.
     let v4 = v3
-        .replace("[tables.author]", "[tables.author]\nchecks = [{ name = \"named\", condition = \"name=neq.\" }]")
+        .replace(
+            "[tables.author]",
+            "[tables.author]\ntimestamps = true\nchecks = [{ name = \"named\", condition = \"name=neq.\" }]",
+        )
         .replace(r#"{ name = "headline", type = "varchar(200)""#, r#"{ name = "headline", type = "varchar(300)""#)
         .replace(
             "  { name = \"price\", type = \"decimal(10,2)\" },\n",
@@ -274,6 +277,11 @@ async fn scenario(url: &str) {
             let author = summary.iter().find(|l| l.starts_with("alter table author:"));
             assert!(
                 author.is_some_and(|l| l.contains("nullable") && l.contains("add check author_named_check")),
+                "{summary:?}"
+            );
+            assert!(summary.iter().any(|l| l == "add column author.updated_at"), "{summary:?}");
+            assert!(
+                summary.iter().any(|l| l.starts_with("keep author.created_at and author.updated_at")),
                 "{summary:?}"
             );
         }

@@ -46,6 +46,7 @@ fn table(name: &str, columns: Vec<Column>, pk: &[&str], fks: Vec<ForeignKey>) ->
         foreign_keys: fks,
         indexes: Vec::new(),
         checks: Vec::new(),
+        triggers: Vec::new(),
         definition: None,
     }
 }

@@ -40,6 +40,7 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
             checks: Vec::new(),
+            triggers: Vec::new(),
             definition: None,
         });
     }
@@ -180,6 +181,18 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
         }
         if let Some(ix) = t.indexes.last_mut() {
             ix.columns.push((column, collation.as_deref() == Some("D")));
+        }
+    }
+    let triggers: Vec<(String, String)> = conn
+        .query(
+            "SELECT EVENT_OBJECT_TABLE, TRIGGER_NAME FROM information_schema.TRIGGERS
+             WHERE TRIGGER_SCHEMA = DATABASE() ORDER BY EVENT_OBJECT_TABLE, TRIGGER_NAME",
+        )
+        .await
+        .map_err(err)?;
+    for (table, name) in triggers {
+        if let Some(&i) = index.get(&table) {
+            tables[i].triggers.push(name);
         }
     }
     Ok(Catalog::new(tables))

@@ -77,6 +77,7 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
             checks: Vec::new(),
+            triggers: Vec::new(),
             definition: None,
         });
     }
@@ -142,8 +143,21 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
             unique: row.get(4),
         });
     }
+    for row in client.query(TRIGGERS, &[&schema]).await.map_err(err)? {
+        let Some(&i) = index.get(&row.get::<_, String>(0)) else { continue };
+        tables[i].triggers.push(row.get(1));
+    }
     Ok(Catalog::new(tables))
 }
+
+/// User triggers (not those PostgreSQL makes for foreign keys).
+const TRIGGERS: &str = "
+SELECT c.relname::text, t.tgname::text
+FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = $1 AND NOT t.tgisinternal
+ORDER BY c.relname, t.tgname";
 
 /// Indexes that back no constraint.
 const INDEXES: &str = "

@@ -107,6 +107,10 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
         unique_keys: unique_keys(conn, name)?,
         foreign_keys: foreign_keys(conn, name)?,
         indexes: indexes(conn, name)?,
+        triggers: conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 ORDER BY name")?
+            .query_map([name], |r| r.get(0))?
+            .collect::<Result<_, _>>()?,
         checks: definition
             .as_ref()
             .map(|d| {

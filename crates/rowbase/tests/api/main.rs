@@ -7,6 +7,7 @@
 mod behaviour;
 mod common;
 mod concurrency;
+mod declared;
 mod embedding;
 mod errors;
 mod filters;
@@ -18,4 +19,5 @@ mod postgres;
 mod readme;
 mod reads;
 mod search;
+mod timestamps;
 mod writes;

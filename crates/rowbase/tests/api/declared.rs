@@ -1,0 +1,65 @@
+//! Servers on databases built from a schema file by `migrate plan` + `apply`, on each engine,
+//! with a raw connection beside the API for SQL that bypasses Rowbase.
+
+use mysql_async::prelude::Queryable;
+
+use crate::common::{TestApp, spawn_app_url_any};
+
+/// The engines a declared-schema test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+/// A connection to the served database that does not go through Rowbase.
+pub struct Raw {
+    url: String,
+    engine: Engine,
+}
+
+impl Raw {
+    /// Runs `sql` (one statement).
+    pub async fn execute(&self, sql: &str) {
+        match self.engine {
+            Engine::Sqlite => {
+                rusqlite::Connection::open(&self.url).unwrap().execute_batch(sql).unwrap();
+            }
+            Engine::Postgres => {
+                let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(connection);
+                client.batch_execute(sql).await.unwrap();
+            }
+            Engine::MySql => {
+                let mut conn = mysql_async::Conn::from_url(self.url.as_str()).await.unwrap();
+                conn.query_drop(sql).await.unwrap();
+                let _ = conn.disconnect().await;
+            }
+        }
+    }
+}
+
+/// A server on a new database of `engine` migrated to `schema` (a `rowbase.toml` text), or
+/// `None` when the engine's server is not there (and not required).
+pub async fn app_from_schema(engine: Engine, schema: &str) -> Option<(TestApp, Raw)> {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, keep): (String, Box<dyn std::any::Any + Send>) = match engine {
+        Engine::Sqlite => (dir.path().join("app.db").to_str().unwrap().to_string(), Box::new(())),
+        Engine::Postgres => {
+            let db = crate::pg::database(None).await?;
+            (db.url.clone(), Box::new(db))
+        }
+        Engine::MySql => {
+            let db = crate::my::database(false).await?;
+            (db.url.clone(), Box::new(db))
+        }
+    };
+    let file = dir.path().join("rowbase.toml");
+    std::fs::write(&file, schema).unwrap();
+    let migrations = dir.path().join("migrations");
+    rowbase::migrate::plan(&url, &file, &migrations, "schema", false).await.unwrap();
+    rowbase::migrate::apply(&url, &migrations).await.unwrap();
+    let app = spawn_app_url_any(&url, Box::new((keep, dir)), rowbase::Options::default()).await;
+    Some((app, Raw { url, engine }))
+}

@@ -193,6 +193,14 @@ pub struct Index {
     pub unique: bool,
 }
 
+/// The column that marks a row deleted in a soft-delete table.
+pub const SOFT_DELETE_COLUMN: &str = "deleted_at";
+
+/// The generated column of a soft-delete table that is 1 while the row is live and NULL once it
+/// is deleted: unique keys include it, so a deleted row does not block a new one (NULLs are
+/// distinct in unique keys on every engine).
+pub const ALIVE_COLUMN: &str = "rowbase_alive";
+
 /// Tables Rowbase keeps for itself (the migration ledger): never served, never diffed.
 pub fn is_internal(table: &str) -> bool {
     table == "rowbase_migrations"
@@ -202,6 +210,16 @@ impl Table {
     /// The column named exactly `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+
+    /// The soft-delete column, when the table has one: a nullable timestamp named `deleted_at`
+    /// (what `soft_delete = true` declares; docs/schema.md, "Soft delete").
+    pub fn soft_delete_column(&self) -> Option<&Column> {
+        self.column(SOFT_DELETE_COLUMN).filter(|c| {
+            self.kind == TableKind::Table
+                && c.nullable
+                && matches!(c.data_type, DataType::Timestamp | DataType::TimestampTz | DataType::Text)
+        })
     }
 
     /// Whether `columns` (in any order) are exactly the primary key or a unique key.

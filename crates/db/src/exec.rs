@@ -63,13 +63,13 @@ pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Resu
             out.affected = out.keys.len() as u64;
             out.inserted = out.affected.saturating_sub(existing);
         }
-        Mutation::Update { schema, table, set, filters } if !d.returns_from_update_and_delete() => {
-            if !set.is_empty() {
+        Mutation::Update { schema, table, set, stamp, filters } if !d.returns_from_update_and_delete() => {
+            if !set.is_empty() || stamp.is_some() {
                 out.keys = locked_keys(exec, plan, schema, table, filters).await?;
                 if !out.keys.is_empty() {
                     let by_keys = [Expr::KeyIn { alias: 0, key: plan.key.clone(), rows: out.keys.clone() }];
                     if let Some(statement) =
-                        render_update(schema, table, set, &by_keys, &plan.key, d).map_err(render)?
+                        render_update(schema, table, set, stamp.as_deref(), &by_keys, &plan.key, d).map_err(render)?
                     {
                         mutate(exec, plan, &statement).await?;
                     }
@@ -77,8 +77,10 @@ pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Resu
             }
             out.affected = out.keys.len() as u64;
         }
-        Mutation::Update { schema, table, set, filters } => {
-            if let Some(statement) = render_update(schema, table, set, filters, &plan.key, d).map_err(render)? {
+        Mutation::Update { schema, table, set, stamp, filters } => {
+            if let Some(statement) =
+                render_update(schema, table, set, stamp.as_deref(), filters, &plan.key, d).map_err(render)?
+            {
                 out.keys = mutate(exec, plan, &statement).await?;
             }
             out.affected = out.keys.len() as u64;

@@ -22,8 +22,9 @@ pub(crate) async fn read_rows(
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let schema = profile(state, headers, "accept-profile")?;
-    let params = parse_query(raw_query)?;
+    let mut params = parse_query(raw_query)?;
     let preferences = preferences(headers)?;
+    params.deleted = preferences.deleted.unwrap_or_default();
     let media = media_type(headers, &[MediaType::Json, MediaType::SingleObject, MediaType::Csv])?;
     // PostgREST reads the Range header on GET only.
     let range = match *method {

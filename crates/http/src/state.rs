@@ -16,11 +16,18 @@ pub struct HttpConfig {
     /// The tables (and views) to serve, e.g. those a schema file declares; `None` serves every
     /// one. Relationships to tables left out are not embeddable.
     pub tables: Option<Vec<String>>,
+    /// Whether `Prefer: delete=hard` may remove rows of soft-delete tables (otherwise 403).
+    pub allow_hard_delete: bool,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { max_body_bytes: 10 * 1024 * 1024, allow_unfiltered_writes: false, tables: None }
+        HttpConfig {
+            max_body_bytes: 10 * 1024 * 1024,
+            allow_unfiltered_writes: false,
+            tables: None,
+            allow_hard_delete: false,
+        }
     }
 }
 

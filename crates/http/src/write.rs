@@ -33,8 +33,9 @@ pub(crate) async fn write_rows(
 ) -> Result<Response, ApiError> {
     let schema = profile(state, headers, "content-profile")?;
     let schema = schema.as_str();
-    let params = parse_query(raw_query)?;
+    let mut params = parse_query(raw_query)?;
     let prefs = preferences(headers)?;
+    params.deleted = prefs.deleted.unwrap_or_default();
     let media = media_type(headers, &[MediaType::Json, MediaType::SingleObject])?;
     let catalog = catalog(state, schema)?;
     let plan = match *method {
@@ -56,7 +57,20 @@ pub(crate) async fn write_rows(
         }
         Method::PUT => plan_put(&catalog, schema, table, &params, &payload(headers, body, &params)?)?,
         Method::PATCH => plan_update(&catalog, schema, table, &params, &payload(headers, body, &params)?)?,
-        _ => plan_delete(&catalog, schema, table, &params)?,
+        _ => {
+            let hard = prefs.hard_delete == Some(true);
+            let soft_delete = catalog.table(table).is_some_and(|t| t.soft_delete_column().is_some());
+            if hard && soft_delete && !state.config().allow_hard_delete {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "42501",
+                    format!("permission denied to hard-delete rows of {table}"),
+                    Some("Prefer: delete=hard needs a server started with --allow-hard-delete".into()),
+                    Some("Without it, DELETE marks rows deleted (deleted_at); restore them with PATCH".into()),
+                ));
+            }
+            plan_delete(&catalog, schema, table, &params, hard)?
+        }
     };
     refuse_unfiltered(state, &plan)?;
     let returning = match prefs.return_ {

@@ -167,7 +167,7 @@ fn typed(value: &str, column_type: ColumnType, column: &str) -> Result<(), Strin
         ColumnType::Integer | ColumnType::BigInt => value.parse::<i64>().is_ok(),
         ColumnType::Real | ColumnType::Decimal(..) => is_decimal(value),
         ColumnType::Boolean => matches!(value, "true" | "false"),
-        ColumnType::Json | ColumnType::Bytes | ColumnType::FullText => false,
+        ColumnType::Json | ColumnType::Bytes | ColumnType::FullText | ColumnType::Alive => false,
         ColumnType::Text | ColumnType::Varchar(_) | ColumnType::Date | ColumnType::TimestampTz | ColumnType::Uuid => {
             !value.contains('\0')
         }

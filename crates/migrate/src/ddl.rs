@@ -91,14 +91,18 @@ impl Engine {
             // make the search case-sensitive), as on the other engines.
             (Engine::MySql, C::FullText) => "TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci".into(),
             (_, C::FullText) => "TEXT".into(),
+            (Engine::Postgres, C::Alive) => "SMALLINT".into(),
+            (Engine::MySql, C::Alive) => "TINYINT".into(),
+            (_, C::Alive) => "INTEGER".into(),
         }
     }
 
     fn default_sql(self, d: &Default) -> String {
         match (self, d) {
-            (Engine::Sqlite, Default::Now) => "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))".into(),
-            (Engine::Postgres, Default::Now) => "now()".into(),
-            (Engine::MySql, Default::Now) => "CURRENT_TIMESTAMP(6)".into(),
+            // The API's own `now` (a soft delete's deleted_at), parenthesized where SQLite's
+            // DEFAULT needs an expression in parentheses.
+            (Engine::Sqlite, Default::Now) => format!("({})", self.dialect().now()),
+            (_, Default::Now) => self.dialect().now().into(),
             (Engine::Sqlite, Default::Uuid) => "(lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))))".into(),
             (Engine::Postgres, Default::Uuid) => "gen_random_uuid()".into(),
             (Engine::MySql, Default::Uuid) => "(UUID())".into(),
@@ -125,8 +129,15 @@ impl Engine {
             };
         }
         let mut sql = format!("{name} {}", self.type_sql(column.column_type));
-        if let Some(search) = &column.search {
-            sql.push_str(&format!(" GENERATED ALWAYS AS ({})", self.search_expression(search)));
+        let generated = match (&column.search, column.column_type) {
+            (Some(search), _) => Some(self.search_expression(search)),
+            (None, ColumnType::Alive) => {
+                Some(format!("CASE WHEN {} IS NULL THEN 1 END", self.quote(rowbase_catalog::SOFT_DELETE_COLUMN)))
+            }
+            _ => None,
+        };
+        if let Some(expression) = generated {
+            sql.push_str(&format!(" GENERATED ALWAYS AS ({expression})"));
             // SQLite can add only a VIRTUAL generated column to an existing table (and FTS5
             // reads it through the table); the others store it so it can be indexed.
             sql.push_str(if self == Engine::Sqlite { " VIRTUAL" } else { " STORED" });
@@ -507,7 +518,7 @@ impl Engine {
             &declared
                 .columns
                 .iter()
-                .filter(|c| c.search.is_none())
+                .filter(|c| !c.is_generated())
                 .filter(existed)
                 .map(|c| c.name.clone())
                 .collect::<Vec<_>>(),

@@ -54,6 +54,9 @@ pub enum ColumnType {
     /// `fulltext`: a generated column indexing other text columns for the `fts` operators
     /// (tsvector + GIN on PostgreSQL, an FTS5 table on SQLite, FULLTEXT on MySQL).
     FullText,
+    /// The generated `rowbase_alive` column of a soft-delete table (never written in the file):
+    /// 1 while `deleted_at` is NULL, else NULL.
+    Alive,
 }
 
 impl ColumnType {
@@ -91,7 +94,7 @@ impl ColumnType {
         use rowbase_catalog::DataType as D;
         match self {
             ColumnType::Text | ColumnType::Varchar(_) | ColumnType::FullText => D::Text,
-            ColumnType::Integer | ColumnType::BigInt => D::Integer,
+            ColumnType::Integer | ColumnType::BigInt | ColumnType::Alive => D::Integer,
             ColumnType::Real => D::Real,
             ColumnType::Decimal(..) => D::Decimal,
             ColumnType::Boolean => D::Boolean,
@@ -163,6 +166,13 @@ pub struct Column {
     pub search: Option<Search>,
 }
 
+impl Column {
+    /// Whether the database computes the column (a `fulltext` column, `rowbase_alive`).
+    pub fn is_generated(&self) -> bool {
+        self.search.is_some() || self.column_type == ColumnType::Alive
+    }
+}
+
 /// What a `fulltext` column indexes (docs/schema.md, "Full-text search").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Search {
@@ -213,6 +223,9 @@ pub struct Table {
     /// `timestamps = true`: `created_at` and `updated_at` kept by a trigger (see
     /// [`Table::TIMESTAMPS_TRIGGER`]).
     pub timestamps: bool,
+    /// `soft_delete = true`: a `deleted_at` column the API sets instead of deleting, and unique
+    /// keys that hold among live rows only (each includes `rowbase_alive`).
+    pub soft_delete: bool,
 }
 
 impl Table {
@@ -280,6 +293,8 @@ struct FileTable {
     checks: Vec<Spanned<FileCheck>>,
     #[serde(default)]
     timestamps: Option<Spanned<bool>>,
+    #[serde(default)]
+    soft_delete: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -546,6 +561,56 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
             }
         }
     }
+    let soft_delete = table.soft_delete.as_ref().is_some_and(|t| *t.get_ref());
+    let mut unique: Vec<Vec<String>> = table.unique.iter().map(|u| u.get_ref().clone()).collect();
+    if let Some(flag) = table.soft_delete.as_ref().filter(|_| soft_delete) {
+        let deleted_at = rowbase_catalog::SOFT_DELETE_COLUMN;
+        match columns.iter().find(|c| c.name == deleted_at) {
+            Some(c) if c.column_type != ColumnType::TimestampTz || c.not_null || c.default.is_some() => {
+                return Err(at.at(
+                    flag.span(),
+                    format!("soft_delete needs {deleted_at} to be a nullable timestamptz column without a default"),
+                    Some(format!("leave {deleted_at} out: soft_delete declares it")),
+                ));
+            }
+            Some(_) => {}
+            None => columns.push(Column {
+                name: deleted_at.to_string(),
+                column_type: ColumnType::TimestampTz,
+                not_null: false,
+                default: None,
+                unique: false,
+                references: None,
+                renamed_from: None,
+                indexed: false,
+                search: None,
+            }),
+        }
+        // Unique keys hold among live rows: each includes rowbase_alive, NULL once deleted.
+        let alive = rowbase_catalog::ALIVE_COLUMN.to_string();
+        for c in &mut columns {
+            if c.unique {
+                c.unique = false;
+                unique.push(vec![c.name.clone()]);
+            }
+        }
+        if !unique.is_empty() {
+            for key in &mut unique {
+                key.push(alive.clone());
+            }
+            columns.push(Column {
+                name: alive,
+                column_type: ColumnType::Alive,
+                not_null: false,
+                default: None,
+                unique: false,
+                references: None,
+                renamed_from: None,
+                indexed: false,
+                search: None,
+            });
+        }
+    }
     if let Some(pk) = &table.primary_key {
         if !primary_key.is_empty() {
             return Err(at.at(pk.span(), "the primary key is declared twice (on a column and for the table)", None));
@@ -632,15 +697,8 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
             }
         }
     }
-    let mut declared = Table {
-        name: table_name,
-        columns,
-        primary_key,
-        unique: table.unique.iter().map(|u| u.get_ref().clone()).collect(),
-        indexes,
-        checks: Vec::new(),
-        timestamps,
-    };
+    let mut declared =
+        Table { name: table_name, columns, primary_key, unique, indexes, checks: Vec::new(), timestamps, soft_delete };
     // Conditions are read against the finished table: they may name any of its columns.
     for (position, spanned) in table.indexes.iter().enumerate() {
         if let Some(text) = &spanned.get_ref().condition {

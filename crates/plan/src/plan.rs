@@ -379,6 +379,8 @@ pub enum Mutation {
         table: String,
         /// Column assignments, typed.
         set: Vec<(String, Value)>,
+        /// A column set to the time of the statement (a soft delete's `deleted_at`).
+        stamp: Option<String>,
         /// The root filters (alias 0), ANDed; empty means every row.
         filters: Vec<Expr>,
     },

@@ -3,7 +3,7 @@
 //! complete.
 
 use rowbase_catalog::{Catalog, Table};
-use rowbase_request::{QueryParams, Scoped, SelectItem};
+use rowbase_request::{Condition, DeletedRows, IsValue, QueryParams, Scoped, SelectItem};
 
 use crate::error::PlanError;
 use crate::expr::{condition_to_expr, order_to_plan};
@@ -100,9 +100,10 @@ fn build_node(
     for item in items {
         match item {
             // A generated full-text column (a tsvector, or the text an FTS index reads) is for
-            // filtering, not reading: `*` leaves it out; it can still be selected by name.
+            // filtering, not reading, and Rowbase's own generated columns are bookkeeping: `*`
+            // leaves them out; they can still be selected by name.
             SelectItem::Star => {
-                node.outputs.extend(table.columns.iter().filter(|c| !is_search_column(c)).map(|c| Output::Column {
+                node.outputs.extend(table.columns.iter().filter(|c| !is_hidden_column(c)).map(|c| Output::Column {
                     key: c.name.clone(),
                     column: ColumnRef {
                         alias,
@@ -175,9 +176,10 @@ pub(crate) fn column_ref(table: &Table, alias: usize, name: &str) -> Result<Colu
     })
 }
 
-/// Whether `column` is a generated full-text search column (see the `*` expansion).
-pub(crate) fn is_search_column(column: &rowbase_catalog::Column) -> bool {
-    column.generated && column.full_text.is_some()
+/// Whether `*` leaves `column` out: a generated full-text search column, or a generated column
+/// of Rowbase's own (`rowbase_alive`).
+pub(crate) fn is_hidden_column(column: &rowbase_catalog::Column) -> bool {
+    column.generated && (column.full_text.is_some() || column.name.starts_with("rowbase_"))
 }
 
 /// The embed under `key` among a node's outputs.
@@ -213,6 +215,14 @@ fn check_paths(root: &Node, params: &QueryParams) -> Result<(), PlanError> {
     Ok(())
 }
 
+/// Whether a condition tree filters on the column `name`.
+fn mentions(condition: &Condition, name: &str) -> bool {
+    match condition {
+        Condition::Group { conditions, .. } => conditions.iter().any(|c| mentions(c, name)),
+        Condition::Filter(filter) => filter.field.name == name,
+    }
+}
+
 fn at<'p, T>(items: &'p [Scoped<T>], path: &'p [String]) -> impl Iterator<Item = &'p T> {
     items.iter().filter(move |s| s.path == path).map(|s| &s.value)
 }
@@ -235,6 +245,19 @@ fn resolve(catalog: &Catalog, node: &mut Node, path: &mut Vec<String>, params: &
     for condition in at(&params.conditions, path) {
         let expr = condition_to_expr(node, table, condition)?;
         node.filters.push(expr);
+    }
+    // Soft delete: live rows only, unless the request says otherwise or filters on the column
+    // itself at this level.
+    if let Some(column) = table.soft_delete_column() {
+        let named = at(&params.conditions, path).any(|c| mentions(c, &column.name));
+        let value = match params.deleted {
+            DeletedRows::Live => Some(IsValue::Null),
+            DeletedRows::Only => Some(IsValue::NotNull),
+            DeletedRows::Include => None,
+        };
+        if let (false, Some(value)) = (named, value) {
+            node.filters.push(Expr::Is { left: column_ref(table, node.alias, &column.name)?, value });
+        }
     }
     let inner: Vec<Expr> = node
         .outputs

@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 
 use crate::error::PlanError;
 use crate::plan::{Conflict, ConflictAction, Expr, InsertPlan, Mutation, RowKey, WritePlan};
-use crate::read::{ReadRequest, Window, find_table, plan_read};
+use crate::read::{ReadRequest, Window, column_ref, find_table, plan_read};
 use crate::value::{Value, coerce};
 
 /// What to do on a duplicate key (`Prefer: resolution=...`).
@@ -174,15 +174,48 @@ pub fn plan_update(
     let representation = representation(catalog, schema, found, params)?;
     let filters = limited(found, &representation.root, params)?;
     Ok(WritePlan {
-        mutation: Mutation::Update { schema: found.schema.clone(), table: found.name.clone(), set, filters },
+        mutation: Mutation::Update {
+            schema: found.schema.clone(),
+            table: found.name.clone(),
+            set,
+            stamp: None,
+            filters,
+        },
         key: row_key(found),
         representation,
     })
 }
 
-/// Plans `DELETE /table?filters`.
-pub fn plan_delete(catalog: &Catalog, schema: &str, table: &str, params: &QueryParams) -> Result<WritePlan, PlanError> {
+/// Plans `DELETE /table?filters`. On a soft-delete table (a nullable `deleted_at`), unless
+/// `hard`, the rows are marked deleted (`deleted_at` set to the time of the statement), never
+/// removed; only live rows are marked, so a second delete keeps the first time.
+pub fn plan_delete(
+    catalog: &Catalog,
+    schema: &str,
+    table: &str,
+    params: &QueryParams,
+    hard: bool,
+) -> Result<WritePlan, PlanError> {
     let found = find_table(catalog, schema, table)?;
+    if let Some(column) = found.soft_delete_column().filter(|_| !hard) {
+        let mut live = params.clone();
+        live.deleted = rowbase_request::DeletedRows::Live;
+        let representation = representation(catalog, schema, found, &live)?;
+        let mut filters = limited(found, &representation.root, &live)?;
+        // Even when the request filters on the column itself.
+        filters.push(Expr::Is { left: column_ref(found, 0, &column.name)?, value: rowbase_request::IsValue::Null });
+        return Ok(WritePlan {
+            mutation: Mutation::Update {
+                schema: found.schema.clone(),
+                table: found.name.clone(),
+                set: Vec::new(),
+                stamp: Some(column.name.clone()),
+                filters,
+            },
+            key: row_key(found),
+            representation,
+        });
+    }
     let mut representation = representation(catalog, schema, found, params)?;
     let filters = limited(found, &representation.root, params)?;
     // Deleted rows are read before they go, so the read must pick exactly the rows deleted.

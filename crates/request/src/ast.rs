@@ -349,4 +349,20 @@ pub struct QueryParams {
     pub columns: Option<Vec<String>>,
     /// `on_conflict=`: the upsert target.
     pub on_conflict: Option<Vec<String>>,
+    /// Which rows of soft-delete tables the request sees (from `Prefer: deleted=`).
+    pub deleted: DeletedRows,
+}
+
+/// Which rows of a soft-delete table (one with a nullable `deleted_at` timestamp) a request
+/// reads, updates or deletes: by default only live ones (docs/soft-delete). A filter on
+/// `deleted_at` at a level replaces the default there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum DeletedRows {
+    /// Rows whose `deleted_at` is NULL (the default).
+    #[default]
+    Live,
+    /// Every row (`Prefer: deleted=include`).
+    Include,
+    /// Only deleted rows (`Prefer: deleted=only`), e.g. to restore them.
+    Only,
 }

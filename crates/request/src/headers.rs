@@ -73,6 +73,11 @@ pub struct Preferences {
     pub max_affected: Option<u64>,
     /// `timezone=`.
     pub timezone: Option<String>,
+    /// `deleted=live|include|only` (Rowbase): the rows of soft-delete tables a request sees.
+    pub deleted: Option<crate::ast::DeletedRows>,
+    /// `delete=hard` (`true`) or `delete=soft` (Rowbase): whether a DELETE on a soft-delete
+    /// table removes rows instead of marking them deleted.
+    pub hard_delete: Option<bool>,
     /// Preferences that were not understood, as written.
     pub invalid: Vec<String>,
 }
@@ -136,6 +141,23 @@ impl Preferences {
                 ),
                 "max-affected" => set(&mut p.max_affected, value.parse().ok()),
                 "timezone" => set(&mut p.timezone, Some(value.to_string()).filter(|v| !v.is_empty())),
+                "deleted" => set(
+                    &mut p.deleted,
+                    match value {
+                        "live" => Some(crate::ast::DeletedRows::Live),
+                        "include" => Some(crate::ast::DeletedRows::Include),
+                        "only" => Some(crate::ast::DeletedRows::Only),
+                        _ => None,
+                    },
+                ),
+                "delete" => set(
+                    &mut p.hard_delete,
+                    match value {
+                        "hard" => Some(true),
+                        "soft" => Some(false),
+                        _ => None,
+                    },
+                ),
                 _ => false,
             };
             if !known {

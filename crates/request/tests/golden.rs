@@ -159,6 +159,7 @@ fn headers() {
         vec!["count=planned", "count=exact"],
         vec!["handling=strict, max-affected=5, tx=rollback, missing=default"],
         vec!["return=everything, foo"],
+        vec!["deleted=only, delete=hard, deleted=include"],
     ] {
         let _ = writeln!(out, "Prefer {prefer:?}\n  {:?}", Preferences::parse(prefer.iter().copied()));
     }

@@ -138,6 +138,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_ALLOW_UNFILTERED_WRITES")]
     pub allow_unfiltered_writes: bool,
 
+    /// Let `Prefer: delete=hard` remove rows of soft-delete tables (refused with 403 by default:
+    /// DELETE marks them deleted).
+    #[arg(long, env = "ROWBASE_ALLOW_HARD_DELETE")]
+    pub allow_hard_delete: bool,
+
     /// A schema file (`rowbase.toml`): serve only the tables it declares, and refuse to start
     /// unless the database matches it.
     #[arg(long, env = "ROWBASE_SCHEMA")]
@@ -189,6 +194,7 @@ impl ServeArgs {
                 max_body_bytes: self.max_body_bytes,
                 allow_unfiltered_writes: self.allow_unfiltered_writes,
                 tables: None,
+                allow_hard_delete: self.allow_hard_delete,
             },
             schema_poll: (self.schema_poll_ms > 0).then(|| Duration::from_millis(self.schema_poll_ms)),
         }

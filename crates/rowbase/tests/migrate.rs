@@ -393,9 +393,31 @@ async fn scenario(url: &str) {
     let restored = if engine == "sqlite" { "CHECK" } else { "ADD CONSTRAINT" };
     assert!(down_sql.contains(restored) && !down_sql.contains("not restored"), "{down_sql}");
     assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    // Soft delete on an existing table: deleted_at, rowbase_alive, and the unique key on email
+    // becomes one among live rows; and back.
+    let soft = unchecked.replace("[tables.author]\n", "[tables.author]\nsoft_delete = true\n");
+    let before_soft = describe(url).await;
+    match plan(url, dir, &soft, "soft", false).await.unwrap() {
+        Planned::Written { summary, .. } => {
+            assert!(summary.iter().any(|l| l == "add column author.deleted_at"), "{summary:?}");
+            assert!(
+                summary
+                    .iter()
+                    .any(|l| l.contains("add unique (email, rowbase_alive)") && l.contains("drop unique (email)")),
+                "{summary:?}"
+            );
+        }
+        Planned::UpToDate => panic!("soft delete changes author"),
+    }
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    assert!(matches!(plan(url, dir, &soft, "again", false).await.unwrap(), Planned::UpToDate));
+    assert!(describe(url).await.contains("rowbase_alive"));
+    assert_eq!(migrate::down(url, &migrations, 1).await.unwrap().len(), 1);
+    assert_eq!(describe(url).await, before_soft, "down restores the plain unique key");
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
     // Narrowing a column may lose data: refused unless allowed.
     let v5 =
-        wider.replace(r#"{ name = "headline", type = "varchar(400)""#, r#"{ name = "headline", type = "varchar(10)""#);
+        soft.replace(r#"{ name = "headline", type = "varchar(400)""#, r#"{ name = "headline", type = "varchar(10)""#);
     let refused = plan(url, dir, &v5, "narrow", false).await.unwrap_err().to_string();
     assert!(refused.contains("--allow-destructive") && refused.contains("NARROWING type of headline"), "{refused}");
 

@@ -121,6 +121,10 @@ pub trait Dialect: Send + Sync {
         }
     }
 
+    /// The time of the statement as the engine writes a `timestamptz` column's `now` default
+    /// (the same expression the schema file's `default = "now"` becomes).
+    fn now(&self) -> &'static str;
+
     /// The most bound parameters one statement may carry.
     fn max_params(&self) -> usize;
 

@@ -178,6 +178,10 @@ impl Dialect for MySqlDialect {
         Err(RenderError::Unsupported { engine: self.name(), feature })
     }
 
+    fn now(&self) -> &'static str {
+        "CURRENT_TIMESTAMP(6)"
+    }
+
     fn limit_offset(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: u64) {
         // MySQL needs a LIMIT before OFFSET; a huge limit is its documented "no limit".
         limit_with_offset(w, limit, offset, i64::MAX);

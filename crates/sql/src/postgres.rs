@@ -178,6 +178,10 @@ impl Dialect for PostgresDialect {
         }
     }
 
+    fn now(&self) -> &'static str {
+        "now()"
+    }
+
     fn limit_offset(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: u64) {
         if let Some(limit) = limit {
             w.push(" LIMIT ");

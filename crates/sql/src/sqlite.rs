@@ -158,6 +158,10 @@ impl Dialect for SqliteDialect {
         32_766
     }
 
+    fn now(&self) -> &'static str {
+        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+    }
+
     fn limit_offset(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: u64) {
         // SQLite needs a LIMIT before OFFSET; -1 means no limit.
         limit_with_offset(w, limit, offset, -1);

@@ -70,16 +70,18 @@ pub fn render_insert(plan: &InsertPlan, key: &RowKey, dialect: &dyn Dialect) -> 
     Ok(statements)
 }
 
-/// `UPDATE "t" AS t0 SET ... WHERE ... RETURNING <key>`; `None` when there is nothing to set.
+/// `UPDATE "t" AS t0 SET ... WHERE ... RETURNING <key>`; `stamp` is a column set to the time
+/// of the statement ([`Dialect::now`]). `None` when there is nothing to set.
 pub fn render_update(
     schema: &str,
     table: &str,
     set: &[(String, Value)],
+    stamp: Option<&str>,
     filters: &[Expr],
     key: &RowKey,
     dialect: &dyn Dialect,
 ) -> Result<Option<Statement>, RenderError> {
-    if set.is_empty() {
+    if set.is_empty() && stamp.is_none() {
         return Ok(None);
     }
     let mut w = Writer::new(dialect, schema);
@@ -93,6 +95,14 @@ pub fn render_update(
         w.ident(column);
         w.push(" = ");
         w.bind(value.clone());
+    }
+    if let Some(column) = stamp {
+        if !set.is_empty() {
+            w.push(", ");
+        }
+        w.ident(column);
+        w.push(" = ");
+        w.push(dialect.now());
     }
     filters_clause(&mut w, filters)?;
     if dialect.returns_from_update_and_delete() {

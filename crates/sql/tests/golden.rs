@@ -220,7 +220,7 @@ fn write_report(cases: &[(&str, &str, &str, &str)]) -> String {
                 )
             }
             "PATCH" => plan_update(&catalog, "public", table, &params, &payload.unwrap()),
-            _ => plan_delete(&catalog, "public", table, &params),
+            _ => plan_delete(&catalog, "public", table, &params, false),
         };
         let plan = match plan {
             Ok(plan) => plan,
@@ -235,8 +235,11 @@ fn write_report(cases: &[(&str, &str, &str, &str)]) -> String {
                 all.extend(render_insert(insert, &plan.key, &SqliteDialect).unwrap());
                 all
             }
-            Mutation::Update { schema, table, set, filters } => {
-                render_update(schema, table, set, filters, &plan.key, &SqliteDialect).unwrap().into_iter().collect()
+            Mutation::Update { schema, table, set, stamp, filters } => {
+                render_update(schema, table, set, stamp.as_deref(), filters, &plan.key, &SqliteDialect)
+                    .unwrap()
+                    .into_iter()
+                    .collect()
             }
             Mutation::Delete { schema, table, filters } => {
                 vec![render_delete(schema, table, filters, &plan.key, &SqliteDialect).unwrap()]

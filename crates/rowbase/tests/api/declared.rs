@@ -43,6 +43,11 @@ impl Raw {
 /// A server on a new database of `engine` migrated to `schema` (a `rowbase.toml` text), or
 /// `None` when the engine's server is not there (and not required).
 pub async fn app_from_schema(engine: Engine, schema: &str) -> Option<(TestApp, Raw)> {
+    app_from_schema_with(engine, schema, rowbase::Options::default()).await
+}
+
+/// As [`app_from_schema`], the server started with `options`.
+pub async fn app_from_schema_with(engine: Engine, schema: &str, options: rowbase::Options) -> Option<(TestApp, Raw)> {
     let dir = tempfile::tempdir().unwrap();
     let (url, keep): (String, Box<dyn std::any::Any + Send>) = match engine {
         Engine::Sqlite => (dir.path().join("app.db").to_str().unwrap().to_string(), Box::new(())),
@@ -60,6 +65,6 @@ pub async fn app_from_schema(engine: Engine, schema: &str) -> Option<(TestApp, R
     let migrations = dir.path().join("migrations");
     rowbase::migrate::plan(&url, &file, &migrations, "schema", false).await.unwrap();
     rowbase::migrate::apply(&url, &migrations).await.unwrap();
-    let app = spawn_app_url_any(&url, Box::new((keep, dir)), rowbase::Options::default()).await;
+    let app = spawn_app_url_any(&url, Box::new((keep, dir)), options).await;
     Some((app, Raw { url, engine }))
 }

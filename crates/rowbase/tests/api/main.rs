@@ -19,5 +19,6 @@ mod postgres;
 mod readme;
 mod reads;
 mod search;
+mod soft_delete;
 mod timestamps;
 mod writes;

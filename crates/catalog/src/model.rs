@@ -201,9 +201,16 @@ pub const SOFT_DELETE_COLUMN: &str = "deleted_at";
 /// distinct in unique keys on every engine).
 pub const ALIVE_COLUMN: &str = "rowbase_alive";
 
-/// Tables Rowbase keeps for itself (the migration ledger): never served, never diffed.
+/// Tables Rowbase manages but serves (read-only by their own triggers): the audit log. Never
+/// diffed against a schema file.
+pub fn is_managed(table: &str) -> bool {
+    table == "rowbase_audit"
+}
+
+/// Tables Rowbase keeps for itself (the migration ledger, SQLite's audit context): never
+/// served, never diffed.
 pub fn is_internal(table: &str) -> bool {
-    table == "rowbase_migrations"
+    table == "rowbase_migrations" || table == "rowbase_audit_context"
 }
 
 impl Table {

@@ -30,6 +30,10 @@ pub enum ErrorKind {
     Unavailable,
     /// `54000`: a statement or value exceeds an engine limit.
     TooComplex,
+    /// `P0001`: a trigger (or procedure) raised an error with its own message: PostgreSQL's
+    /// `RAISE EXCEPTION`, MySQL's `SIGNAL SQLSTATE '45000'`, SQLite's `RAISE(ABORT, ...)`. HTTP
+    /// 400, as PostgREST answers `P0001`.
+    RaisedException,
     /// A request the engine rejected as invalid (PostgreSQL classes 22, 42, P0): HTTP 400 with
     /// the engine's own SQLSTATE.
     Client,
@@ -59,6 +63,7 @@ impl ErrorKind {
             ErrorKind::Unavailable => "08000",
             ErrorKind::TooComplex => "54000",
             ErrorKind::Client => "42000",
+            ErrorKind::RaisedException => "P0001",
             ErrorKind::AffectedLimit => "PGRST124",
             ErrorKind::NotSingular => "PGRST116",
             ErrorKind::Internal => "XX000",

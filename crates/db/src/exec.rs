@@ -40,9 +40,29 @@ pub(crate) trait Executor {
 /// singular response was asked for and other than one row was touched.
 pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Result<WriteOutput, DbError> {
     let d = exec.dialect();
+    let mut out = WriteOutput::default();
+    if let Some(context) = &job.audit {
+        let statement = Statement {
+            sql: d.audit_context().to_string(),
+            params: vec![
+                Value::Text(context.actor.clone().unwrap_or_default()),
+                Value::Text(context.request_id.clone()),
+            ],
+        };
+        exec.keys(&statement).await?;
+    }
+    run_mutation(exec, job, &mut out).await?;
+    if let (Some(_), Some(end)) = (&job.audit, d.audit_context_end()) {
+        exec.keys(&Statement { sql: end.to_string(), params: Vec::new() }).await?;
+    }
+    Ok(out)
+}
+
+/// The mutation of `job`, its representation and counts into `out`.
+async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteJob, out: &mut WriteOutput) -> Result<(), DbError> {
+    let d = exec.dialect();
     let plan = &job.plan;
     let render = |e: rowbase_sql::RenderError| DbError::new(ErrorKind::Client, e.to_string());
-    let mut out = WriteOutput::default();
     match &plan.mutation {
         Mutation::Insert(insert) => {
             let without_existing;
@@ -129,7 +149,7 @@ pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Resu
         representation.root.filters = vec![Expr::KeyIn { alias, key: plan.key.clone(), rows: out.keys.clone() }];
         out.body = Some(read(exec, &representation).await?);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Whether an insert is an upsert that keeps existing rows.

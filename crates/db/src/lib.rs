@@ -15,4 +15,4 @@ mod write;
 
 pub use database::{Database, DatabaseOptions, ReadOutput, Synchronous};
 pub use error::{DbError, ErrorKind};
-pub use write::{Returning, WriteJob, WriteOutput};
+pub use write::{AuditContext, Returning, WriteJob, WriteOutput};

@@ -28,6 +28,17 @@ pub struct WriteJob {
     pub exactly_one: bool,
     /// `Prefer: tx=rollback`: run everything, return the result, keep nothing.
     pub dry_run: bool,
+    /// Who and which request the audit log records for this write, when the database has one.
+    pub audit: Option<AuditContext>,
+}
+
+/// What the audit triggers record of a change made through Rowbase (docs/schema.md, "Audit").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditContext {
+    /// The actor, from the trusted header (`--actor-header`), if any.
+    pub actor: Option<String>,
+    /// The request id: the client's `X-Request-Id`, or one Rowbase made.
+    pub request_id: String,
 }
 
 /// The result of a write.

@@ -242,6 +242,7 @@ impl From<DbError> for ApiError {
             ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation => StatusCode::CONFLICT,
             ErrorKind::NotNullViolation
             | ErrorKind::CheckViolation
+            | ErrorKind::RaisedException
             | ErrorKind::InvalidTextRepresentation
             | ErrorKind::StringTooLong
             | ErrorKind::InvalidRegex

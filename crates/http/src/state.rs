@@ -18,6 +18,9 @@ pub struct HttpConfig {
     pub tables: Option<Vec<String>>,
     /// Whether `Prefer: delete=hard` may remove rows of soft-delete tables (otherwise 403).
     pub allow_hard_delete: bool,
+    /// The request header whose value the audit log records as the actor (set by a gateway
+    /// that authenticated the caller, e.g. `X-Forwarded-User`); `None`: no actor.
+    pub actor_header: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -27,6 +30,7 @@ impl Default for HttpConfig {
             allow_unfiltered_writes: false,
             tables: None,
             allow_hard_delete: false,
+            actor_header: None,
         }
     }
 }

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use rowbase_db::{Returning, WriteJob, WriteOutput};
+use rowbase_db::{AuditContext, Returning, WriteJob, WriteOutput};
 use rowbase_plan::{
     ConflictAction, Expr, InsertRequest, Mutation, OnDuplicate, RowKey, Value, WritePlan, plan_delete, plan_insert,
     plan_put, plan_update,
@@ -85,9 +85,44 @@ pub(crate) async fn write_rows(
         max_affected: if strict { prefs.max_affected } else { None },
         exactly_one: media == MediaType::SingleObject,
         dry_run: prefs.tx == Some(TxEnd::Rollback),
+        audit: catalog.table(AUDIT_LOG).map(|_| audit_context(state, headers)),
     };
     let out = state.db().write(job).await?;
     Ok(respond(method, table, &plan, &prefs, media, returning, &out))
+}
+
+/// The table the audit triggers write (its presence switches the audit context on).
+const AUDIT_LOG: &str = "rowbase_audit";
+
+/// Who writes, for the audit log: the actor from the header the server trusts (set by the
+/// gateway that authenticated the caller; none unless `--actor-header` names one) and the
+/// request id (the client's `X-Request-Id` when it is a sane one, else a new one).
+fn audit_context(state: &AppState, headers: &HeaderMap) -> AuditContext {
+    let sane = |v: &str| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_graphic());
+    let actor = state
+        .config()
+        .actor_header
+        .as_deref()
+        .and_then(|name| headers.get(name).and_then(|v| v.to_str().ok()))
+        .filter(|v| sane(v))
+        .map(str::to_string);
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| sane(v))
+        .map_or_else(new_request_id, str::to_string);
+    AuditContext { actor, request_id }
+}
+
+/// A request id unique to this process (a random per-process prefix and a counter).
+fn new_request_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| std::collections::hash_map::RandomState::new().build_hasher().finish());
+    format!("{prefix:016x}-{:x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 fn payload(headers: &HeaderMap, body: &[u8], params: &QueryParams) -> Result<Payload, ApiError> {

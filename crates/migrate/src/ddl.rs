@@ -543,6 +543,12 @@ impl Engine {
             .filter(|sql| sql.trim_start().get(..14).is_some_and(|p| p.eq_ignore_ascii_case("CREATE TRIGGER")))
             .filter(|sql| !dropped_fts.iter().any(|f| sql.contains(&self.quote(f))))
             .filter(|sql| declared.timestamps || !sql.contains(&self.quote(&timestamps_trigger)))
+            // Audit triggers list the columns: the diff adds them again after the rebuild.
+            .filter(|sql| {
+                !["_audit_insert", "_audit_update", "_audit_delete"]
+                    .iter()
+                    .any(|s| sql.contains(&self.quote(&format!("{}{s}", declared.name))))
+            })
             .map(|sql| format!("{sql};"))
             .collect();
         let mut up = vec![
@@ -670,7 +676,8 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
                 | Step::DropColumn(..)
                 | Step::DropSearch(..)
                 | Step::AddColumn(..)
-                | Step::DropTimestamps(..) => continue,
+                | Step::DropTimestamps(..)
+                | Step::DropAudit(..) => continue,
                 Step::RenameColumn(..) | Step::DropIndex(..) => {
                     let (forward, _) = render(std::slice::from_ref(step), engine);
                     up.push(forward.trim_end().to_string());
@@ -703,6 +710,26 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
             }
             Step::AddColumn(t, c) => e.add_column(t, c),
             Step::AddTimestamps(t) => e.timestamps_trigger(&t.name),
+            Step::CreateAuditLog => crate::audit::log(e),
+            Step::AddAudit(t) => crate::audit::triggers(
+                e,
+                &crate::audit::Audited {
+                    table: &t.name,
+                    columns: t.columns.iter().map(|c| c.name.as_str()).collect(),
+                    primary_key: t.primary_key.iter().map(String::as_str).collect(),
+                },
+            ),
+            Step::DropAudit(t) => {
+                let (forward, backward) = crate::audit::triggers(
+                    e,
+                    &crate::audit::Audited {
+                        table: &t.name,
+                        columns: t.columns.iter().map(|c| c.name.as_str()).collect(),
+                        primary_key: t.primary_key.iter().map(String::as_str).collect(),
+                    },
+                );
+                (backward, forward)
+            }
             Step::DropTimestamps(t) => {
                 let (forward, backward) = e.timestamps_trigger(t);
                 (backward, forward)
@@ -768,7 +795,9 @@ fn step_table(step: &Step) -> Option<&str> {
         | Step::RenameColumn(t, ..)
         | Step::CreateIndex(t, _)
         | Step::DropIndex(t, _) => Some(t),
-        Step::AlterTable(t, ..) | Step::AddTimestamps(t) => Some(&t.name),
+        Step::AlterTable(t, ..) | Step::AddTimestamps(t) | Step::AddAudit(t) => Some(&t.name),
+        Step::DropAudit(t) => Some(&t.name),
+        Step::CreateAuditLog => None,
         Step::CreateTable(_) | Step::DropTable(_) => None,
     }
 }

@@ -29,6 +29,12 @@ pub enum Step {
     CreateIndex(String, Index),
     /// Drop an index of a table.
     DropIndex(String, rowbase_catalog::Index),
+    /// Create the audit log (`rowbase_audit`), for the first audited table.
+    CreateAuditLog,
+    /// Add the audit triggers of a table (as declared).
+    AddAudit(Table),
+    /// Drop the audit triggers of a table (as it is live, so the way back can add them again).
+    DropAudit(rowbase_catalog::Table),
     /// Add the trigger that keeps `created_at`/`updated_at` to a table (as declared).
     AddTimestamps(Table),
     /// Drop a table's timestamps trigger (table name).
@@ -136,6 +142,9 @@ impl Step {
             }
             Step::DropIndex(t, i) => format!("drop index {} on {t}", i.name),
             Step::AddTimestamps(t) => format!("keep {0}.created_at and {0}.updated_at by trigger", t.name),
+            Step::CreateAuditLog => "create the audit log rowbase_audit".to_string(),
+            Step::AddAudit(t) => format!("audit {}", t.name),
+            Step::DropAudit(t) => format!("stop auditing {}", t.name),
             Step::DropTimestamps(t) => format!("drop the timestamps trigger of {t}"),
             Step::AlterTable(t, _, changes) => {
                 format!(
@@ -187,7 +196,12 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
             (false, true) => trigger_drops.push(Step::DropTimestamps(table.name.clone())),
             _ => {}
         }
+        let live_audit =
+            live.table(&table.name).filter(|t| t.triggers.iter().any(|tg| crate::audit::is_audit_trigger(&t.name, tg)));
         let Some(existing) = live.table(&table.name) else {
+            if table.audit {
+                trigger_adds.push(Step::AddAudit(table.clone()));
+            }
             creates.push(Step::CreateTable(table.clone()));
             index_creates.extend(table.indexes.iter().map(|i| Step::CreateIndex(table.name.clone(), i.clone())));
             continue;
@@ -295,11 +309,30 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
                 search_adds.push(Step::AddColumn(table.name.clone(), column.clone()));
             }
         }
+        // The audit triggers list the columns (MySQL, SQLite): a table whose columns change has
+        // them made again.
+        let reshaped = !changes.is_empty()
+            || columns.iter().chain(&search_adds).chain(&column_drops).any(|s| step_table_name(s) == Some(&table.name));
+        match (table.audit, live_audit) {
+            (true, None) => trigger_adds.push(Step::AddAudit(table.clone())),
+            (false, Some(live_table)) => trigger_drops.push(Step::DropAudit(live_table.clone())),
+            (true, Some(live_table)) if reshaped => {
+                trigger_drops.push(Step::DropAudit(live_table.clone()));
+                trigger_adds.push(Step::AddAudit(table.clone()));
+            }
+            _ => {}
+        }
         if !changes.is_empty() {
             alters.push(Step::AlterTable(table.clone(), existing.clone(), changes));
         }
     }
+    if declared.tables.iter().any(|t| t.audit) && live.table(crate::audit::LOG).is_none() {
+        creates.insert(0, Step::CreateAuditLog);
+    }
     for live_table in live.tables() {
+        if rowbase_catalog::is_managed(&live_table.name) {
+            continue;
+        }
         if !declared.tables.iter().any(|t| t.name == live_table.name) {
             table_drops.push(Step::DropTable(live_table.clone()));
         }
@@ -330,6 +363,14 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
         return Err(DiffError::Destructive(destructive));
     }
     Ok(steps)
+}
+
+/// The existing table a column step changes.
+fn step_table_name(step: &Step) -> Option<&str> {
+    match step {
+        Step::AddColumn(t, _) | Step::DropColumn(t, _) | Step::RenameColumn(t, ..) | Step::DropSearch(t, _) => Some(t),
+        _ => None,
+    }
 }
 
 /// The differences in a column's type, length and nullability.

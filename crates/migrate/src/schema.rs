@@ -226,6 +226,8 @@ pub struct Table {
     /// `soft_delete = true`: a `deleted_at` column the API sets instead of deleting, and unique
     /// keys that hold among live rows only (each includes `rowbase_alive`).
     pub soft_delete: bool,
+    /// `audit = true`: every change logged into `rowbase_audit` by triggers (crate::audit).
+    pub audit: bool,
 }
 
 impl Table {
@@ -295,6 +297,8 @@ struct FileTable {
     timestamps: Option<Spanned<bool>>,
     #[serde(default)]
     soft_delete: Option<Spanned<bool>>,
+    #[serde(default)]
+    audit: Option<Spanned<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -697,8 +701,24 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
             }
         }
     }
-    let mut declared =
-        Table { name: table_name, columns, primary_key, unique, indexes, checks: Vec::new(), timestamps, soft_delete };
+    let mut declared = Table {
+        name: table_name,
+        columns,
+        primary_key,
+        unique,
+        indexes,
+        checks: Vec::new(),
+        timestamps,
+        soft_delete,
+        audit: table.audit.as_ref().is_some_and(|a| *a.get_ref()),
+    };
+    if let Some(flag) = table.audit.as_ref().filter(|_| declared.audit && declared.primary_key.is_empty()) {
+        return Err(at.at(
+            flag.span(),
+            format!("audit needs a primary key: table {} has none", declared.name),
+            Some("the log names each row by its primary key".into()),
+        ));
+    }
     // Conditions are read against the finished table: they may name any of its columns.
     for (position, spanned) in table.indexes.iter().enumerate() {
         if let Some(text) = &spanned.get_ref().condition {

@@ -143,6 +143,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_ALLOW_HARD_DELETE")]
     pub allow_hard_delete: bool,
 
+    /// The request header whose value the audit log records as the actor, set by the gateway
+    /// in front of Rowbase that authenticated the caller (e.g. `X-Forwarded-User`). Without it,
+    /// changes are logged without an actor: a client could claim any name.
+    #[arg(long, env = "ROWBASE_ACTOR_HEADER")]
+    pub actor_header: Option<String>,
+
     /// A schema file (`rowbase.toml`): serve only the tables it declares, and refuse to start
     /// unless the database matches it.
     #[arg(long, env = "ROWBASE_SCHEMA")]
@@ -195,6 +201,7 @@ impl ServeArgs {
                 allow_unfiltered_writes: self.allow_unfiltered_writes,
                 tables: None,
                 allow_hard_delete: self.allow_hard_delete,
+                actor_header: self.actor_header.clone(),
             },
             schema_poll: (self.schema_poll_ms > 0).then(|| Duration::from_millis(self.schema_poll_ms)),
         }

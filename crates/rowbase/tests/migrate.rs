@@ -415,9 +415,67 @@ async fn scenario(url: &str) {
     assert_eq!(migrate::down(url, &migrations, 1).await.unwrap().len(), 1);
     assert_eq!(describe(url).await, before_soft, "down restores the plain unique key");
     assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    // Auditing an existing table, then changing its columns (the triggers that list them are
+    // made again); and back.
+    let audited = soft.replace("[tables.author]\n", "[tables.author]\naudit = true\n");
+    let renamed = audited.replace(
+        "  { name = \"bio\", type = \"text\" },",
+        "  { name = \"bio\", type = \"text\" },\n  { name = \"nickname\", type = \"varchar(40)\" },",
+    );
+    assert_ne!(renamed, audited);
+    let before_audit = describe(url).await;
+    match plan(url, dir, &audited, "audited", false).await.unwrap() {
+        Planned::Written { summary, .. } => {
+            assert_eq!(summary, ["create the audit log rowbase_audit", "audit author"], "{summary:?}");
+        }
+        Planned::UpToDate => panic!("audit changes author"),
+    }
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    assert!(matches!(plan(url, dir, &audited, "again", false).await.unwrap(), Planned::UpToDate));
+    let with_log = describe(url).await;
+    match plan(url, dir, &renamed, "nickname", false).await.unwrap() {
+        Planned::Written { summary, .. } => {
+            assert!(summary.contains(&"stop auditing author".to_string()), "{summary:?}");
+            assert!(summary.contains(&"audit author".to_string()), "{summary:?}");
+        }
+        Planned::UpToDate => panic!("a new column"),
+    }
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 1);
+    assert!(matches!(plan(url, dir, &renamed, "again", false).await.unwrap(), Planned::UpToDate));
+    {
+        // The new column is in the log.
+        let server =
+            rowbase::start(url, &options, "127.0.0.1:0".parse().unwrap(), std::future::pending()).await.unwrap();
+        let base = format!("http://{}", server.addr);
+        let client = reqwest::Client::new();
+        let reply = client
+            .post(format!("{base}/author"))
+            .header("Content-Type", "application/json")
+            .body(r#"{"id": 5, "name": "Kay", "email": "kay@example.com", "nickname": "k"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 201, "{}", reply.text().await.unwrap());
+        let log: serde_json::Value = client
+            .get(format!("{base}/rowbase_audit?select=new_row&table_name=eq.author"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(log[0]["new_row"]["nickname"], "k", "{log}");
+        server.shutdown().await.unwrap();
+    }
+    assert_eq!(migrate::down(url, &migrations, 1).await.unwrap().len(), 1);
+    let back = describe(url).await;
+    assert_eq!(back, with_log, "down restores the audited table");
+    assert_eq!(migrate::down(url, &migrations, 1).await.unwrap().len(), 1);
+    assert_eq!(describe(url).await, before_audit, "down removes the audit");
+    assert_eq!(migrate::apply(url, &migrations).await.unwrap().len(), 2);
     // Narrowing a column may lose data: refused unless allowed.
-    let v5 =
-        soft.replace(r#"{ name = "headline", type = "varchar(400)""#, r#"{ name = "headline", type = "varchar(10)""#);
+    let v5 = renamed
+        .replace(r#"{ name = "headline", type = "varchar(400)""#, r#"{ name = "headline", type = "varchar(10)""#);
     let refused = plan(url, dir, &v5, "narrow", false).await.unwrap_err().to_string();
     assert!(refused.contains("--allow-destructive") && refused.contains("NARROWING type of headline"), "{refused}");
 

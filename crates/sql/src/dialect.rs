@@ -125,6 +125,17 @@ pub trait Dialect: Send + Sync {
     /// (the same expression the schema file's `default = "now"` becomes).
     fn now(&self) -> &'static str;
 
+    /// The statement that tells the audit triggers who is writing, run first in a write's
+    /// transaction, with two text parameters: the actor (empty for none) and the request id.
+    /// It returns a row (so every engine runs it as a query).
+    fn audit_context(&self) -> &'static str;
+
+    /// The statement run after a write to clear the audit context, where it outlives the
+    /// transaction (MySQL session variables, SQLite's context row); it returns rows or none.
+    fn audit_context_end(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The most bound parameters one statement may carry.
     fn max_params(&self) -> usize;
 

@@ -178,6 +178,14 @@ impl Dialect for MySqlDialect {
         Err(RenderError::Unsupported { engine: self.name(), feature })
     }
 
+    fn audit_context(&self) -> &'static str {
+        "SELECT @rowbase_actor := ?, @rowbase_request_id := ?, @rowbase_transaction_id := UUID()"
+    }
+
+    fn audit_context_end(&self) -> Option<&'static str> {
+        Some("SELECT @rowbase_actor := NULL, @rowbase_request_id := NULL, @rowbase_transaction_id := NULL")
+    }
+
     fn now(&self) -> &'static str {
         "CURRENT_TIMESTAMP(6)"
     }

@@ -178,6 +178,10 @@ impl Dialect for PostgresDialect {
         }
     }
 
+    fn audit_context(&self) -> &'static str {
+        "SELECT set_config('rowbase.actor', $1, true), set_config('rowbase.request_id', $2, true)"
+    }
+
     fn now(&self) -> &'static str {
         "now()"
     }

@@ -158,6 +158,14 @@ impl Dialect for SqliteDialect {
         32_766
     }
 
+    fn audit_context(&self) -> &'static str {
+        "INSERT OR REPLACE INTO \"rowbase_audit_context\" (\"id\", \"actor\", \"request_id\", \"transaction_id\") VALUES (1, ?1, ?2, lower(hex(randomblob(16)))) RETURNING \"id\""
+    }
+
+    fn audit_context_end(&self) -> Option<&'static str> {
+        Some("DELETE FROM \"rowbase_audit_context\" RETURNING \"id\"")
+    }
+
     fn now(&self) -> &'static str {
         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
     }

@@ -20,6 +20,8 @@ pub fn classify(e: &mysql_async::Error) -> DbError {
                 1792 | 1290 => ErrorKind::ReadOnly,
                 1040 | 1053 => ErrorKind::Unavailable,
                 1054 | 1146 | 1064 | 1305 => ErrorKind::Client,
+                // SIGNAL SQLSTATE '45000' (a trigger's own error).
+                1644 => ErrorKind::RaisedException,
                 _ => ErrorKind::Internal,
             };
             DbError::new(kind, server.message.clone())

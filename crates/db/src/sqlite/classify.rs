@@ -36,6 +36,8 @@ pub fn classify(e: &rusqlite::Error) -> DbError {
         {
             DbError::new(ErrorKind::ForeignKeyViolation, "insert, update or delete violates a foreign key constraint")
         }
+        // RAISE(ABORT | FAIL | ROLLBACK, message) in a trigger.
+        ffi::SQLITE_CONSTRAINT_TRIGGER => DbError::new(ErrorKind::RaisedException, text.to_string()),
         _ => {
             let kind = match f.code {
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => ErrorKind::Busy,

@@ -40,6 +40,27 @@ impl Raw {
     }
 }
 
+impl Raw {
+    /// Runs `sql`, which must fail.
+    pub async fn execute_err(&self, sql: &str) {
+        let failed = match self.engine {
+            Engine::Sqlite => rusqlite::Connection::open(&self.url).unwrap().execute_batch(sql).is_err(),
+            Engine::Postgres => {
+                let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(connection);
+                client.batch_execute(sql).await.is_err()
+            }
+            Engine::MySql => {
+                let mut conn = mysql_async::Conn::from_url(self.url.as_str()).await.unwrap();
+                let failed = conn.query_drop(sql).await.is_err();
+                let _ = conn.disconnect().await;
+                failed
+            }
+        };
+        assert!(failed, "{:?}: {sql} should fail", self.engine);
+    }
+}
+
 /// A server on a new database of `engine` migrated to `schema` (a `rowbase.toml` text), or
 /// `None` when the engine's server is not there (and not required).
 pub async fn app_from_schema(engine: Engine, schema: &str) -> Option<(TestApp, Raw)> {

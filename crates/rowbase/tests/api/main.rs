@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod audit;
 mod behaviour;
 mod common;
 mod concurrency;

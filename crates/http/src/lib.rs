@@ -19,6 +19,7 @@
 mod csv_body;
 mod dispatch;
 pub mod error;
+mod history;
 mod log;
 mod openapi;
 mod read;

@@ -25,6 +25,9 @@ pub(crate) async fn read_rows(
     let mut params = parse_query(raw_query)?;
     let preferences = preferences(headers)?;
     params.deleted = preferences.deleted.unwrap_or_default();
+    if let Some(instant) = headers.get("accept-datetime").and_then(|v| v.to_str().ok()) {
+        return crate::history::as_of(state, &schema, table, &params, instant).await;
+    }
     let media = media_type(headers, &[MediaType::Json, MediaType::SingleObject, MediaType::Csv])?;
     // PostgREST reads the Range header on GET only.
     let range = match *method {

@@ -10,6 +10,7 @@
 //! identifiers from the plan (which took them from the catalog), and bound values.
 
 mod dialect;
+mod history;
 mod mysql;
 mod postgres;
 mod render;
@@ -19,6 +20,7 @@ mod write;
 mod writer;
 
 pub use dialect::{Dialect, RenderError, ansi_compare_op};
+pub use history::render_as_of;
 pub use mysql::MySqlDialect;
 pub use postgres::PostgresDialect;
 pub use render::{ReadStatement, render_read};

@@ -186,6 +186,10 @@ impl Dialect for MySqlDialect {
         Some("SELECT @rowbase_actor := NULL, @rowbase_request_id := NULL, @rowbase_transaction_id := NULL")
     }
 
+    fn from_unix_seconds(&self) -> (&'static str, &'static str) {
+        ("FROM_UNIXTIME(", ")")
+    }
+
     fn now(&self) -> &'static str {
         "CURRENT_TIMESTAMP(6)"
     }

@@ -182,6 +182,10 @@ impl Dialect for PostgresDialect {
         "SELECT set_config('rowbase.actor', $1, true), set_config('rowbase.request_id', $2, true)"
     }
 
+    fn from_unix_seconds(&self) -> (&'static str, &'static str) {
+        ("to_timestamp(", "::float8)")
+    }
+
     fn now(&self) -> &'static str {
         "now()"
     }

@@ -166,6 +166,10 @@ impl Dialect for SqliteDialect {
         Some("DELETE FROM \"rowbase_audit_context\" RETURNING \"id\"")
     }
 
+    fn from_unix_seconds(&self) -> (&'static str, &'static str) {
+        ("strftime('%Y-%m-%dT%H:%M:%fZ', ", ", 'unixepoch')")
+    }
+
     fn now(&self) -> &'static str {
         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
     }

@@ -27,6 +27,19 @@ async fn history(app: &TestApp) -> Vec<Value> {
     reply.json().as_array().unwrap().clone()
 }
 
+/// `GET /account` as it was at `at`.
+async fn as_of(app: &TestApp, at: std::time::SystemTime) -> crate::common::Reply {
+    app.get_with("/account", &[("Accept-Datetime", httpdate::fmt_http_date(at).as_str())]).await
+}
+
+/// The next whole second (as-of reads take HTTP dates), once it has passed.
+async fn next_second() -> std::time::SystemTime {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let next = std::time::Duration::from_secs(now.as_secs() + 1);
+    tokio::time::sleep(next - now + std::time::Duration::from_millis(50)).await;
+    std::time::UNIX_EPOCH + next
+}
+
 fn balance(row: &Value) -> f64 {
     match &row["balance"] {
         Value::String(s) => s.parse().unwrap(),
@@ -51,6 +64,8 @@ async fn audit_behaves(engine: Engine) {
     assert_eq!(insert["new_row"]["owner"], "ada", "{insert}");
     assert_eq!((insert["actor"].as_str(), insert["request_id"].as_str()), (Some("alice"), Some("req-1")), "{insert}");
     assert!(insert["transaction_id"].is_string() && insert["changed_at"].is_string(), "{insert}");
+    // An instant after the insert and before the changes below (as-of reads take whole seconds).
+    let after_insert = next_second().await;
 
     // An update through the API: the changed columns, both rows.
     let reply =
@@ -80,6 +95,21 @@ async fn audit_behaves(engine: Engine) {
     assert_eq!((&raw_update["actor"], &raw_update["request_id"]), (&Value::Null, &Value::Null), "{raw_update}");
     let delete = &log[3];
     assert_eq!((delete["old_row"]["owner"].as_str(), &delete["new_row"]), (Some("grace"), &Value::Null), "{delete}");
+
+    // The table as it was, from the log.
+    let reply = as_of(&app, after_insert).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.header("memento-datetime"), Some(httpdate::fmt_http_date(after_insert).as_str()));
+    let then = reply.json();
+    assert_eq!(then.as_array().map(Vec::len), Some(1), "{engine:?}: {then}");
+    assert_eq!((then[0]["owner"].as_str(), balance(&then[0])), (Some("ada"), 10.0), "{then}");
+    let now = next_second().await;
+    assert_eq!(as_of(&app, now).await.json(), json!([]), "deleted since");
+    assert_eq!(as_of(&app, std::time::UNIX_EPOCH).await.json(), json!([]), "not there yet");
+    let reply = app.get_with("/account?select=owner", &[("Accept-Datetime", "Sat, 21 Nov 2026 08:00:00 GMT")]).await;
+    assert_eq!((reply.status, reply.code()), (400, "22023".into()), "{}", reply.text);
+    let reply = app.get_with("/account", &[("Accept-Datetime", "yesterday")]).await;
+    assert_eq!((reply.status, reply.code()), (400, "22007".into()), "{}", reply.text);
 
     // The log is append-only, through the API and beside it.
     let reply = app.write(Method::PATCH, "/rowbase_audit?id=gt.0", &[], json!({"actor": "mallory"})).await;

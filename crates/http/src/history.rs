@@ -1,0 +1,74 @@
+//! A table read "as of" an instant: `GET /table` with `Accept-Datetime` (RFC 7089, "Memento"),
+//! answered from the audit log (docs/schema.md, "Audit"): each row as it was last written at or
+//! before that instant, deleted rows left out. The answer carries `Memento-Datetime`.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rowbase_request::QueryParams;
+use rowbase_sql::{ReadStatement, render_as_of};
+
+use crate::error::ApiError;
+use crate::read::catalog;
+use crate::state::AppState;
+
+/// The audit log table.
+const LOG: &str = "rowbase_audit";
+
+/// Answers an as-of read of `table` at `instant` (an HTTP-date, as `Accept-Datetime` takes).
+///
+/// Errors: 400 `22007` for a date that is not an HTTP-date; 400 `22023` for a table without an
+/// audit trail, or a request with `select`, filters, order or a window (not supported here yet).
+pub(crate) async fn as_of(
+    state: &AppState,
+    schema: &str,
+    table: &str,
+    params: &QueryParams,
+    instant: &str,
+) -> Result<Response, ApiError> {
+    let at = httpdate::parse_http_date(instant).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "22007",
+            format!("Accept-Datetime is not an HTTP date: {instant}"),
+            None,
+            Some("e.g. Accept-Datetime: Sat, 21 Nov 2026 08:00:00 GMT".into()),
+        )
+    })?;
+    let plain = QueryParams { deleted: params.deleted, ..QueryParams::default() };
+    if *params != plain {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "22023",
+            "An as-of read takes no select, filters, order, limit or offset",
+            None,
+            Some("Read every row as it was, or read rowbase_audit with filters".into()),
+        ));
+    }
+    let catalog = catalog(state, schema)?;
+    let audited = catalog.table(LOG).is_some()
+        && catalog.table(table).is_some_and(|t| {
+            t.triggers.iter().any(|name| name.strip_prefix(table).is_some_and(|rest| rest.starts_with("_audit")))
+        });
+    if !audited {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "22023",
+            format!("{table} has no audit trail to read as of a time"),
+            None,
+            Some("Declare audit = true for it in the schema file".into()),
+        ));
+    }
+    let seconds =
+        at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let statement = render_as_of(schema, table, seconds, state.db().dialect());
+    let output = state.db().read(ReadStatement { statement, counted: false }).await?;
+    let mut response = Body::from(output.body).into_response();
+    *response.status_mut() = StatusCode::OK;
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
+        h.insert("memento-datetime", v);
+    }
+    Ok(response)
+}

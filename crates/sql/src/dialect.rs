@@ -138,7 +138,7 @@ pub trait Dialect: Send + Sync {
 
     /// Wraps an integer of seconds since 1970-01-01 UTC into the engine's timestamp of that
     /// instant, comparable with a `now` default's values.
-    fn from_unix_seconds(&self) -> (&'static str, &'static str);
+    fn timestamp_of_unix_seconds(&self) -> (&'static str, &'static str);
 
     /// The most bound parameters one statement may carry.
     fn max_params(&self) -> usize;

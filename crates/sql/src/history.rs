@@ -36,7 +36,7 @@ pub fn render_as_of(schema: &str, table: &str, unix_seconds: i64, dialect: &dyn 
     w.push(" AND b.");
     w.ident("changed_at");
     w.push(" <= ");
-    let (open, close) = dialect.from_unix_seconds();
+    let (open, close) = dialect.timestamp_of_unix_seconds();
     w.push(open);
     w.bind_typed(Value::Integer(unix_seconds), DataType::Integer);
     w.push(close);

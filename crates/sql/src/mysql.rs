@@ -186,7 +186,7 @@ impl Dialect for MySqlDialect {
         Some("SELECT @rowbase_actor := NULL, @rowbase_request_id := NULL, @rowbase_transaction_id := NULL")
     }
 
-    fn from_unix_seconds(&self) -> (&'static str, &'static str) {
+    fn timestamp_of_unix_seconds(&self) -> (&'static str, &'static str) {
         ("FROM_UNIXTIME(", ")")
     }
 

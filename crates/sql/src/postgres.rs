@@ -182,7 +182,7 @@ impl Dialect for PostgresDialect {
         "SELECT set_config('rowbase.actor', $1, true), set_config('rowbase.request_id', $2, true)"
     }
 
-    fn from_unix_seconds(&self) -> (&'static str, &'static str) {
+    fn timestamp_of_unix_seconds(&self) -> (&'static str, &'static str) {
         ("to_timestamp(", "::float8)")
     }
 

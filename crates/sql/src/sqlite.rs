@@ -166,7 +166,7 @@ impl Dialect for SqliteDialect {
         Some("DELETE FROM \"rowbase_audit_context\" RETURNING \"id\"")
     }
 
-    fn from_unix_seconds(&self) -> (&'static str, &'static str) {
+    fn timestamp_of_unix_seconds(&self) -> (&'static str, &'static str) {
         ("strftime('%Y-%m-%dT%H:%M:%fZ', ", ", 'unixepoch')")
     }
 

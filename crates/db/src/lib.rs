@@ -10,6 +10,7 @@ mod exec;
 pub mod migrations;
 pub mod mysql;
 pub mod postgres;
+mod retention;
 pub mod sqlite;
 mod write;
 

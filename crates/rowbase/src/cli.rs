@@ -27,6 +27,24 @@ pub enum Command {
     /// Plan, apply, revert and list migrations from a schema file.
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// Look after the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `rowbase audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Delete audit entries older than a number of days (the log's retention; run it daily, e.g.
+    /// from cron). The log refuses every other UPDATE and DELETE.
+    Prune {
+        /// The database URL or SQLite path.
+        #[arg(env = "DATABASE_URL")]
+        database: String,
+        /// Keep the entries of the last N days.
+        #[arg(long)]
+        keep_days: u32,
+    },
 }
 
 /// `rowbase migrate ...`.

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use clap::Parser;
-use rowbase::cli::{Cli, Command, MigrateCommand};
+use rowbase::cli::{AuditCommand, Cli, Command, MigrateCommand};
 use rowbase::migrate::{self, Planned};
 use tracing_subscriber::EnvFilter;
 
@@ -30,6 +30,12 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("stopped");
         }
         Command::Migrate(command) => run_migrate(command).await?,
+        Command::Audit(AuditCommand::Prune { database, keep_days }) => {
+            let options = rowbase_db::DatabaseOptions { pool_size: Some(1), ..Default::default() };
+            let db = rowbase_db::Database::open(&database, &options).await?;
+            let deleted = db.prune_audit(keep_days).await?;
+            println!("Deleted {deleted} audit entries older than {keep_days} days.");
+        }
     }
     Ok(())
 }

@@ -119,6 +119,24 @@ async fn audit_behaves(engine: Engine) {
     assert!(reply.text.contains("append-only"), "the trigger's own message: {}", reply.text);
     raw.execute_err("DELETE FROM rowbase_audit").await;
     assert_eq!(history(&app).await.len(), 4, "nothing changed in the log");
+
+    // Retention: `rowbase audit prune` keeps the last N days, and only it may delete.
+    let prune = |days: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_rowbase"))
+            .args(["audit", "prune", raw.url(), "--keep-days", days])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(prune("1").contains("Deleted 0 audit entries"), "today's entries are kept");
+    assert_eq!(history(&app).await.len(), 4);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert!(prune("0").contains("Deleted 4 audit entries"), "{engine:?}");
+    assert_eq!(history(&app).await.len(), 0);
+    let reply = app.write(Method::POST, "/account", &[], json!({"owner": "kay"})).await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    raw.execute_err("DELETE FROM rowbase_audit").await;
 }
 
 #[tokio::test]

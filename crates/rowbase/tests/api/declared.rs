@@ -20,6 +20,11 @@ pub struct Raw {
 }
 
 impl Raw {
+    /// The database URL (or SQLite path).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Runs `sql` (one statement).
     pub async fn execute(&self, sql: &str) {
         match self.engine {

@@ -25,6 +25,9 @@ pub struct Audited<'a> {
     pub columns: Vec<&'a str>,
     /// Its primary key.
     pub primary_key: Vec<&'a str>,
+    /// Whether it keeps `updated_at` by trigger: SQLite's timestamps trigger updates the row a
+    /// second time, which is not a change of its own and is not logged.
+    pub timestamps: bool,
 }
 
 /// The names of the triggers (and on PostgreSQL the function) of an audited table: `{table}_audit`
@@ -214,6 +217,17 @@ pub fn triggers(engine: Engine, audited: &Audited<'_>) -> (String, String) {
                 )
             };
             let all = &audited.columns;
+            // Only the timestamps trigger's own update changes nothing but updated_at.
+            let when = if audited.timestamps {
+                let others: Vec<String> = all
+                    .iter()
+                    .filter(|c| **c != "updated_at")
+                    .map(|c| format!("OLD.{0} IS NOT NEW.{0}", q(c)))
+                    .collect();
+                format!(" WHEN {}", if others.is_empty() { "0".to_string() } else { others.join(" OR ") })
+            } else {
+                String::new()
+            };
             let up = [
                 format!(
                     "CREATE TRIGGER {} AFTER INSERT ON {t} BEGIN {} END;",
@@ -221,7 +235,7 @@ pub fn triggers(engine: Engine, audited: &Audited<'_>) -> (String, String) {
                     values("INSERT", "NEW", "NULL", &object("NEW", all), "NULL")
                 ),
                 format!(
-                    "CREATE TRIGGER {} AFTER UPDATE ON {t} BEGIN {} END;",
+                    "CREATE TRIGGER {} AFTER UPDATE ON {t}{when} BEGIN {} END;",
                     name("_update"),
                     values("UPDATE", "NEW", &object("OLD", all), &object("NEW", all), &changed)
                 ),

@@ -717,6 +717,7 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
                     table: &t.name,
                     columns: t.columns.iter().map(|c| c.name.as_str()).collect(),
                     primary_key: t.primary_key.iter().map(String::as_str).collect(),
+                    timestamps: t.timestamps,
                 },
             ),
             Step::DropAudit(t) => {
@@ -726,6 +727,7 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
                         table: &t.name,
                         columns: t.columns.iter().map(|c| c.name.as_str()).collect(),
                         primary_key: t.primary_key.iter().map(String::as_str).collect(),
+                        timestamps: t.triggers.contains(&format!("{}{}", t.name, Table::TIMESTAMPS_TRIGGER)),
                     },
                 );
                 (backward, forward)

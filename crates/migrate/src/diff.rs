@@ -312,6 +312,7 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
         // The audit triggers list the columns (MySQL, SQLite): a table whose columns change has
         // them made again.
         let reshaped = !changes.is_empty()
+            || table.timestamps != live_timestamps
             || columns.iter().chain(&search_adds).chain(&column_drops).any(|s| step_table_name(s) == Some(&table.name));
         match (table.audit, live_audit) {
             (true, None) => trigger_adds.push(Step::AddAudit(table.clone())),

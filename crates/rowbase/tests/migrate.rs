@@ -597,7 +597,7 @@ fn mysql_db(name: &str) -> Option<ServerDb> {
 /// The shipped examples: their migrations apply on the engine, plan from their schema file then
 /// finds nothing to do, and down all → apply again gives the same schema.
 async fn examples(url: &str) {
-    for name in ["blog", "shop"] {
+    for name in ["blog", "shop", "ledger"] {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
         let work = tempfile::tempdir().unwrap();
         let migrations = work.path().join("migrations");

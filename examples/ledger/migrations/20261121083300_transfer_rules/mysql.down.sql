@@ -1,0 +1,2 @@
+DROP TRIGGER `transfers_immutable`;
+DROP TRIGGER `transfers_apply`;

@@ -152,7 +152,6 @@ pub fn triggers(engine: Engine, audited: &Audited<'_>) -> (String, String) {
             (up, format!("DROP TRIGGER {} ON {t};\nDROP FUNCTION {}();", name(""), name("")))
         }
         Engine::MySql => {
-            let object = |row: &str, columns: &[&str]| format!("JSON_OBJECT({})", pairs(row, columns));
             let changed = format!(
                 "CONCAT('[', CONCAT_WS(',', {}), ']')",
                 audited
@@ -166,37 +165,24 @@ pub fn triggers(engine: Engine, audited: &Audited<'_>) -> (String, String) {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            let values = |op: &str, key_row: &str, old: &str, new: &str, changed: &str| {
-                format!(
-                    "INSERT INTO {} ({columns}) VALUES ({}, {}, '{op}', {old}, {new}, {changed}, CURRENT_TIMESTAMP(6), @rowbase_transaction_id, NULLIF(@rowbase_actor, ''), @rowbase_request_id)",
-                    q(LOG),
-                    literal(audited.table),
-                    object(key_row, &audited.primary_key)
-                )
-            };
-            let all = &audited.columns;
-            let up = [
-                format!(
-                    "CREATE TRIGGER {} AFTER INSERT ON {t} FOR EACH ROW {};",
-                    name("_insert"),
-                    values("INSERT", "NEW", "NULL", &object("NEW", all), "NULL")
-                ),
-                format!(
-                    "CREATE TRIGGER {} AFTER UPDATE ON {t} FOR EACH ROW {};",
-                    name("_update"),
-                    values("UPDATE", "NEW", &object("OLD", all), &object("NEW", all), &changed)
-                ),
-                format!(
-                    "CREATE TRIGGER {} AFTER DELETE ON {t} FOR EACH ROW {};",
-                    name("_delete"),
-                    values("DELETE", "OLD", &object("OLD", all), "NULL", "NULL")
-                ),
-            ];
-            let down = ["_insert", "_update", "_delete"].map(|s| format!("DROP TRIGGER {};", name(s))).join("\n");
-            (up.join("\n"), down)
+            let log = q(LOG);
+            row_triggers(
+                &|event, body| {
+                    format!("CREATE TRIGGER {} AFTER {} ON {t} FOR EACH ROW {body};", name(&suffix(event)), event)
+                },
+                &|row| format!("JSON_OBJECT({})", pairs(row, &audited.columns)),
+                &|row| format!("JSON_OBJECT({})", pairs(row, &audited.primary_key)),
+                &changed,
+                &|op, key, old, new, changed| {
+                    format!(
+                        "INSERT INTO {log} ({columns}) VALUES ({}, {key}, '{op}', {old}, {new}, {changed}, CURRENT_TIMESTAMP(6), @rowbase_transaction_id, NULLIF(@rowbase_actor, ''), @rowbase_request_id)",
+                        literal(audited.table),
+                    )
+                },
+                &name,
+            )
         }
         Engine::Sqlite => {
-            let object = |row: &str, columns: &[&str]| format!("json_object({})", pairs(row, columns));
             let changed = format!(
                 "(SELECT json_group_array(name) FROM ({}))",
                 audited
@@ -206,20 +192,10 @@ pub fn triggers(engine: Engine, audited: &Audited<'_>) -> (String, String) {
                     .collect::<Vec<_>>()
                     .join(" UNION ALL ")
             );
-            let now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
-            let values = |op: &str, key_row: &str, old: &str, new: &str, changed: &str| {
-                format!(
-                    "INSERT INTO {} ({columns}) SELECT {}, {}, '{op}', {old}, {new}, {changed}, {now}, c.\"transaction_id\", NULLIF(c.\"actor\", ''), c.\"request_id\" FROM (SELECT 1) LEFT JOIN {} c ON c.\"id\" = 1;",
-                    q(LOG),
-                    literal(audited.table),
-                    object(key_row, &audited.primary_key),
-                    q(CONTEXT)
-                )
-            };
-            let all = &audited.columns;
             // Only the timestamps trigger's own update changes nothing but updated_at.
             let when = if audited.timestamps {
-                let others: Vec<String> = all
+                let others: Vec<String> = audited
+                    .columns
                     .iter()
                     .filter(|c| **c != "updated_at")
                     .map(|c| format!("OLD.{0} IS NOT NEW.{0}", q(c)))
@@ -228,25 +204,49 @@ pub fn triggers(engine: Engine, audited: &Audited<'_>) -> (String, String) {
             } else {
                 String::new()
             };
-            let up = [
-                format!(
-                    "CREATE TRIGGER {} AFTER INSERT ON {t} BEGIN {} END;",
-                    name("_insert"),
-                    values("INSERT", "NEW", "NULL", &object("NEW", all), "NULL")
-                ),
-                format!(
-                    "CREATE TRIGGER {} AFTER UPDATE ON {t}{when} BEGIN {} END;",
-                    name("_update"),
-                    values("UPDATE", "NEW", &object("OLD", all), &object("NEW", all), &changed)
-                ),
-                format!(
-                    "CREATE TRIGGER {} AFTER DELETE ON {t} BEGIN {} END;",
-                    name("_delete"),
-                    values("DELETE", "OLD", &object("OLD", all), "NULL", "NULL")
-                ),
-            ];
-            let down = ["_insert", "_update", "_delete"].map(|s| format!("DROP TRIGGER {};", name(s))).join("\n");
-            (up.join("\n"), down)
+            let (log, context) = (q(LOG), q(CONTEXT));
+            let now = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+            row_triggers(
+                &|event, body| {
+                    let when = if event == "UPDATE" { when.as_str() } else { "" };
+                    format!("CREATE TRIGGER {} AFTER {event} ON {t}{when} BEGIN {body}; END;", name(&suffix(event)))
+                },
+                &|row| format!("json_object({})", pairs(row, &audited.columns)),
+                &|row| format!("json_object({})", pairs(row, &audited.primary_key)),
+                &changed,
+                &|op, key, old, new, changed| {
+                    format!(
+                        "INSERT INTO {log} ({columns}) SELECT {}, {key}, '{op}', {old}, {new}, {changed}, {now}, c.\"transaction_id\", NULLIF(c.\"actor\", ''), c.\"request_id\" FROM (SELECT 1) LEFT JOIN {context} c ON c.\"id\" = 1",
+                        literal(audited.table),
+                    )
+                },
+                &name,
+            )
         }
     }
+}
+
+/// `_insert`, `_update`, `_delete`: the suffix of the trigger of an event.
+fn suffix(event: &str) -> String {
+    format!("_{}", event.to_ascii_lowercase())
+}
+
+/// The three row triggers of MySQL and SQLite (PostgreSQL has one function for all three), up
+/// and down, from each engine's pieces: the trigger around a body, a row (`NEW`/`OLD`) as a JSON
+/// object and its key as one, the changed-columns expression, and the log insert.
+fn row_triggers(
+    trigger: &dyn Fn(&str, &str) -> String,
+    object: &dyn Fn(&str) -> String,
+    key: &dyn Fn(&str) -> String,
+    changed: &str,
+    insert: &dyn Fn(&str, &str, &str, &str, &str) -> String,
+    name: &dyn Fn(&str) -> String,
+) -> (String, String) {
+    let up = [
+        trigger("INSERT", &insert("INSERT", &key("NEW"), "NULL", &object("NEW"), "NULL")),
+        trigger("UPDATE", &insert("UPDATE", &key("NEW"), &object("OLD"), &object("NEW"), changed)),
+        trigger("DELETE", &insert("DELETE", &key("OLD"), &object("OLD"), "NULL", "NULL")),
+    ];
+    let down = ["INSERT", "UPDATE", "DELETE"].map(|e| format!("DROP TRIGGER {};", name(&suffix(e)))).join("\n");
+    (up.join("\n"), down)
 }

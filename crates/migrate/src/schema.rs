@@ -167,6 +167,21 @@ pub struct Column {
 }
 
 impl Column {
+    /// A column a table-level switch declares (`timestamps`, `soft_delete`): no key, no index.
+    fn implied(name: &str, column_type: ColumnType, not_null: bool, default: Option<Default>) -> Column {
+        Column {
+            name: name.to_string(),
+            column_type,
+            not_null,
+            default,
+            unique: false,
+            references: None,
+            renamed_from: None,
+            indexed: false,
+            search: None,
+        }
+    }
+
     /// Whether the database computes the column (a `fulltext` column, `rowbase_alive`).
     pub fn is_generated(&self) -> bool {
         self.search.is_some() || self.column_type == ColumnType::Alive
@@ -551,17 +566,7 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
                     ));
                 }
                 Some(_) => {}
-                None => columns.push(Column {
-                    name: name.to_string(),
-                    column_type: ColumnType::TimestampTz,
-                    not_null: true,
-                    default: Some(Default::Now),
-                    unique: false,
-                    references: None,
-                    renamed_from: None,
-                    indexed: false,
-                    search: None,
-                }),
+                None => columns.push(Column::implied(name, ColumnType::TimestampTz, true, Some(Default::Now))),
             }
         }
     }
@@ -578,17 +583,7 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
                 ));
             }
             Some(_) => {}
-            None => columns.push(Column {
-                name: deleted_at.to_string(),
-                column_type: ColumnType::TimestampTz,
-                not_null: false,
-                default: None,
-                unique: false,
-                references: None,
-                renamed_from: None,
-                indexed: false,
-                search: None,
-            }),
+            None => columns.push(Column::implied(deleted_at, ColumnType::TimestampTz, false, None)),
         }
         // Unique keys hold among live rows: each includes rowbase_alive, NULL once deleted.
         let alive = rowbase_catalog::ALIVE_COLUMN.to_string();
@@ -602,17 +597,7 @@ fn check_table(at: &Locator<'_>, name: &Spanned<String>, table: &FileTable) -> R
             for key in &mut unique {
                 key.push(alive.clone());
             }
-            columns.push(Column {
-                name: alive,
-                column_type: ColumnType::Alive,
-                not_null: false,
-                default: None,
-                unique: false,
-                references: None,
-                renamed_from: None,
-                indexed: false,
-                search: None,
-            });
+            columns.push(Column::implied(&alive, ColumnType::Alive, false, None));
         }
     }
     if let Some(pk) = &table.primary_key {

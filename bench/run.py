@@ -558,8 +558,11 @@ def main():
         if r["requests"] == 0 or r["errors"] or r["socket_errors"]
     ]
     if failed:
-        print("FAILED: requests that were not answered with 2xx: " + ", ".join(failed), file=sys.stderr)
-        sys.exit(1)
+        # The full run reports them (a peer timing out under load is a result); the smoke run is
+        # there to catch a contender that stopped answering.
+        print("requests not answered with 2xx: " + ", ".join(failed), file=sys.stderr)
+        if args.smoke:
+            sys.exit(1)
 
 
 if __name__ == "__main__":

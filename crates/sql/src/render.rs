@@ -77,6 +77,9 @@ pub fn render_read(plan: &ReadPlan, dialect: &dyn Dialect) -> Result<ReadStateme
 /// `SELECT <object> AS r FROM ... WHERE ... ORDER BY ... LIMIT ...` for a node (the root, or the
 /// rows of a to-many embed).
 fn page(w: &mut Writer<'_>, node: &Node, join: Option<&Embed>) -> Result<(), RenderError> {
+    if join.is_none() && node.offset > 0 {
+        return deep_page(w, node);
+    }
     w.push("SELECT ");
     object(w, node)?;
     w.push(" AS r FROM ");
@@ -85,6 +88,25 @@ fn page(w: &mut Writer<'_>, node: &Node, join: Option<&Embed>) -> Result<(), Ren
     order_by(w, node)?;
     w.dialect().limit_offset(w, node.limit, node.offset);
     Ok(())
+}
+
+/// A root page past an offset: the rows are picked first, then only they are made JSON
+/// (`SELECT <object> FROM (SELECT tN.* ... LIMIT .. OFFSET ..) AS tN ORDER BY ..`). Built in
+/// one query, PostgreSQL computes the object of every skipped row too (its Limit node reads
+/// projected rows): four times slower at an offset of 900,000.
+fn deep_page(w: &mut Writer<'_>, node: &Node) -> Result<(), RenderError> {
+    w.push("SELECT ");
+    object(w, node)?;
+    w.push(" AS r FROM (SELECT ");
+    w.table_alias(node.alias);
+    w.push(".* FROM ");
+    from(w, node);
+    where_clause(w, node, None)?;
+    order_by(w, node)?;
+    w.dialect().limit_offset(w, node.limit, node.offset);
+    w.push(") AS ");
+    w.table_alias(node.alias);
+    order_by(w, node)
 }
 
 /// `"Table" AS tN` (plus the junction join for many-to-many embeds, written by `where_clause`'s

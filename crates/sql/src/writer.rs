@@ -67,6 +67,12 @@ impl<'d> Writer<'d> {
         self.ident(name);
     }
 
+    /// Appends an integer literal: digits only, so safe by construction (for `LIMIT`/`OFFSET`
+    /// where a bound value would hide the row count from the engine's planner).
+    pub fn integer(&mut self, n: u64) {
+        let _ = write!(self.sql, "{n}");
+    }
+
     /// Appends a placeholder bound to `value`; the engine infers its type from where it stands.
     pub fn bind(&mut self, value: Value) {
         self.params.push(value);

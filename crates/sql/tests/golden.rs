@@ -128,7 +128,8 @@ fn report(cases: &[(&str, &str)]) -> String {
                 continue;
             }
         };
-        let window = Window { offset: 0, limit: flags.contains("window").then_some(10) };
+        let offset = if flags.contains("deep") { 900 } else { 0 };
+        let window = Window { offset, limit: flags.contains("window").then_some(10) };
         let request = ReadRequest { table, params: &params, window, count: flags.contains("count") };
         let plan = match plan_read(&catalog, "public", &request) {
             Ok(plan) => plan,
@@ -186,6 +187,7 @@ fn embedding() {
         ("Album", "select=Title,Track()&Track=is.null"),
         ("Album", "select=Title,Artist(Name)&order=Artist(Name).desc,Title"),
         ("Album", "select=Title,Artist(Name)#count,window"),
+        ("Album", "select=Title,Artist(Name)&order=AlbumId#window,deep"),
         ("Artist", "select=Name,Album(Title)&order=Album(Title)"),
         ("Artist", "select=Name,...Album(Title)"),
         ("Album", "select=Title,Nope(Name)"),

@@ -33,9 +33,11 @@ const TRACK: &str = "SELECT json_group_array(json_object('TrackId', TrackId, 'Na
     'Bytes', Bytes, 'UnitPrice', UnitPrice)) FROM Track WHERE TrackId = ?1";
 const FILTER: &str = "SELECT json_group_array(json_object('TrackId', TrackId, 'Name', Name, 'Milliseconds', Milliseconds)) \
     FROM (SELECT TrackId, Name, Milliseconds FROM Track WHERE GenreId = ?1 ORDER BY Milliseconds DESC LIMIT 20)";
+// A subquery's result is text to SQLite (its JSON subtype does not cross the boundary): json()
+// marks it JSON again, or the artist and tracks would come out as strings.
 const EMBED: &str = "SELECT json_group_array(json_object('AlbumId', a.AlbumId, 'Title', a.Title, \
-    'Artist', (SELECT json_object('Name', r.Name) FROM Artist r WHERE r.ArtistId = a.ArtistId), \
-    'Track', (SELECT json_group_array(json_object('TrackId', t.TrackId, 'Name', t.Name)) FROM Track t WHERE t.AlbumId = a.AlbumId))) \
+    'Artist', json((SELECT json_object('Name', r.Name) FROM Artist r WHERE r.ArtistId = a.ArtistId)), \
+    'Track', json((SELECT json_group_array(json_object('TrackId', t.TrackId, 'Name', t.Name)) FROM Track t WHERE t.AlbumId = a.AlbumId)))) \
     FROM (SELECT AlbumId, Title, ArtistId FROM Album WHERE AlbumId >= ?1 ORDER BY AlbumId LIMIT 20) a";
 const OFFSET: &str = "SELECT json_group_array(json_object('id', id, 'payload', payload)) \
     FROM (SELECT id, payload FROM item ORDER BY id LIMIT 20 OFFSET ?1)";

@@ -174,6 +174,14 @@ pub trait Dialect: Send + Sync {
         false
     }
 
+    /// Whether a to-many embed without `LIMIT`/`OFFSET` aggregates its objects in place
+    /// (`json_group_array(json_object(..) ORDER BY ..)`), which keeps them JSON without a
+    /// subquery to re-read (SQLite re-parses each object that crosses one). By default as
+    /// [`Dialect::aggregates_in_place`].
+    fn aggregates_unwindowed_in_place(&self) -> bool {
+        self.aggregates_in_place()
+    }
+
     /// With [`Dialect::aggregates_in_place`]: opens and closes the aggregate around the object,
     /// its `ORDER BY` and `LIMIT`; `[]` when there are no rows.
     fn json_array_agg_in_place(&self) -> (&'static str, &'static str) {

@@ -245,7 +245,9 @@ fn embedded(w: &mut Writer<'_>, embed: &Embed) -> Result<(), RenderError> {
         from_embed(w, embed);
         where_clause(w, &embed.node, Some(embed))?;
         w.push(")");
-    } else if w.dialect().aggregates_in_place() {
+    } else if w.dialect().aggregates_in_place()
+        || (w.dialect().aggregates_unwindowed_in_place() && embed.node.limit.is_none() && embed.node.offset == 0)
+    {
         let (open, close) = w.dialect().json_array_agg_in_place();
         w.push("(SELECT ");
         w.push(open);

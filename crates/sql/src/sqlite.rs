@@ -37,6 +37,15 @@ impl Dialect for SqliteDialect {
         }
     }
 
+    fn aggregates_unwindowed_in_place(&self) -> bool {
+        // json_group_array(.. ORDER BY ..) since SQLite 3.44; it takes no LIMIT.
+        true
+    }
+
+    fn json_array_agg_in_place(&self) -> (&'static str, &'static str) {
+        ("json_group_array(", ")")
+    }
+
     fn json_array_agg(&self) -> (&'static str, &'static str) {
         // Subtypes do not survive a subquery, so each object is re-marked as JSON with json().
         ("json_group_array(json(", "))")

@@ -36,6 +36,10 @@ PG_ADMIN = os.environ.get("ROWBASE_TEST_POSTGRES_URL", "postgres://postgres@127.
 
 TRACKS, ALBUMS, GENRES, NOTES = 3503, 347, 25, 1000
 
+# No access log anywhere: Rowbase at warn, uvicorn with --no-access-log, PocketBase's request log
+# switched off in its settings.
+QUIET = {"ROWBASE_LOG": "warn"}
+
 # The questions, in report order: (key, description).
 WORKLOADS = [
     ("pk", "one row by primary key"),
@@ -275,14 +279,14 @@ def contenders(args, items, offset, venv):
 
     def rowbase_sqlite():
         db = fresh_copy(base, "rowbase-sqlite")
-        server = Server("rowbase-sqlite", [rowbase, "serve", db, "--listen", listen(38102)], 38102, env={"RUST_LOG": "warn"})
+        server = Server("rowbase-sqlite", [rowbase, "serve", db, "--listen", listen(38102)], 38102, env=QUIET)
         return server, postgrest_paths("Track", "Album", "Artist", sqlite_ids, sqlite_names, offset), "/Track?TrackId=eq.1"
 
     def rowbase_postgres():
         url = postgres_database(items)
         if url is None:
             return None
-        server = Server("rowbase-postgres", [rowbase, "serve", url, "--listen", listen(38103)], 38103, env={"RUST_LOG": "warn"})
+        server = Server("rowbase-postgres", [rowbase, "serve", url, "--listen", listen(38103)], 38103, env=QUIET)
         return server, postgrest_paths("track", "album", "artist", pg_ids, pg_names, offset), "/track?track_id=eq.1"
 
     def fastapi():
@@ -366,6 +370,12 @@ def pocketbase_data(venv, base, items):
             ["CREATE INDEX idx_tracks_album ON tracks (album)", "CREATE INDEX idx_tracks_genre ON tracks (genre)"],
         )
         collection("notes", [text("body"), number("n")])
+        request = urllib.request.Request(
+            server.base + "/api/settings", data=json.dumps({"logs": {"maxDays": 0}}).encode(), method="PATCH"
+        )
+        request.add_header("Content-Type", "application/json")
+        request.add_header("Authorization", token)
+        urllib.request.urlopen(request).read()
         collection("items", [number("category"), text("payload")])
     finally:
         server.stop()

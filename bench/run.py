@@ -30,7 +30,7 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORK = os.path.join(ROOT, "target", "bench")
-RELEASE = os.path.join(ROOT, "target", "release")
+RELEASE = os.path.join(ROOT, os.environ.get("BENCH_BIN_DIR", os.path.join("target", "release")))
 CHINOOK = os.path.join(ROOT, "examples", "chinook", "chinook.sqlite")
 PG_ADMIN = os.environ.get("ROWBASE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 
@@ -456,6 +456,23 @@ def versions(venv):
     }
 
 
+def micro_results():
+    """Mean times (ns) of bench/micro's last criterion run, by benchmark id."""
+    found = {}
+    root = os.path.join(ROOT, "bench", "micro", "target", "criterion")
+    if not os.path.isdir(root):
+        return found
+    for entry in os.listdir(root):
+        try:
+            with open(os.path.join(root, entry, "new", "benchmark.json")) as f:
+                name = json.load(f)["full_id"]
+            with open(os.path.join(root, entry, "new", "estimates.json")) as f:
+                found[name] = json.load(f)["mean"]["point_estimate"]
+        except (OSError, ValueError, KeyError):
+            continue
+    return found
+
+
 def ratio(a, b):
     return f"{a / b:.2f}×" if a and b else "–"
 
@@ -506,22 +523,44 @@ def report(settings, results, memory, info):
     lines += ["", "## Targets (issue 7), as this run measured them", ""]
     checks = []
     if rb:
-        checks.append(("one row by id ≥ 0.7× the floor", rps("rowbase-sqlite", "pk"), rps("floor", "pk"), 0.7))
-        checks.append(("one row by id ≥ 6× PocketBase", rps("rowbase-sqlite", "pk"), rps("pocketbase", "pk"), 6))
+        # The last value bounds what any server on the HTTP + SQLite path reaches: the floor's rate.
+        checks.append(("one row by id ≥ 0.7× the floor", rps("rowbase-sqlite", "pk"), rps("floor", "pk"), 0.7, None))
+        checks.append(("one row by id ≥ 6× PocketBase", rps("rowbase-sqlite", "pk"), rps("pocketbase", "pk"), 6, rps("floor", "pk")))
         for key in ["filter", "embed", "mix", "offset", "keyset"]:
-            checks.append((f"{key}: ≥ 3× PocketBase", rps("rowbase-sqlite", key), rps("pocketbase", key), 3))
-            checks.append((f"{key}: ≥ 10× FastAPI + SQLAlchemy", rps("rowbase-sqlite", key), rps("fastapi", key), 10))
-        checks.append(("inserts ≥ 3× PocketBase", rps("rowbase-sqlite", "insert"), rps("pocketbase", "insert"), 3))
-    for label, a, b, target in checks:
+            checks.append((f"{key}: ≥ 3× PocketBase", rps("rowbase-sqlite", key), rps("pocketbase", key), 3, rps("floor", key)))
+            checks.append((f"{key}: ≥ 10× FastAPI + SQLAlchemy", rps("rowbase-sqlite", key), rps("fastapi", key), 10, rps("floor", key)))
+        checks.append(("inserts ≥ 3× PocketBase", rps("rowbase-sqlite", "insert"), rps("pocketbase", "insert"), 3, None))
+    for label, a, b, target, bound in checks:
         got = a / b if a and b else None
         verdict = "–" if got is None else ("met" if got >= target else "**not met**")
-        lines.append(f"- {label}: {ratio(a, b)} — {verdict}")
-    worst_p99 = max((r["p99"] for r in rb.values() if r.get("p99") is not None), default=None)
-    if worst_p99 is not None:
-        lines.append(f"- p99 under 5 ms at {settings['connections']} connections (Rowbase on SQLite, worst workload): {worst_p99:.2f} ms — {'met' if worst_p99 < 5 else '**not met**'}")
+        reach = f" (the floor itself: {ratio(bound, b)})" if bound and b and bound / b < target else ""
+        lines.append(f"- {label}: {ratio(a, b)} — {verdict}{reach}")
+    over = [(description, rb[key]["p99"]) for key, description in WORKLOADS if key in rb and rb[key].get("p99") is not None and rb[key]["p99"] >= 5]
+    if rb:
+        verdict = "met" if not over else "**not met**: " + "; ".join(f"{d} {p:.2f} ms" for d, p in over)
+        lines.append(f"- p99 under 5 ms at {settings['connections']} connections (Rowbase on SQLite, every workload): {verdict}")
     idle = memory.get("rowbase-sqlite", {}).get("idle_kib")
     if idle:
         lines.append(f"- server RSS under 30 MB idle: {idle / 1024:.1f} MiB — {'met' if idle / 1024 < 30 else '**not met**'}")
+    micro = micro_results()
+    if micro:
+        lines += [
+            "",
+            "## Rowbase's own part of a request",
+            "",
+            "From the criterion benchmarks of `bench/micro` (`cd bench/micro && cargo bench`), their last run on",
+            "this machine: the CPU time of parsing the query string, planning it against the Chinook catalog and",
+            "rendering SQL, per request. Against the tens of microseconds of CPU a request costs in all (HTTP,",
+            "the hop to a blocking thread, SQLite), this is why a plan cache would save little.",
+            "",
+            "| request | parse | plan | render (SQLite) | all three |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for name in ("pk", "filter", "embed"):
+            cell = lambda key: f"{micro[key] / 1000:.2f} µs" if key in micro else "–"
+            lines.append(
+                f"| {name} | {cell(f'parse/{name}')} | {cell(f'plan/{name}')} | {cell(f'render/{name}/sqlite')} | {cell(f'all/{name}/sqlite')} |"
+            )
     lines += ["", "## Versions and machine", ""]
     lines += [f"- {k}: {v}" for k, v in info.items()]
     lines += [
@@ -543,6 +582,10 @@ def report(settings, results, memory, info):
         "- Each contender answers with its own natural JSON (PocketBase with `fields=` and `skipTotal=1`,",
         "  FastAPI with Pydantic response models); writes are durable (WAL, synchronous FULL where set).",
         "- FastAPI runs one uvicorn worker per core; its RSS is the sum of its processes.",
+        "- No access logs: Rowbase at `ROWBASE_LOG=warn`, uvicorn `--no-access-log`, PocketBase's request",
+        "  log off in its settings.",
+        "- `bench/run --report-only` writes this file again from the last run's results",
+        "  (`target/bench/results.json`), e.g. after a new `bench/micro` run.",
         "",
     ]
     return "\n".join(lines)
@@ -554,11 +597,21 @@ def main():
     parser.add_argument("--only", nargs="*", help="contenders to run (floor, rowbase-sqlite, rowbase-postgres, pocketbase, fastapi)")
     parser.add_argument("--seconds", type=int, help="per workload (whole seconds, as wrk takes them)")
     parser.add_argument("--connections", type=int)
+    parser.add_argument("--report-only", action="store_true", help="write the report again from the last run's results")
     parser.add_argument("--output", help="where to write the report (default BENCHMARKS.md; smoke: target/bench)")
     args = parser.parse_args()
     venv = os.environ.get("BENCH_VENV", os.path.join(WORK, "venv"))
-    settings, results, memory = measure(args)
-    text = report(settings, results, memory, versions(venv))
+    saved = os.path.join(WORK, "results-smoke.json" if args.smoke else "results.json")
+    if args.report_only:
+        with open(saved) as f:
+            run = json.load(f)
+    else:
+        settings, results, memory = measure(args)
+        run = {"settings": settings, "results": results, "memory": memory, "versions": versions(venv)}
+        with open(saved, "w") as f:
+            json.dump(run, f, indent=1)
+    settings, results, memory = run["settings"], run["results"], run["memory"]
+    text = report(settings, results, memory, run["versions"])
     output = args.output or (os.path.join(WORK, "BENCHMARKS.smoke.md") if args.smoke else os.path.join(ROOT, "BENCHMARKS.md"))
     with open(output, "w") as f:
         f.write(text)
@@ -567,6 +620,9 @@ def main():
         f"{name}/{w}" for name, rs in results.items() for w, r in rs.items()
         if r["requests"] == 0 or r["errors"] or r["socket_errors"]
     ]
+    if args.smoke:
+        checked = sum(len(rs) for rs in results.values())
+        print(f"smoke: {checked - len(failed)} passed, {len(failed)} failed")
     if failed:
         # The full run reports them (a peer timing out under load is a result); the smoke run is
         # there to catch a contender that stopped answering.

@@ -1,0 +1,61 @@
+//! The CPU cost of Rowbase's own part of a request, stage by stage: parsing the query string,
+//! planning it against the catalog, rendering SQL for each engine. The requests are the
+//! benchmark's (BENCHMARKS.md): one row by key, a filter with an order, an embedding of a
+//! to-one and a to-many relation.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rowbase_catalog::Catalog;
+use rowbase_db::{Database, DatabaseOptions};
+use rowbase_plan::{ReadRequest, Window, plan_read};
+use rowbase_request::parse_query;
+use rowbase_sql::{Dialect, MySqlDialect, PostgresDialect, SqliteDialect, render_read};
+
+const REQUESTS: [(&str, &str, &str); 3] = [
+    ("pk", "Track", "TrackId=eq.1234"),
+    ("filter", "Track", "select=TrackId,Name,Milliseconds&GenreId=eq.3&order=Milliseconds.desc&limit=20"),
+    ("embed", "Album", "select=AlbumId,Title,Artist(Name),Track(TrackId,Name)&AlbumId=gte.100&order=AlbumId&limit=20"),
+];
+
+/// The catalog of the shipped Chinook, as the server reads it.
+fn chinook() -> std::sync::Arc<Catalog> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/chinook/chinook.sqlite");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let options = DatabaseOptions { read_only: true, pool_size: Some(1), ..DatabaseOptions::default() };
+        let db = Database::open(path.to_str().expect("utf-8"), &options).await.expect("chinook opens");
+        db.catalog("public").expect("public schema")
+    })
+}
+
+fn stages(c: &mut Criterion) {
+    let catalog = chinook();
+    for (name, table, query) in REQUESTS {
+        c.bench_function(&format!("parse/{name}"), |b| b.iter(|| parse_query(black_box(query)).expect("parses")));
+        let params = parse_query(query).expect("parses");
+        let request = ReadRequest { table, params: &params, window: Window::default(), count: false };
+        c.bench_function(&format!("plan/{name}"), |b| {
+            b.iter(|| plan_read(black_box(&catalog), "public", black_box(&request)).expect("plans"))
+        });
+        let plan = plan_read(&catalog, "public", &request).expect("plans");
+        let dialects: [&dyn Dialect; 3] = [&SqliteDialect, &PostgresDialect, &MySqlDialect];
+        for dialect in dialects {
+            c.bench_function(&format!("render/{name}/{}", dialect.name()), |b| {
+                b.iter(|| render_read(black_box(&plan), dialect).expect("renders"))
+            });
+        }
+        c.bench_function(&format!("all/{name}/sqlite"), |b| {
+            b.iter(|| {
+                let params = parse_query(black_box(query)).expect("parses");
+                let request = ReadRequest { table, params: &params, window: Window::default(), count: false };
+                let plan = plan_read(&catalog, "public", &request).expect("plans");
+                render_read(&plan, &SqliteDialect).expect("renders")
+            })
+        });
+    }
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);

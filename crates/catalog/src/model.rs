@@ -201,16 +201,30 @@ pub const SOFT_DELETE_COLUMN: &str = "deleted_at";
 /// distinct in unique keys on every engine).
 pub const ALIVE_COLUMN: &str = "rowbase_alive";
 
+/// The audit log the triggers of audited tables write (docs/schema.md, "Audit").
+pub const AUDIT_LOG: &str = "rowbase_audit";
+
+/// SQLite's per-transaction audit context (who is writing), never served.
+pub const AUDIT_CONTEXT: &str = "rowbase_audit_context";
+
+/// Whether `trigger` is one of the audit triggers Rowbase makes for `table`: `{table}_audit` on
+/// PostgreSQL, `{table}_audit_insert`, `_update`, `_delete` elsewhere.
+pub fn is_audit_trigger(table: &str, trigger: &str) -> bool {
+    trigger
+        .strip_prefix(table)
+        .is_some_and(|rest| matches!(rest, "_audit" | "_audit_insert" | "_audit_update" | "_audit_delete"))
+}
+
 /// Tables Rowbase manages but serves (read-only by their own triggers): the audit log. Never
 /// diffed against a schema file.
 pub fn is_managed(table: &str) -> bool {
-    table == "rowbase_audit"
+    table == AUDIT_LOG
 }
 
 /// Tables Rowbase keeps for itself (the migration ledger, SQLite's audit context): never
 /// served, never diffed.
 pub fn is_internal(table: &str) -> bool {
-    table == "rowbase_migrations" || table == "rowbase_audit_context"
+    table == "rowbase_migrations" || table == AUDIT_CONTEXT
 }
 
 impl Table {
@@ -227,6 +241,11 @@ impl Table {
                 && c.nullable
                 && matches!(c.data_type, DataType::Timestamp | DataType::TimestampTz | DataType::Text)
         })
+    }
+
+    /// Whether its changes are logged into the audit log (it has Rowbase's audit triggers).
+    pub fn is_audited(&self) -> bool {
+        self.triggers.iter().any(|t| is_audit_trigger(&self.name, t))
     }
 
     /// Whether `columns` (in any order) are exactly the primary key or a unique key.

@@ -5,15 +5,13 @@
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use rowbase_catalog::AUDIT_LOG;
 use rowbase_request::QueryParams;
 use rowbase_sql::{ReadStatement, render_as_of};
 
 use crate::error::ApiError;
 use crate::read::catalog;
 use crate::state::AppState;
-
-/// The audit log table.
-const LOG: &str = "rowbase_audit";
 
 /// Answers an as-of read of `table` at `instant` (an HTTP-date, as `Accept-Datetime` takes).
 ///
@@ -46,10 +44,7 @@ pub(crate) async fn as_of(
         ));
     }
     let catalog = catalog(state, schema)?;
-    let audited = catalog.table(LOG).is_some()
-        && catalog.table(table).is_some_and(|t| {
-            t.triggers.iter().any(|name| name.strip_prefix(table).is_some_and(|rest| rest.starts_with("_audit")))
-        });
+    let audited = catalog.table(AUDIT_LOG).is_some() && catalog.table(table).is_some_and(|t| t.is_audited());
     if !audited {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -85,14 +85,12 @@ pub(crate) async fn write_rows(
         max_affected: if strict { prefs.max_affected } else { None },
         exactly_one: media == MediaType::SingleObject,
         dry_run: prefs.tx == Some(TxEnd::Rollback),
-        audit: catalog.table(AUDIT_LOG).map(|_| audit_context(state, headers)),
+        // The audit triggers are there when their log is.
+        audit: catalog.table(rowbase_catalog::AUDIT_LOG).map(|_| audit_context(state, headers)),
     };
     let out = state.db().write(job).await?;
     Ok(respond(method, table, &plan, &prefs, media, returning, &out))
 }
-
-/// The table the audit triggers write (its presence switches the audit context on).
-const AUDIT_LOG: &str = "rowbase_audit";
 
 /// Who writes, for the audit log: the actor from the header the server trusts (set by the
 /// gateway that authenticated the caller; none unless `--actor-header` names one) and the

@@ -13,9 +13,9 @@
 use crate::ddl::Engine;
 
 /// The log table.
-pub const LOG: &str = "rowbase_audit";
+pub const LOG: &str = rowbase_catalog::AUDIT_LOG;
 /// SQLite's per-transaction context (see the module documentation).
-pub const CONTEXT: &str = "rowbase_audit_context";
+pub const CONTEXT: &str = rowbase_catalog::AUDIT_CONTEXT;
 
 /// What the triggers of one table need to know of it.
 pub struct Audited<'a> {
@@ -28,14 +28,6 @@ pub struct Audited<'a> {
     /// Whether it keeps `updated_at` by trigger: SQLite's timestamps trigger updates the row a
     /// second time, which is not a change of its own and is not logged.
     pub timestamps: bool,
-}
-
-/// The names of the triggers (and on PostgreSQL the function) of an audited table: `{table}_audit`
-/// on PostgreSQL, `{table}_audit_insert`, `_update`, `_delete` elsewhere.
-pub fn is_audit_trigger(table: &str, trigger: &str) -> bool {
-    trigger
-        .strip_prefix(table)
-        .is_some_and(|rest| matches!(rest, "_audit" | "_audit_insert" | "_audit_update" | "_audit_delete"))
 }
 
 /// The log (and SQLite's context table) with the triggers that refuse UPDATE and DELETE of it,

@@ -196,8 +196,7 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
             (false, true) => trigger_drops.push(Step::DropTimestamps(table.name.clone())),
             _ => {}
         }
-        let live_audit =
-            live.table(&table.name).filter(|t| t.triggers.iter().any(|tg| crate::audit::is_audit_trigger(&t.name, tg)));
+        let live_audit = live.table(&table.name).filter(|t| t.is_audited());
         let Some(existing) = live.table(&table.name) else {
             if table.audit {
                 trigger_adds.push(Step::AddAudit(table.clone()));

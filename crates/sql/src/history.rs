@@ -1,7 +1,7 @@
 //! Reads of the audit log (`rowbase_audit`, written by the triggers `audit = true` declares):
 //! a table as it was at an instant, rebuilt from the last logged version of each row.
 
-use rowbase_catalog::DataType;
+use rowbase_catalog::{AUDIT_LOG as LOG, DataType};
 use rowbase_plan::Value;
 
 use crate::dialect::Dialect;
@@ -46,6 +46,3 @@ pub fn render_as_of(schema: &str, table: &str, unix_seconds: i64, dialect: &dyn 
     w.ident("id");
     w.finish()
 }
-
-/// The audit log's table name.
-const LOG: &str = "rowbase_audit";

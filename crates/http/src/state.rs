@@ -94,6 +94,25 @@ impl AppState {
         self.current().iter().find(|(s, _, _)| s == schema).map(|(_, _, o)| o.clone())
     }
 
+    /// Records the schema fingerprint, then reads the catalogs again: whatever changed since the
+    /// database was opened is in them, and every later change moves the fingerprint past the one
+    /// recorded (so the watcher's polls see it).
+    ///
+    /// Errors: the database could not be read.
+    pub async fn prime(&self) -> Result<(), rowbase_db::DbError> {
+        let mut known = self.inner.fingerprint.lock().await;
+        *known = Some(self.inner.db.fingerprint().await?);
+        self.reload().await
+    }
+
+    /// Reads the catalogs and swaps them in for the requests that follow.
+    async fn reload(&self) -> Result<(), rowbase_db::DbError> {
+        self.inner.db.reload().await?;
+        *self.inner.schemas.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Arc::new(entries(&self.inner.db, self.inner.config.tables.as_deref()));
+        Ok(())
+    }
+
     /// Reads the catalogs again if the database's schema changed since they were read (or
     /// always, with `force`). Returns whether they were read.
     ///
@@ -110,9 +129,7 @@ impl AppState {
             // The first look only records what the catalogs at start were read from.
             return Ok(false);
         }
-        self.inner.db.reload().await?;
-        *self.inner.schemas.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
-            Arc::new(entries(&self.inner.db, self.inner.config.tables.as_deref()));
+        self.reload().await?;
         Ok(true)
     }
 }

@@ -79,6 +79,11 @@ pub async fn start(
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(db.clone(), options.http.clone());
+    if options.schema_poll.is_some() {
+        // Before the first request: a schema change made between opening the database and the
+        // watcher's first look would otherwise be taken as the starting point and never loaded.
+        state.prime().await?;
+    }
     let watcher = tokio::spawn(watch_schema(state.clone(), options.schema_poll));
     let app = rowbase_http::router(state);
     let (stop, stopped) = oneshot::channel::<()>();

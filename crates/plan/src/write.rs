@@ -296,10 +296,17 @@ fn conflict_target(table: &Table, on_conflict: Option<&[String]>) -> Result<Opti
                     });
                 }
             }
-            if !table.is_unique(columns) {
-                return Err(PlanError::NoConflictTarget(columns.join(", ")));
+            if table.is_unique(columns) {
+                return Ok(Some(columns.to_vec()));
             }
-            Ok(Some(columns.to_vec()))
+            // On a soft-delete table a unique key holds among live rows: it ends with
+            // rowbase_alive, which the client does not name (docs/schema.md, "Soft delete").
+            let mut live = columns.to_vec();
+            live.push(rowbase_catalog::ALIVE_COLUMN.to_string());
+            if table.column(rowbase_catalog::ALIVE_COLUMN).is_some() && table.is_unique(&live) {
+                return Ok(Some(live));
+            }
+            Err(PlanError::NoConflictTarget(columns.join(", ")))
         }
         None if table.primary_key.is_empty() => Ok(None),
         None => Ok(Some(table.primary_key.clone())),

@@ -132,19 +132,27 @@ pub fn render_delete(
 /// inserts from its updates), or `None` when the plan is not a merging upsert.
 pub fn render_existing_count(plan: &InsertPlan, dialect: &dyn Dialect) -> Option<Statement> {
     let conflict = plan.conflict.as_ref().filter(|c| matches!(c.action, ConflictAction::Update(_)))?;
+    // A soft-delete key's rowbase_alive is computed, never sent: only live rows can conflict.
+    let alive = conflict.target.iter().any(|t| t == rowbase_catalog::ALIVE_COLUMN);
+    let target: Vec<&String> = conflict.target.iter().filter(|t| *t != rowbase_catalog::ALIVE_COLUMN).collect();
     let positions: Vec<usize> =
-        conflict.target.iter().map(|t| plan.columns.iter().position(|c| c == t)).collect::<Option<_>>()?;
+        target.iter().map(|t| plan.columns.iter().position(|c| c == *t)).collect::<Option<_>>()?;
     let rows: Vec<Vec<Value>> = plan
         .rows
         .iter()
         .filter_map(|row| positions.iter().map(|&p| row[p].clone()).collect::<Option<Vec<_>>>())
         .collect();
-    let key = RowKey::Columns(conflict.target.iter().map(|t| (t.clone(), rowbase_catalog::DataType::Other)).collect());
+    let key = RowKey::Columns(target.iter().map(|t| ((*t).clone(), rowbase_catalog::DataType::Other)).collect());
     let mut w = Writer::new(dialect, &plan.schema);
     w.push("SELECT count(*) FROM ");
     w.table(&plan.table);
     w.push(" AS t0 WHERE ");
     expr(&mut w, &Expr::KeyIn { alias: 0, key, rows }, true).ok()?;
+    if alive {
+        w.push(" AND ");
+        w.column(0, rowbase_catalog::ALIVE_COLUMN);
+        w.push(" IS NOT NULL");
+    }
     Some(w.finish())
 }
 

@@ -110,6 +110,20 @@ async fn soft_delete_behaves(engine: Engine, allow_hard_delete: bool) {
         assert_eq!((reply.status, reply.code()), (403, "42501".into()), "{}", reply.text);
         assert_eq!(ids(&app, "/member?order=id", &[INCLUDE]).await, [1, 2, 3], "nothing removed");
     }
+
+    // An upsert on the unique key merges into the live row, and inserts when only a deleted
+    // row has the key (the key holds among live rows).
+    let upsert = [("Prefer", "resolution=merge-duplicates"), ("Prefer", "return=representation")];
+    let grace = json!({"email": "grace@example.com", "name": "Grace"});
+    let reply = app.write(Method::POST, "/member?on_conflict=email&select=id,name", &upsert, grace.clone()).await;
+    assert_eq!((reply.status, reply.json()), (200, json!([{"id": 2, "name": "Grace"}])), "{engine:?}: {}", reply.text);
+    let reply = app.request(Method::DELETE, "/member?id=eq.2", &[]).await;
+    assert_eq!(reply.status, 204, "{}", reply.text);
+    let reply = app.write(Method::POST, "/member?on_conflict=email&select=id,name", &upsert, grace).await;
+    assert_eq!(reply.status, 201, "{engine:?}: {}", reply.text);
+    assert_ne!(reply.json()[0]["id"], json!(2), "a new row: {}", reply.text);
+    let reply = app.write(Method::POST, "/member?on_conflict=name", &upsert, json!({"email": "x@example.com"})).await;
+    assert_eq!((reply.status, reply.code()), (400, "42P10".into()), "not a unique key: {}", reply.text);
 }
 
 #[tokio::test]

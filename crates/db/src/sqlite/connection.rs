@@ -12,7 +12,7 @@ use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 
-use crate::database::{ReadOutput, json_array};
+use crate::database::ReadOutput;
 
 /// Prepared statements kept per connection (rusqlite's LRU).
 const STATEMENT_CACHE: usize = 256;
@@ -140,14 +140,21 @@ pub(crate) fn run_read(conn: &Connection, read: &ReadStatement) -> Result<ReadOu
         let body: String = row.get(2)?;
         return Ok(ReadOutput { body, page_rows: page.unsigned_abs(), total: Some(total.unsigned_abs()) });
     }
-    let texts = std::iter::from_fn(|| match rows.next() {
-        Ok(Some(row)) => Some(row.get_ref(0).map(|v| match v {
-            ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-            _ => "null".to_string(),
-        })),
-        Ok(None) => None,
-        Err(e) => Some(Err(e)),
-    });
-    let (body, page_rows) = json_array(texts)?;
+    // Each row's object goes straight from SQLite's buffer into the body: valid UTF-8 (what
+    // SQLite's JSON functions write) is borrowed, not copied into a String of its own first.
+    let mut body = String::with_capacity(1024);
+    body.push('[');
+    let mut page_rows = 0u64;
+    while let Some(row) = rows.next()? {
+        if page_rows > 0 {
+            body.push(',');
+        }
+        match row.get_ref(0)? {
+            ValueRef::Text(t) => body.push_str(&String::from_utf8_lossy(t)),
+            _ => body.push_str("null"),
+        }
+        page_rows += 1;
+    }
+    body.push(']');
     Ok(ReadOutput { body, page_rows, total: None })
 }

@@ -75,8 +75,34 @@ pub async fn app_from_schema(engine: Engine, schema: &str) -> Option<(TestApp, R
 /// As [`app_from_schema`], the server started with `options`.
 pub async fn app_from_schema_with(engine: Engine, schema: &str, options: rowbase::Options) -> Option<(TestApp, Raw)> {
     let dir = tempfile::tempdir().unwrap();
-    let (url, keep): (String, Box<dyn std::any::Any + Send>) = match engine {
-        Engine::Sqlite => (dir.path().join("app.db").to_str().unwrap().to_string(), Box::new(())),
+    let (url, keep) = fresh_database(engine, dir.path()).await?;
+    let file = dir.path().join("rowbase.toml");
+    std::fs::write(&file, schema).unwrap();
+    let migrations = dir.path().join("migrations");
+    rowbase::migrate::plan(&url, &file, &migrations, "schema", false).await.unwrap();
+    rowbase::migrate::apply(&url, &migrations).await.unwrap();
+    let app = spawn_app_url_any(&url, Box::new((keep, dir)), options).await;
+    Some((app, Raw { url, engine }))
+}
+
+/// A server on a new database of `engine` after the migrations in `migrations` (an example's),
+/// and how many were applied; `None` as for [`app_from_schema`].
+pub async fn app_from_migrations(
+    engine: Engine,
+    migrations: &std::path::Path,
+    options: rowbase::Options,
+) -> Option<(TestApp, usize)> {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, keep) = fresh_database(engine, dir.path()).await?;
+    let applied = rowbase::migrate::apply(&url, migrations).await.unwrap().len();
+    Some((spawn_app_url_any(&url, Box::new((keep, dir)), options).await, applied))
+}
+
+/// A new, empty database of `engine` (SQLite: a file in `dir`, created by the first migration)
+/// and what must live as long as it is used; `None` when the engine's server is not there.
+async fn fresh_database(engine: Engine, dir: &std::path::Path) -> Option<(String, Box<dyn std::any::Any + Send>)> {
+    Some(match engine {
+        Engine::Sqlite => (dir.join("app.db").to_str().unwrap().to_string(), Box::new(())),
         Engine::Postgres => {
             let db = crate::pg::database(None).await?;
             (db.url.clone(), Box::new(db))
@@ -85,12 +111,5 @@ pub async fn app_from_schema_with(engine: Engine, schema: &str, options: rowbase
             let db = crate::my::database(false).await?;
             (db.url.clone(), Box::new(db))
         }
-    };
-    let file = dir.path().join("rowbase.toml");
-    std::fs::write(&file, schema).unwrap();
-    let migrations = dir.path().join("migrations");
-    rowbase::migrate::plan(&url, &file, &migrations, "schema", false).await.unwrap();
-    rowbase::migrate::apply(&url, &migrations).await.unwrap();
-    let app = spawn_app_url_any(&url, Box::new((keep, dir)), options).await;
-    Some((app, Raw { url, engine }))
+    })
 }

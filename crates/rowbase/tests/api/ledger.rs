@@ -8,14 +8,16 @@ use std::path::Path;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, spawn_app_url_any};
+use crate::common::TestApp;
+use crate::declared::{Engine, app_from_migrations};
 
-async fn ledger_app(url: &str, keep: Box<dyn std::any::Any + Send>) -> TestApp {
+async fn ledger_app(engine: Engine) -> Option<TestApp> {
     let migrations = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ledger/migrations");
-    assert_eq!(rowbase::migrate::apply(url, &migrations).await.unwrap().len(), 2);
     let mut options = rowbase::Options::default();
     options.http.actor_header = Some("x-forwarded-user".into());
-    spawn_app_url_any(url, keep, options).await
+    let (app, applied) = app_from_migrations(engine, &migrations, options).await?;
+    assert_eq!(applied, 2);
+    Some(app)
 }
 
 fn number(v: &Value) -> f64 {
@@ -85,24 +87,18 @@ async fn ledger_behaves(app: &TestApp, engine: &str) {
 
 #[tokio::test]
 async fn ledger_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ledger.db");
-    let app = ledger_app(db.to_str().unwrap(), Box::new(dir)).await;
+    let app = ledger_app(Engine::Sqlite).await.unwrap();
     ledger_behaves(&app, "sqlite").await;
 }
 
 #[tokio::test]
 async fn ledger_on_postgresql() {
-    let Some(db) = crate::pg::database(None).await else { return };
-    let url = db.url.clone();
-    let app = ledger_app(&url, Box::new(db)).await;
+    let Some(app) = ledger_app(Engine::Postgres).await else { return };
     ledger_behaves(&app, "postgresql").await;
 }
 
 #[tokio::test]
 async fn ledger_on_mysql() {
-    let Some(db) = crate::my::database(false).await else { return };
-    let url = db.url.clone();
-    let app = ledger_app(&url, Box::new(db)).await;
+    let Some(app) = ledger_app(Engine::MySql).await else { return };
     ledger_behaves(&app, "mysql").await;
 }

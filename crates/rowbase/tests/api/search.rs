@@ -8,17 +8,17 @@ use std::path::Path;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::common::{TestApp, spawn_app_url_any};
+use crate::common::TestApp;
+use crate::declared::{Engine, app_from_migrations};
 
 fn blog_migrations() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/blog/migrations")
 }
 
-/// A server on `url` after the blog migrations; `keep` lives with the app.
-async fn blog_app(url: &str, keep: Box<dyn std::any::Any + Send>) -> TestApp {
-    let applied = rowbase::migrate::apply(url, &blog_migrations()).await.unwrap();
-    assert!(applied.len() >= 2, "the blog's migrations, search included");
-    let app = spawn_app_url_any(url, keep, rowbase::Options::default()).await;
+/// A server on a new database of `engine` after the blog migrations, with three posts.
+async fn blog_app(engine: Engine) -> Option<TestApp> {
+    let (app, applied) = app_from_migrations(engine, &blog_migrations(), rowbase::Options::default()).await?;
+    assert!(applied >= 2, "the blog's migrations, search included");
     let reply = app
         .write(
             Method::POST,
@@ -38,7 +38,7 @@ async fn blog_app(url: &str, keep: Box<dyn std::any::Any + Send>) -> TestApp {
         let reply = app.write(Method::POST, "/posts", &[], post.clone()).await;
         assert_eq!(reply.status, 201, "{}", reply.text);
     }
-    app
+    Some(app)
 }
 
 /// The ids a read returns, sorted.
@@ -108,9 +108,7 @@ async fn search_behaves(app: &TestApp, stems: bool) {
 
 #[tokio::test]
 async fn full_text_search_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("blog.db");
-    let app = blog_app(db.to_str().unwrap(), Box::new(dir)).await;
+    let app = blog_app(Engine::Sqlite).await.unwrap();
     search_behaves(&app, true).await;
     // Off PostgreSQL a search needs the index, and a lone negation has no FTS5 form.
     let reply = app.get("/posts?title=fts.engine").await;
@@ -121,9 +119,7 @@ async fn full_text_search_on_sqlite() {
 
 #[tokio::test]
 async fn full_text_search_on_postgresql() {
-    let Some(db) = crate::pg::database(None).await else { return };
-    let url = db.url.clone();
-    let app = blog_app(&url, Box::new(db)).await;
+    let Some(app) = blog_app(Engine::Postgres).await else { return };
     search_behaves(&app, true).await;
     // PostgreSQL searches any text column (PostgREST wraps it in to_tsvector), and negates alone.
     assert_eq!(ids(&app, "title=fts.pasta").await, [2]);
@@ -132,9 +128,7 @@ async fn full_text_search_on_postgresql() {
 
 #[tokio::test]
 async fn full_text_search_on_mysql() {
-    let Some(db) = crate::my::database(false).await else { return };
-    let url = db.url.clone();
-    let app = blog_app(&url, Box::new(db)).await;
+    let Some(app) = blog_app(Engine::MySql).await else { return };
     // InnoDB's full-text parser does not stem.
     search_behaves(&app, false).await;
     let reply = app.get("/posts?title=fts.engine").await;

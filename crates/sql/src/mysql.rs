@@ -154,17 +154,14 @@ impl Dialect for MySqlDialect {
             // MATCH needs a FULLTEXT index on exactly this column; the query is rewritten into
             // boolean-mode syntax and bound. The parser has no languages: the query's is unused.
             Expr::FullText { left, kind, query, index: Some(FullTextIndex::Fulltext), .. } => {
-                let Some(search) = search::parse(*kind, query).map_err(RenderError::InvalidSearch)? else {
+                let Some(query) = search::engine_query(self.name(), *kind, query, search::mysql_boolean)? else {
                     w.push("(1 = 0)");
                     return Ok(());
                 };
                 w.push("MATCH (");
                 self.column(w, left)?;
                 w.push(") AGAINST (");
-                w.bind(Value::Text(
-                    search::mysql_boolean(&search)
-                        .map_err(|e| RenderError::Unsupported { engine: self.name(), feature: e })?,
-                ));
+                w.bind(Value::Text(query));
                 w.push(" IN BOOLEAN MODE)");
                 return Ok(());
             }

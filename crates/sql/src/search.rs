@@ -13,6 +13,8 @@
 
 use rowbase_request::FtsKind;
 
+use crate::dialect::RenderError;
+
 /// A search query as a tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Search {
@@ -276,6 +278,22 @@ fn phrase_words(part: Search) -> Result<Vec<String>, String> {
         Search::Phrase(words) => Ok(words),
         _ => Err("<-> between groups is not supported here: use it between words".into()),
     }
+}
+
+/// The query text of a full-text filter in one engine's syntax (`syntax`: [`fts5`] or
+/// [`mysql_boolean`]), ready to bind; `None` for a query without a word, which matches nothing
+/// (as PostgreSQL's empty tsquery).
+///
+/// Errors: [`RenderError::InvalidSearch`] for a malformed query; [`RenderError::Unsupported`],
+/// naming `engine`, for one the syntax cannot express.
+pub(crate) fn engine_query(
+    engine: &'static str,
+    kind: FtsKind,
+    query: &str,
+    syntax: fn(&Search) -> Result<String, String>,
+) -> Result<Option<String>, RenderError> {
+    let Some(search) = parse(kind, query).map_err(RenderError::InvalidSearch)? else { return Ok(None) };
+    syntax(&search).map(Some).map_err(|feature| RenderError::Unsupported { engine, feature })
 }
 
 const ONLY_NEGATED: &str = "a search whose parts are all negated";

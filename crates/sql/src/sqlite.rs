@@ -127,7 +127,7 @@ impl Dialect for SqliteDialect {
             // search"); the query is rewritten into FTS5 syntax and bound. A language is the
             // index's business here (its tokenizer), so the query's is not used.
             Expr::FullText { left, kind, query, index: Some(FullTextIndex::Fts5(fts)), .. } => {
-                let Some(search) = search::parse(*kind, query).map_err(RenderError::InvalidSearch)? else {
+                let Some(query) = search::engine_query(self.name(), *kind, query, search::fts5)? else {
                     w.push("(1 = 0)");
                     return Ok(());
                 };
@@ -138,9 +138,7 @@ impl Dialect for SqliteDialect {
                 w.push(" WHERE ");
                 w.ident(fts);
                 w.push(" MATCH ");
-                w.bind(Value::Text(
-                    search::fts5(&search).map_err(|e| RenderError::Unsupported { engine: self.name(), feature: e })?,
-                ));
+                w.bind(Value::Text(query));
                 w.push("))");
                 return Ok(());
             }

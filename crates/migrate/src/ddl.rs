@@ -271,7 +271,7 @@ impl Engine {
     /// SQLite's triggers cannot change NEW, so its AFTER trigger updates the row once more
     /// (recursive triggers are off: it does not fire itself).
     fn timestamps_trigger(self, table: &str) -> (String, String) {
-        let name = self.quote(&format!("{table}{}", Table::TIMESTAMPS_TRIGGER));
+        let name = self.quote(&Table::timestamps_trigger(table));
         let t = self.quote(table);
         let (created, updated) = (self.quote("created_at"), self.quote("updated_at"));
         let now = self.default_sql(&Default::Now);
@@ -534,7 +534,7 @@ impl Engine {
             })
             .collect();
         let kept = |column: &str| declared.column(column).is_some_and(|c| c.search.is_some());
-        let timestamps_trigger = format!("{}{}", declared.name, Table::TIMESTAMPS_TRIGGER);
+        let timestamps_trigger = Table::timestamps_trigger(&declared.name);
         let dropped_fts: Vec<&str> = live_fts.iter().filter(|(c, _)| !kept(c)).map(|(_, f)| *f).collect();
         let triggers: Vec<String> = live
             .definition
@@ -727,7 +727,7 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
                         table: &t.name,
                         columns: t.columns.iter().map(|c| c.name.as_str()).collect(),
                         primary_key: t.primary_key.iter().map(String::as_str).collect(),
-                        timestamps: t.triggers.contains(&format!("{}{}", t.name, Table::TIMESTAMPS_TRIGGER)),
+                        timestamps: t.triggers.contains(&Table::timestamps_trigger(&t.name)),
                     },
                 );
                 (backward, forward)

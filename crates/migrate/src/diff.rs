@@ -189,7 +189,7 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
     let mut trigger_drops = Vec::new();
     let mut trigger_adds = Vec::new();
     for table in &declared.tables {
-        let timestamps_trigger = format!("{}{}", table.name, Table::TIMESTAMPS_TRIGGER);
+        let timestamps_trigger = Table::timestamps_trigger(&table.name);
         let live_timestamps = live.table(&table.name).is_some_and(|t| t.triggers.contains(&timestamps_trigger));
         match (table.timestamps, live_timestamps) {
             (true, false) => trigger_adds.push(Step::AddTimestamps(table.clone())),

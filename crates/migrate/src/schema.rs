@@ -236,7 +236,7 @@ pub struct Table {
     /// Its check constraints.
     pub checks: Vec<Check>,
     /// `timestamps = true`: `created_at` and `updated_at` kept by a trigger (see
-    /// [`Table::TIMESTAMPS_TRIGGER`]).
+    /// [`Table::timestamps_trigger`]).
     pub timestamps: bool,
     /// `soft_delete = true`: a `deleted_at` column the API sets instead of deleting, and unique
     /// keys that hold among live rows only (each includes `rowbase_alive`).
@@ -246,9 +246,11 @@ pub struct Table {
 }
 
 impl Table {
-    /// The suffix of the trigger that keeps `updated_at` (and `created_at` unchanged) on update:
-    /// `{table}_updated_at`.
-    pub const TIMESTAMPS_TRIGGER: &'static str = "_updated_at";
+    /// The name of the trigger of table `table` that keeps `updated_at` (and `created_at`
+    /// unchanged) on update: `{table}_updated_at`.
+    pub fn timestamps_trigger(table: &str) -> String {
+        format!("{table}_updated_at")
+    }
 
     /// The column named `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {

@@ -8,7 +8,7 @@ use rowbase_catalog::{DataType, FullTextIndex};
 use rowbase_plan::{Cast, ColumnRef, CompareOp, Expr, PatternOp, Value};
 use rowbase_request::{JsonKey, Operator};
 
-use crate::dialect::{Dialect, RenderError, ansi_compare_op, limit_with_offset};
+use crate::dialect::{Dialect, RenderError, ansi_compare_op};
 use crate::search;
 use crate::writer::Writer;
 
@@ -182,8 +182,26 @@ impl Dialect for SqliteDialect {
     }
 
     fn limit_offset(&self, w: &mut Writer<'_>, limit: Option<u64>, offset: u64) {
-        // SQLite needs a LIMIT before OFFSET; -1 means no limit.
-        limit_with_offset(w, limit, offset, -1);
+        // The LIMIT is a literal, as on PostgreSQL: the planner weighs an index order against a
+        // sort by it, and the connections' plan stability guarantee (rowbase-db) hides bound
+        // values from the planner. (Without that guarantee a bound LIMIT makes SQLite prepare
+        // the statement again on every run.) The OFFSET stays bound, so paging does not fill the
+        // statement cache with one statement per page. SQLite needs a LIMIT before OFFSET; -1
+        // means no limit.
+        if limit.is_none() && offset == 0 {
+            return;
+        }
+        match limit {
+            Some(limit) => {
+                w.push(" LIMIT ");
+                w.integer(limit);
+            }
+            None => w.push(" LIMIT -1"),
+        }
+        if offset > 0 {
+            w.push(" OFFSET ");
+            w.bind(Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+        }
     }
 }
 

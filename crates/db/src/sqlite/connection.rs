@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use regex::{Regex, RegexBuilder};
 use rowbase_plan::Value;
 use rowbase_sql::ReadStatement;
+use rusqlite::config::DbConfig;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -67,11 +68,22 @@ pub(crate) fn open_writer(
     Ok(conn)
 }
 
-/// Foreign keys on, busy timeout, statement cache, `regexp()`, and the statement counter.
+/// Foreign keys on, busy timeout, statement cache with a stable plan per statement, `regexp()`,
+/// and the statement counter.
+///
+/// The query planner stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) keeps a cached
+/// statement's plan whatever values are bound. Without it SQLite marks a statement to be compiled
+/// again on every new binding of a parameter its planner looked at, and it looks at many: an
+/// equality next to an `ORDER BY` (`GenreId=eq.3&order=Milliseconds`), a bound `LIMIT`, a
+/// `LIKE`/`GLOB` pattern, STAT4 samples. Each request would pay a full prepare, as much CPU as
+/// a small query itself. What is given up: plans that depend on a bound value (an index range
+/// for a `like` prefix). A LIMIT, which plans do depend on, is written as a literal by the
+/// SQLite dialect, so each page size has its own statement and plan.
 fn open(path: &Path, read_only: bool, statements: Arc<AtomicU64>) -> Result<Connection, rusqlite::Error> {
     let mut conn = Connection::open_with_flags(path, flags(read_only))?;
     conn.busy_timeout(std::time::Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     register_regexp(&conn)?;
     conn.trace_v2(
@@ -157,4 +169,58 @@ pub(crate) fn run_read(conn: &Connection, read: &ReadStatement) -> Result<ReadOu
     }
     body.push(']');
     Ok(ReadOutput { body, page_rows, total: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicU64;
+
+    use rowbase_plan::{ReadRequest, Window, plan_read};
+    use rowbase_request::parse_query;
+    use rowbase_sql::{SqliteDialect, render_read};
+    use rusqlite::StatementStatus;
+
+    use super::{open_reader, run_read};
+    use crate::sqlite::introspect;
+
+    /// A cached statement run again with new values must not be compiled again (see [`open`] on
+    /// the query planner stability guarantee): shapes with an equality and an order, a page
+    /// size, an offset, an embedding with a limit of its own.
+    #[test]
+    fn cached_reads_are_not_prepared_again() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/chinook/chinook.sqlite");
+        let conn = open_reader(&path, true, Arc::new(AtomicU64::new(0))).expect("chinook opens");
+        let catalog = introspect::catalog(&conn).expect("catalog");
+        let shapes = [
+            ("Album", "select=AlbumId,Title,Artist(Name),Track(TrackId,Name)&AlbumId=gte.{}&order=AlbumId&limit=20"),
+            ("Track", "select=TrackId,Name&GenreId=eq.{}&order=Milliseconds.desc&limit=20"),
+            ("Track", "select=TrackId&order=TrackId&limit=5&offset={}"),
+            ("Artist", "select=Name,Album(Title)&Album.limit=2&ArtistId=gt.{}&limit=3"),
+        ];
+        for (table, shape) in shapes {
+            let mut sql: Option<String> = None;
+            for n in [3, 7, 11] {
+                let query = shape.replace("{}", &n.to_string());
+                let params = parse_query(&query).expect("parses");
+                let window = Window {
+                    offset: params.offset.iter().find(|o| o.path.is_empty()).map_or(0, |o| o.value),
+                    limit: params.limit.iter().find(|l| l.path.is_empty()).map(|l| l.value.unsigned_abs()),
+                };
+                let request = ReadRequest { table, params: &params, window, count: false };
+                let plan = plan_read(&catalog, "public", &request).expect("plans");
+                let read = render_read(&plan, &SqliteDialect).expect("renders");
+                let output = run_read(&conn, &read).expect("runs");
+                assert!(output.page_rows > 0, "{query} found rows");
+                assert!(
+                    sql.as_ref().is_none_or(|s| *s == read.statement.sql),
+                    "{shape}: one statement for every value"
+                );
+                sql = Some(read.statement.sql);
+            }
+            let stmt = conn.prepare_cached(sql.as_deref().expect("ran")).expect("cached");
+            assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{shape} was prepared again: {sql:?}");
+        }
+    }
 }

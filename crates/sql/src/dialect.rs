@@ -1,7 +1,7 @@
 //! The boundary between engine-neutral rendering and one engine's SQL.
 
 use rowbase_catalog::DataType;
-use rowbase_plan::{Cast, ColumnRef, CompareOp, Expr, PatternOp};
+use rowbase_plan::{Cast, ColumnRef, CompareOp, Expr, PatternOp, Value};
 
 use crate::writer::Writer;
 
@@ -21,6 +21,16 @@ pub enum RenderError {
     /// tsquery).
     #[error("{0}")]
     InvalidSearch(String),
+}
+
+/// How a row's JSON object is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectForm {
+    /// The engine's object constructor: `json_object(k, v, ...)`, `json_build_object(...)`.
+    Constructor,
+    /// Text concatenated from JSON pieces, with embeddings' JSON spliced in as text; for an
+    /// engine that drops the JSON mark of a subquery's value and would parse it again (SQLite).
+    Text,
 }
 
 /// Everything that differs between engines. Methods write into a [`Writer`]; those returning
@@ -54,8 +64,15 @@ pub trait Dialect: Send + Sync {
         self.quote_ident(out, name);
     }
 
-    /// Opens a JSON object constructor, e.g. `json_object(`.
-    fn json_object_open(&self) -> &'static str;
+    /// How an object is built: whether it holds nested embeddings (`embeds`) decides on engines
+    /// that lose JSON at a subquery boundary. By default always the engine's constructor.
+    fn object_form(&self, embeds: bool) -> ObjectForm {
+        let _ = embeds;
+        ObjectForm::Constructor
+    }
+
+    /// Opens an object, e.g. `json_object(`.
+    fn json_object_open(&self, form: ObjectForm) -> &'static str;
 
     /// Separates entry `index` (> 0) from the previous one: `, ` unless the engine needs to
     /// split long argument lists.
@@ -64,15 +81,33 @@ pub trait Dialect: Send + Sync {
         ", "
     }
 
-    /// Closes a JSON object constructor of `entries` entries.
-    fn json_object_close(&self, entries: usize) -> &'static str {
-        let _ = entries;
+    /// Closes an object of `entries` entries.
+    fn json_object_close(&self, form: ObjectForm, entries: usize) -> &'static str {
+        let _ = (form, entries);
         ")"
     }
 
-    /// Wraps a value of `data_type` so the JSON object holds the right JSON type (booleans as
+    /// Writes the key of entry `index` of an object and what separates it from its value: by
+    /// default [`Dialect::json_object_separator`] (after the first), the key bound as text, `, `.
+    fn json_object_key(&self, w: &mut Writer<'_>, form: ObjectForm, index: usize, key: &str) {
+        let _ = form;
+        if index > 0 {
+            w.push(self.json_object_separator(index));
+        }
+        w.bind_typed(Value::Text(key.to_string()), DataType::Text);
+        w.push(", ");
+    }
+
+    /// Wraps a value of `data_type` so the object holds the right JSON type (booleans as
     /// `true`/`false`, JSON columns as JSON rather than strings).
-    fn json_value(&self, data_type: DataType) -> (&'static str, &'static str);
+    fn json_value(&self, form: ObjectForm, data_type: DataType) -> (&'static str, &'static str);
+
+    /// Wraps a nested embedding's value, a scalar subquery yielding an object (`to_one`) or an
+    /// array, so the parent object holds it as JSON. By default as a JSON column's value.
+    fn json_embedded(&self, form: ObjectForm, to_one: bool) -> (&'static str, &'static str) {
+        let _ = to_one;
+        self.json_value(form, DataType::Json)
+    }
 
     /// Wraps a subquery column holding one JSON object per row into a JSON array of them;
     /// `[]` when there are no rows.
@@ -182,9 +217,10 @@ pub trait Dialect: Send + Sync {
         self.aggregates_in_place()
     }
 
-    /// With [`Dialect::aggregates_in_place`]: opens and closes the aggregate around the object,
-    /// its `ORDER BY` and `LIMIT`; `[]` when there are no rows.
-    fn json_array_agg_in_place(&self) -> (&'static str, &'static str) {
+    /// With [`Dialect::aggregates_in_place`]: opens and closes the aggregate around an object
+    /// built in `element` form, its `ORDER BY` and `LIMIT`; `[]` when there are no rows.
+    fn json_array_agg_in_place(&self, element: ObjectForm) -> (&'static str, &'static str) {
+        let _ = element;
         ("", "")
     }
 

@@ -11,7 +11,7 @@ use rowbase_catalog::{DataType, FullTextIndex};
 use rowbase_plan::{Cast, ColumnRef, CompareOp, Conflict, ConflictAction, Expr, PatternOp, Value};
 use rowbase_request::{JsonKey, Operator};
 
-use crate::dialect::{Dialect, RenderError, ansi_compare_op, limit_with_offset};
+use crate::dialect::{Dialect, ObjectForm, RenderError, ansi_compare_op, limit_with_offset};
 use crate::search;
 use crate::writer::Writer;
 
@@ -35,11 +35,11 @@ impl Dialect for MySqlDialect {
         out.push('`');
     }
 
-    fn json_object_open(&self) -> &'static str {
+    fn json_object_open(&self, _form: ObjectForm) -> &'static str {
         "JSON_OBJECT("
     }
 
-    fn json_value(&self, data_type: DataType) -> (&'static str, &'static str) {
+    fn json_value(&self, _form: ObjectForm, data_type: DataType) -> (&'static str, &'static str) {
         match data_type {
             // BOOLEAN is TINYINT(1); NULL matches no branch and stays NULL.
             DataType::Boolean => ("JSON_EXTRACT(CASE ", " <> 0 WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, '$')"),
@@ -57,7 +57,7 @@ impl Dialect for MySqlDialect {
         true
     }
 
-    fn json_array_agg_in_place(&self) -> (&'static str, &'static str) {
+    fn json_array_agg_in_place(&self, _element: ObjectForm) -> (&'static str, &'static str) {
         ("COALESCE(JSON_ARRAYAGG(", "), JSON_ARRAY())")
     }
 

@@ -9,7 +9,7 @@ use rowbase_catalog::{DataType, FullTextIndex};
 use rowbase_plan::{Cast, ColumnRef, Expr, PatternOp, Value};
 use rowbase_request::{FtsKind, JsonKey, Operator, RangeOperator};
 
-use crate::dialect::{Dialect, RenderError};
+use crate::dialect::{Dialect, ObjectForm, RenderError};
 use crate::writer::Writer;
 
 /// `json_build_object` takes at most 100 arguments: 50 entries per call, joined as `jsonb`.
@@ -56,7 +56,7 @@ impl Dialect for PostgresDialect {
         self.quote_ident(out, name);
     }
 
-    fn json_object_open(&self) -> &'static str {
+    fn json_object_open(&self, _form: ObjectForm) -> &'static str {
         "json_build_object("
     }
 
@@ -64,11 +64,11 @@ impl Dialect for PostgresDialect {
         if index % ENTRIES_PER_OBJECT == 0 { ")::jsonb || json_build_object(" } else { ", " }
     }
 
-    fn json_object_close(&self, entries: usize) -> &'static str {
+    fn json_object_close(&self, _form: ObjectForm, entries: usize) -> &'static str {
         if entries > ENTRIES_PER_OBJECT { ")::jsonb" } else { ")" }
     }
 
-    fn json_value(&self, _data_type: DataType) -> (&'static str, &'static str) {
+    fn json_value(&self, _form: ObjectForm, _data_type: DataType) -> (&'static str, &'static str) {
         // PostgreSQL's JSON functions keep each type: booleans, numerics, json, timestamps
         // (ISO 8601) and bytea (`\x...`) come out as they should.
         ("", "")

@@ -15,7 +15,7 @@ use rowbase_catalog::DataType;
 use rowbase_plan::{Embed, EmbedMode, Expr, Node, OrderBy, OrderKey, Output, QuantifiedOp, ReadPlan, RowKey, Value};
 use rowbase_request::{Direction, IsValue, Nulls, Quantifier};
 
-use crate::dialect::{Dialect, RenderError};
+use crate::dialect::{Dialect, ObjectForm, RenderError};
 use crate::writer::{Statement, Writer};
 
 /// A rendered read and the shape of its result.
@@ -46,7 +46,7 @@ pub fn render_read(plan: &ReadPlan, dialect: &dyn Dialect) -> Result<ReadStateme
         w.push("x.a");
         w.push(len_close);
         w.push(", x.a FROM (SELECT ");
-        let (open, close) = dialect.json_array_agg_in_place();
+        let (open, close) = dialect.json_array_agg_in_place(form_of(dialect, root));
         w.push(open);
         object(&mut w, root)?;
         order_by(&mut w, root)?;
@@ -174,11 +174,26 @@ fn where_clause(w: &mut Writer<'_>, node: &Node, join: Option<&Embed>) -> Result
 /// The JSON object of one row of `node`.
 fn object(w: &mut Writer<'_>, node: &Node) -> Result<(), RenderError> {
     let d = w.dialect();
-    w.push(d.json_object_open());
+    let form = form_of(d, node);
+    w.push(d.json_object_open(form));
     let mut index = 0;
-    entries(w, node, &mut index, &mut |w, value| value(w))?;
-    w.push(d.json_object_close(index));
+    entries(w, node, form, &mut index, &mut |w, value| value(w))?;
+    w.push(d.json_object_close(form, index));
     Ok(())
+}
+
+/// The form the dialect builds `node`'s object in (see [`Dialect::object_form`]).
+fn form_of(d: &dyn Dialect, node: &Node) -> ObjectForm {
+    d.object_form(embeds(node))
+}
+
+/// Whether `node`'s object holds a nested embedding, directly or through spreads.
+fn embeds(node: &Node) -> bool {
+    node.outputs.iter().any(|output| match output {
+        Output::Embed { mode: EmbedMode::Nested, .. } => true,
+        Output::Embed { embed, mode: EmbedMode::Spread, .. } => embeds(&embed.node),
+        _ => false,
+    })
 }
 
 type ValueWriter<'a> = dyn Fn(&mut Writer<'_>) -> Result<(), RenderError> + 'a;
@@ -188,20 +203,26 @@ type Wrap<'a> = dyn FnMut(&mut Writer<'_>, &ValueWriter<'_>) -> Result<(), Rende
 /// the top of an object it writes it as is; inside a spread it wraps it in the spread's scalar
 /// subquery, so spreads nest. The JSON typing (`json_value`) goes outside every subquery, since
 /// engines may drop a value's JSON-ness at a subquery boundary.
-fn entries(w: &mut Writer<'_>, node: &Node, index: &mut usize, wrap: &mut Wrap<'_>) -> Result<(), RenderError> {
+fn entries(
+    w: &mut Writer<'_>,
+    node: &Node,
+    form: ObjectForm,
+    index: &mut usize,
+    wrap: &mut Wrap<'_>,
+) -> Result<(), RenderError> {
     let d = w.dialect();
     for output in &node.outputs {
         match output {
             Output::Column { key, column } => {
-                entry_key(w, d, index, key);
-                let (open, close) = d.json_value(column.output_type());
+                entry_key(w, d, form, index, key);
+                let (open, close) = d.json_value(form, column.output_type());
                 w.push(open);
                 wrap(w, &|w| w.dialect().column(w, column))?;
                 w.push(close);
             }
             Output::Embed { key, embed, mode: EmbedMode::Nested } => {
-                entry_key(w, d, index, key);
-                let (open, close) = d.json_value(DataType::Json);
+                entry_key(w, d, form, index, key);
+                let (open, close) = d.json_embedded(form, embed.to_one);
                 w.push(open);
                 wrap(w, &|w| embedded(w, embed))?;
                 w.push(close);
@@ -218,7 +239,7 @@ fn entries(w: &mut Writer<'_>, node: &Node, index: &mut usize, wrap: &mut Wrap<'
                         Ok(())
                     })
                 };
-                entries(w, &embed.node, index, &mut inner)?;
+                entries(w, &embed.node, form, index, &mut inner)?;
             }
             Output::Embed { mode: EmbedMode::Hidden, .. } => {}
         }
@@ -226,14 +247,10 @@ fn entries(w: &mut Writer<'_>, node: &Node, index: &mut usize, wrap: &mut Wrap<'
     Ok(())
 }
 
-/// `, ?` (the key, bound) followed by `, ` before the value.
-fn entry_key(w: &mut Writer<'_>, d: &dyn Dialect, index: &mut usize, key: &str) {
-    if *index > 0 {
-        w.push(d.json_object_separator(*index));
-    }
+/// The key of the next entry (see [`Dialect::json_object_key`]).
+fn entry_key(w: &mut Writer<'_>, d: &dyn Dialect, form: ObjectForm, index: &mut usize, key: &str) {
+    d.json_object_key(w, form, *index, key);
     *index += 1;
-    w.bind_typed(Value::Text(key.to_string()), DataType::Text);
-    w.push(", ");
 }
 
 /// The value of a nested embed: an object subquery (to-one) or an aggregated array (to-many).
@@ -248,7 +265,7 @@ fn embedded(w: &mut Writer<'_>, embed: &Embed) -> Result<(), RenderError> {
     } else if w.dialect().aggregates_in_place()
         || (w.dialect().aggregates_unwindowed_in_place() && embed.node.limit.is_none() && embed.node.offset == 0)
     {
-        let (open, close) = w.dialect().json_array_agg_in_place();
+        let (open, close) = w.dialect().json_array_agg_in_place(form_of(w.dialect(), &embed.node));
         w.push("(SELECT ");
         w.push(open);
         object(w, &embed.node)?;

@@ -8,7 +8,7 @@ use rowbase_catalog::{DataType, FullTextIndex};
 use rowbase_plan::{Cast, ColumnRef, CompareOp, Expr, PatternOp, Value};
 use rowbase_request::{JsonKey, Operator};
 
-use crate::dialect::{Dialect, RenderError, ansi_compare_op};
+use crate::dialect::{Dialect, ObjectForm, RenderError, ansi_compare_op};
 use crate::search;
 use crate::writer::Writer;
 
@@ -16,39 +16,107 @@ use crate::writer::Writer;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SqliteDialect;
 
+/// SQLite drops the mark that a value is JSON at a subquery boundary, so an embedding's JSON
+/// passed to `json_object()` would have to be marked again with `json()`, which parses it and
+/// writes it once more at every level (a third of the time of an embedding). An object holding
+/// embeddings is therefore built as text ([`ObjectForm::Text`]): keys bound already encoded
+/// (`{"id":`, `,"name":`), values through `json_quote` (the value writer `json_object` uses),
+/// embeddings spliced in as the text their subqueries return, arrays of such objects from
+/// `group_concat`. Every piece is non-NULL (`json_quote(NULL)` is `null`). Objects without
+/// embeddings keep `json_object()`, which is faster than concatenation for flat rows.
 impl Dialect for SqliteDialect {
     fn name(&self) -> &'static str {
         "sqlite"
     }
 
-    fn json_object_open(&self) -> &'static str {
-        "json_object("
+    fn object_form(&self, embeds: bool) -> ObjectForm {
+        if embeds { ObjectForm::Text } else { ObjectForm::Constructor }
     }
 
-    fn json_value(&self, data_type: DataType) -> (&'static str, &'static str) {
-        match data_type {
+    fn json_object_open(&self, form: ObjectForm) -> &'static str {
+        match form {
+            ObjectForm::Constructor => "json_object(",
+            ObjectForm::Text => "(",
+        }
+    }
+
+    fn json_object_key(&self, w: &mut Writer<'_>, form: ObjectForm, index: usize, key: &str) {
+        match form {
+            ObjectForm::Constructor => {
+                if index > 0 {
+                    w.push(", ");
+                }
+                w.bind_typed(Value::Text(key.to_string()), DataType::Text);
+                w.push(", ");
+            }
+            ObjectForm::Text => {
+                if index > 0 {
+                    w.push(" || ");
+                }
+                let mut piece = String::from(if index == 0 { "{" } else { "," });
+                piece.push_str(&serde_json::Value::from(key).to_string());
+                piece.push(':');
+                w.bind_typed(Value::Text(piece), DataType::Text);
+                w.push(" || ");
+            }
+        }
+    }
+
+    fn json_object_close(&self, form: ObjectForm, entries: usize) -> &'static str {
+        match form {
+            ObjectForm::Constructor => ")",
+            ObjectForm::Text if entries == 0 => "'{}')",
+            ObjectForm::Text => " || '}')",
+        }
+    }
+
+    fn json_value(&self, form: ObjectForm, data_type: DataType) -> (&'static str, &'static str) {
+        match (form, data_type) {
             // SQLite stores booleans as integers; `NULL <> 0` is NULL, which matches no branch.
-            DataType::Boolean => ("json(CASE ", " <> 0 WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"),
-            // A JSON column holds JSON text: embed it as JSON, not as a string.
-            DataType::Json => ("json(", ")"),
+            (ObjectForm::Constructor, DataType::Boolean) => {
+                ("json(CASE ", " <> 0 WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)")
+            }
+            (ObjectForm::Text, DataType::Boolean) => {
+                ("coalesce(CASE ", " <> 0 WHEN 1 THEN 'true' WHEN 0 THEN 'false' END, 'null')")
+            }
+            // A JSON column holds JSON text: embed it as JSON (minified), not as a string.
+            (ObjectForm::Constructor, DataType::Json) => ("json(", ")"),
+            (ObjectForm::Text, DataType::Json) => ("coalesce(json(", "), 'null')"),
             // PostgreSQL's bytea output form, `\x` followed by hex digits (hex(NULL) is '').
-            DataType::Bytes => ("nullif('\\x' || lower(hex(", ")), '\\x')"),
-            _ => ("", ""),
+            (ObjectForm::Constructor, DataType::Bytes) => ("nullif('\\x' || lower(hex(", ")), '\\x')"),
+            (ObjectForm::Text, DataType::Bytes) => ("json_quote(nullif('\\x' || lower(hex(", ")), '\\x'))"),
+            (ObjectForm::Constructor, _) => ("", ""),
+            (ObjectForm::Text, _) => ("json_quote(", ")"),
+        }
+    }
+
+    fn json_embedded(&self, form: ObjectForm, to_one: bool) -> (&'static str, &'static str) {
+        match (form, to_one) {
+            // Not reached (an object holding an embedding is text); json() would mark it JSON.
+            (ObjectForm::Constructor, _) => ("json(", ")"),
+            // The subquery's text is JSON already; no row is `null` (to-one) or `[]` (to-many).
+            (ObjectForm::Text, true) => ("coalesce(", ", 'null')"),
+            (ObjectForm::Text, false) => ("coalesce(", ", '[]')"),
         }
     }
 
     fn aggregates_unwindowed_in_place(&self) -> bool {
-        // json_group_array(.. ORDER BY ..) since SQLite 3.44; it takes no LIMIT.
+        // Aggregates take ORDER BY since SQLite 3.44, but no LIMIT.
         true
     }
 
-    fn json_array_agg_in_place(&self) -> (&'static str, &'static str) {
-        ("json_group_array(", ")")
+    fn json_array_agg_in_place(&self, element: ObjectForm) -> (&'static str, &'static str) {
+        match element {
+            // The aggregate keeps json_object's JSON (no subquery between them).
+            ObjectForm::Constructor => ("json_group_array(", ")"),
+            // group_concat's separator is `,`; no rows give NULL, which json_embedded makes `[]`.
+            ObjectForm::Text => ("'[' || group_concat(", ") || ']'"),
+        }
     }
 
     fn json_array_agg(&self) -> (&'static str, &'static str) {
-        // Subtypes do not survive a subquery, so each object is re-marked as JSON with json().
-        ("json_group_array(json(", "))")
+        // The objects come out of a derived table as text: spliced, not parsed again.
+        ("coalesce('[' || group_concat(", ") || ']', '[]')")
     }
 
     fn column(&self, w: &mut Writer<'_>, column: &ColumnRef) -> Result<(), RenderError> {

@@ -184,6 +184,11 @@ pub struct ServeArgs {
     /// switches to the new schema when one is seen. 0 turns the check off; SIGHUP always reloads.
     #[arg(long, env = "ROWBASE_SCHEMA_POLL_MS", default_value_t = 2000)]
     pub schema_poll_ms: u64,
+
+    /// Seconds requests in flight get to finish after SIGTERM/SIGINT; connections still open
+    /// then (an idle keep-alive a client never closes, a slow request) are dropped.
+    #[arg(long, env = "ROWBASE_SHUTDOWN_GRACE", default_value_t = 10)]
+    pub shutdown_grace: u64,
 }
 
 /// `--sqlite-synchronous`.
@@ -222,6 +227,7 @@ impl ServeArgs {
                 actor_header: self.actor_header.clone(),
             },
             schema_poll: (self.schema_poll_ms > 0).then(|| Duration::from_millis(self.schema_poll_ms)),
+            shutdown_grace: Duration::from_secs(self.shutdown_grace),
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod migrate;
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -25,6 +26,9 @@ pub struct Options {
     /// How often to look for schema changes and reload the catalogs (`None`: never; SIGHUP
     /// still reloads). Default 2 s.
     pub schema_poll: Option<Duration>,
+    /// How long requests in flight get to finish once told to stop; connections still open then
+    /// are dropped. Default 10 s.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Options {
@@ -33,6 +37,7 @@ impl Default for Options {
             database: DatabaseOptions::default(),
             http: HttpConfig::default(),
             schema_poll: Some(Duration::from_secs(2)),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -87,15 +92,33 @@ pub async fn start(
     let watcher = tokio::spawn(watch_schema(state.clone(), options.schema_poll));
     let app = rowbase_http::router(state);
     let (stop, stopped) = oneshot::channel::<()>();
+    let (stopping, told) = oneshot::channel::<()>();
+    let grace = options.shutdown_grace;
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
+        let serve = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 tokio::select! {
                     () = signal => {}
                     _ = stopped => {}
                 }
+                let _ = stopping.send(());
             })
-            .await;
+            .into_future();
+        // Graceful shutdown waits for every connection to close, and an idle keep-alive
+        // connection whose client never closes it would hold the process forever.
+        let deadline = async move {
+            match told.await {
+                Ok(()) => tokio::time::sleep(grace).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let served = tokio::select! {
+            served = serve => served,
+            () = deadline => {
+                tracing::warn!(grace_secs = grace.as_secs_f64(), "connections still open after the grace period: dropping them");
+                Ok(())
+            }
+        };
         watcher.abort();
         served
     });

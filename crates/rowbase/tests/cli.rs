@@ -1,6 +1,6 @@
 //! The `rowbase` binary as an operator runs it: configured by `DATABASE_URL`, one log line per
-//! request (without query values), a clean stop on SIGTERM, a schema reload on SIGHUP, serving
-//! from a schema file, and a clear failure for a missing file.
+//! request (without query values), a clean stop on SIGTERM (bounded by a grace period), a schema
+//! reload on SIGHUP, serving from a schema file, and a clear failure for a missing file.
 
 #![allow(clippy::unwrap_used)]
 
@@ -84,6 +84,27 @@ async fn serves_from_database_url_logs_requests_and_stops_on_sigterm() {
     let (status, rest) = server.stop().await;
     assert!(status.success(), "exit status after SIGTERM: {status}");
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
+}
+
+#[tokio::test]
+async fn a_connection_left_open_does_not_hold_the_stop_past_the_grace_period() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = chinook_copy(dir.path());
+    let server = serve(|c| {
+        c.args(["--listen", "127.0.0.1:0", "--shutdown-grace", "1"]).env("DATABASE_URL", &db);
+    });
+    // Half a request: graceful shutdown waits for it to complete, which it never will.
+    let mut stalled = std::net::TcpStream::connect(&server.addr).unwrap();
+    stalled.write_all(b"GET /Artist HTTP/1.1\r\nHost: rowbase\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    let started = std::time::Instant::now();
+    let (status, rest) = server.stop().await;
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    assert!(started.elapsed() < Duration::from_secs(8), "stopped after {:?}", started.elapsed());
+    assert!(rest.iter().any(|l| l.contains("grace period")), "the log says connections were dropped: {rest:?}");
+    drop(stalled);
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rowbase_catalog::Catalog;
 use rowbase_db::{Database, DatabaseOptions};
 use rowbase_plan::{ReadRequest, Window, plan_read};
-use rowbase_request::parse_query;
+use rowbase_request::{QueryParams, parse_query};
 use rowbase_sql::{Dialect, MySqlDialect, PostgresDialect, SqliteDialect, render_read};
 
 const REQUESTS: [(&str, &str, &str); 3] = [
@@ -30,12 +30,21 @@ fn chinook() -> std::sync::Arc<Catalog> {
     })
 }
 
+/// The page the root `limit`/`offset` ask for, as the HTTP layer reads it (no Range header).
+fn window(params: &QueryParams) -> Window {
+    let root = |path: &Vec<String>| path.is_empty();
+    Window {
+        offset: params.offset.iter().rev().find(|s| root(&s.path)).map_or(0, |s| s.value),
+        limit: params.limit.iter().rev().find(|s| root(&s.path)).map(|s| s.value.unsigned_abs()),
+    }
+}
+
 fn stages(c: &mut Criterion) {
     let catalog = chinook();
     for (name, table, query) in REQUESTS {
         c.bench_function(&format!("parse/{name}"), |b| b.iter(|| parse_query(black_box(query)).expect("parses")));
         let params = parse_query(query).expect("parses");
-        let request = ReadRequest { table, params: &params, window: Window::default(), count: false };
+        let request = ReadRequest { table, params: &params, window: window(&params), count: false };
         c.bench_function(&format!("plan/{name}"), |b| {
             b.iter(|| plan_read(black_box(&catalog), "public", black_box(&request)).expect("plans"))
         });
@@ -49,7 +58,7 @@ fn stages(c: &mut Criterion) {
         c.bench_function(&format!("all/{name}/sqlite"), |b| {
             b.iter(|| {
                 let params = parse_query(black_box(query)).expect("parses");
-                let request = ReadRequest { table, params: &params, window: Window::default(), count: false };
+                let request = ReadRequest { table, params: &params, window: window(&params), count: false };
                 let plan = plan_read(&catalog, "public", &request).expect("plans");
                 render_read(&plan, &SqliteDialect).expect("renders")
             })

@@ -266,11 +266,13 @@ def contenders(args, items, offset, venv):
     pg_ids = {"track": "track_id", "album": "album_id", "genre": "genre_id"}
     pg_names = {"name": "name", "ms": "milliseconds", "title": "title"}
     rowbase = os.path.join(RELEASE, "rowbase")
+    # Ports below Linux's ephemeral range (32768-60999): under load the clients' own sockets
+    # take ports from that range, and a server started later could find its port taken.
     listen = lambda port: f"127.0.0.1:{port}"
 
     def floor():
         db = fresh_copy(base, "floor")
-        server = Server("floor", [os.path.join(RELEASE, "rowbase-bench-floor"), db, listen(38101)], 38101)
+        server = Server("floor", [os.path.join(RELEASE, "rowbase-bench-floor"), db, listen(28101)], 28101)
         paths = {
             "pk": "/pk/%d", "filter": "/filter/%d", "embed": "/embed/%d", "insert": "/note", "update": "/note/%d",
             "offset": f"/offset/{offset}", "keyset": f"/keyset/{offset}",
@@ -279,24 +281,24 @@ def contenders(args, items, offset, venv):
 
     def rowbase_sqlite():
         db = fresh_copy(base, "rowbase-sqlite")
-        server = Server("rowbase-sqlite", [rowbase, "serve", db, "--listen", listen(38102)], 38102, env=QUIET)
+        server = Server("rowbase-sqlite", [rowbase, "serve", db, "--listen", listen(28102)], 28102, env=QUIET)
         return server, postgrest_paths("Track", "Album", "Artist", sqlite_ids, sqlite_names, offset), "/Track?TrackId=eq.1"
 
     def rowbase_postgres():
         url = postgres_database(items)
         if url is None:
             return None
-        server = Server("rowbase-postgres", [rowbase, "serve", url, "--listen", listen(38103)], 38103, env=QUIET)
+        server = Server("rowbase-postgres", [rowbase, "serve", url, "--listen", listen(28103)], 28103, env=QUIET)
         return server, postgrest_paths("track", "album", "artist", pg_ids, pg_names, offset), "/track?track_id=eq.1"
 
     def fastapi():
         db = fresh_copy(base, "fastapi")
         argv = [
             os.path.join(venv, "bin", "uvicorn"), "fastapi_app:app", "--app-dir", os.path.join(ROOT, "bench", "peers"),
-            "--host", "127.0.0.1", "--port", "38104", "--workers", str(os.cpu_count() or 2), "--log-level", "warning",
+            "--host", "127.0.0.1", "--port", "28104", "--workers", str(os.cpu_count() or 2), "--log-level", "warning",
             "--no-access-log",
         ]
-        server = Server("fastapi", argv, 38104, env={"BENCH_DATABASE": db})
+        server = Server("fastapi", argv, 28104, env={"BENCH_DATABASE": db})
         paths = {
             "pk": "/tracks/%d", "filter": "/tracks?genre_id=%d", "embed": "/albums?start=%d", "insert": "/notes",
             "update": "/notes/%d", "offset": f"/items?offset={offset}", "keyset": f"/items?after={offset}",
@@ -305,8 +307,8 @@ def contenders(args, items, offset, venv):
 
     def pocketbase():
         directory = pocketbase_data(venv, base, items)
-        argv = [os.path.join(venv, "bin", "pocketbase"), "serve", "--http", listen(38105), "--dir", directory, "--automigrate=false"]
-        server = Server("pocketbase", argv, 38105)
+        argv = [os.path.join(venv, "bin", "pocketbase"), "serve", "--http", listen(28105), "--dir", directory, "--automigrate=false"]
+        server = Server("pocketbase", argv, 28105)
         records = "/api/collections/{}/records"
         fields = "skipTotal=1&perPage=20"
         paths = {
@@ -339,8 +341,8 @@ def pocketbase_data(venv, base, items):
     email, password = "bench@example.com", "benchbench123"
     subprocess.run([binary, "superuser", "upsert", email, password, "--dir", directory], check=True, capture_output=True)
     # No migration files: the collections are made anew each run.
-    argv = [binary, "serve", "--http", "127.0.0.1:38106", "--dir", directory, "--automigrate=false"]
-    server = Server("pocketbase-setup", argv, 38106)
+    argv = [binary, "serve", "--http", "127.0.0.1:28106", "--dir", directory, "--automigrate=false"]
+    server = Server("pocketbase-setup", argv, 28106)
     try:
         server.wait_ready("/api/health")
 

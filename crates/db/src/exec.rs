@@ -198,7 +198,7 @@ fn value_text(v: &Value) -> String {
         Value::Integer(i) => i.to_string(),
         Value::Real(f) => f.to_string(),
         Value::Bool(b) => i64::from(*b).to_string(),
-        Value::Decimal(s) | Value::Text(s) => s.clone(),
+        Value::Decimal(s) | Value::Text(s) | Value::Timestamp(s) => s.clone(),
     }
 }
 

@@ -223,7 +223,7 @@ fn location(table: &str, key: &RowKey, keys: &[Vec<Value>]) -> Option<String> {
                 Value::Integer(n) => n.to_string(),
                 Value::Real(f) => f.to_string(),
                 Value::Bool(b) => b.to_string(),
-                Value::Decimal(s) | Value::Text(s) => s.clone(),
+                Value::Decimal(s) | Value::Text(s) | Value::Timestamp(s) => s.clone(),
             };
             let op = if *value == Value::Null { "is" } else { "eq" };
             format!("{}={op}.{}", utf8_percent_encode(name, URL_ENCODE), utf8_percent_encode(&text, URL_ENCODE))

@@ -20,6 +20,11 @@ pub enum Value {
     Bool(bool),
     /// Text (also dates, times, UUIDs and JSON paths, which engines compare as text or cast).
     Text(String),
+    /// A value for a `timestamp` (without time zone) column, kept as the client's text, e.g.
+    /// `2026-11-21T11:13:20.123Z` from JavaScript's `toISOString()`. PostgreSQL's `timestamp`
+    /// input ignores a zone designator; engines whose parsers reject one get the text without it
+    /// (see each engine's parameter binding).
+    Timestamp(String),
 }
 
 /// Checks `text` against a column type and converts it (PostgreSQL's input rules for the common
@@ -50,9 +55,9 @@ pub fn coerce(text: &str, data_type: DataType) -> Result<Value, PlanError> {
                 return Err(invalid("uuid"));
             }
         }
+        DataType::Timestamp => Value::Timestamp(text.to_string()),
         DataType::Text
         | DataType::Date
-        | DataType::Timestamp
         | DataType::TimestampTz
         | DataType::Time
         | DataType::Json

@@ -6,6 +6,7 @@
 mod classify;
 mod introspect;
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -156,9 +157,23 @@ fn params(values: &[Value]) -> Params {
                 Value::Bool(b) => mysql_async::Value::Int(i64::from(*b)),
                 // Decimals go as text: the server converts them exactly.
                 Value::Decimal(s) | Value::Text(s) => mysql_async::Value::Bytes(s.as_bytes().to_vec()),
+                Value::Timestamp(s) => mysql_async::Value::Bytes(datetime_input(s).as_bytes().to_vec()),
             })
             .collect(),
     )
+}
+
+/// A `DATETIME` input as MySQL/MariaDB read it. They reject a zone designator ("Incorrect
+/// datetime value"), which clients send for an instant: `2026-11-21T11:13:20.123Z` (JavaScript's
+/// `toISOString()`), `...+05:30`. Such an instant is written as its UTC date and time, which is
+/// what a schema file's `timestamptz` column holds on MySQL (and what PostgreSQL stores for it);
+/// text without a designator, or that is not a valid instant, goes on as it came for the server
+/// to read or refuse.
+fn datetime_input(s: &str) -> Cow<'_, str> {
+    match s.trim().parse::<jiff::Timestamp>() {
+        Ok(instant) => Cow::Owned(instant.to_zoned(jiff::tz::TimeZone::UTC).datetime().to_string()),
+        Err(_) => Cow::Borrowed(s),
+    }
 }
 
 fn text(row: &mysql_async::Row, i: usize) -> Result<String, DbError> {
@@ -239,3 +254,24 @@ const FINGERPRINT: &str = "SELECT CONCAT(COUNT(*), ':', COALESCE(SUM(CRC32(item)
     FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE() \
     UNION ALL SELECT CONCAT_WS(':', TABLE_NAME, INDEX_NAME, NON_UNIQUE, SEQ_IN_INDEX, COLUMN_NAME) \
     FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()) AS items";
+
+#[cfg(test)]
+mod tests {
+    use super::datetime_input;
+
+    #[test]
+    fn instants_are_written_as_their_utc_date_and_time() {
+        for (given, sent) in [
+            ("2026-11-21T11:13:20.123Z", "2026-11-21T11:13:20.123"),
+            ("2026-11-21 16:43:20+05:30", "2026-11-21T11:13:20"),
+            ("2026-11-21T23:30:00-0800", "2026-11-22T07:30:00"),
+            ("2026-03-01T00:30:00+01", "2026-02-28T23:30:00"),
+            ("2026-11-21 11:13:20", "2026-11-21 11:13:20"),
+            ("2026-11-21", "2026-11-21"),
+            ("2026-02-30T00:00:00Z", "2026-02-30T00:00:00Z"),
+            ("not a time", "not a time"),
+        ] {
+            assert_eq!(datetime_input(given), sent, "{given}");
+        }
+    }
+}

@@ -20,7 +20,8 @@ impl ToSql for PgParam<'_> {
             Value::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
             Value::Real(f) => out.extend_from_slice(f.to_string().as_bytes()),
             Value::Bool(b) => out.extend_from_slice(if *b { b"t" } else { b"f" }),
-            Value::Decimal(s) | Value::Text(s) => out.extend_from_slice(s.as_bytes()),
+            // PostgreSQL's own input function reads a timestamp's zone designator (and ignores it).
+            Value::Decimal(s) | Value::Text(s) | Value::Timestamp(s) => out.extend_from_slice(s.as_bytes()),
         }
         Ok(IsNull::No)
     }

@@ -134,7 +134,10 @@ impl ToSql for Param<'_> {
             Value::Bool(b) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*b))),
             // Bound as text: a NUMERIC column's affinity converts it without going through f64
             // on our side.
-            Value::Decimal(s) | Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            // SQLite stores a timestamp as the text it is given, as Rowbase's own now() writes it.
+            Value::Decimal(s) | Value::Text(s) | Value::Timestamp(s) => {
+                ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+            }
         })
     }
 }

@@ -212,6 +212,6 @@ fn display(v: &Value) -> String {
         Value::Integer(n) => n.to_string(),
         Value::Real(f) => f.to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Decimal(s) | Value::Text(s) => s.clone(),
+        Value::Decimal(s) | Value::Text(s) | Value::Timestamp(s) => s.clone(),
     }
 }

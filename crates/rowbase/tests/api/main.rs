@@ -13,6 +13,7 @@ mod embedding;
 mod errors;
 mod filters;
 mod hostile;
+mod instants;
 mod ledger;
 mod my;
 mod mysql;

@@ -9,6 +9,9 @@ use axum::response::Response;
 
 /// Logs each request at `info` when it completes.
 pub(crate) async fn log_request(request: Request, next: Next) -> Response {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        return next.run(request).await;
+    }
     let start = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();

@@ -41,14 +41,7 @@ pub trait Dialect: Send + Sync {
 
     /// Appends `ident` quoted (ANSI double quotes with `"` doubled by default).
     fn quote_ident(&self, out: &mut String, ident: &str) {
-        out.push('"');
-        for c in ident.chars() {
-            if c == '"' {
-                out.push('"');
-            }
-            out.push(c);
-        }
-        out.push('"');
+        push_quoted(out, ident, '"');
     }
 
     /// Appends the placeholder of 1-based parameter `index` (`?` by default). `cast` is the type
@@ -303,6 +296,19 @@ pub fn ansi_compare_op(op: CompareOp) -> &'static str {
     }
 }
 
+/// Appends `ident` between two `quote`s, each `quote` inside it doubled (SQL's quoted identifier).
+pub fn push_quoted(out: &mut String, ident: &str, quote: char) {
+    out.push(quote);
+    for (i, part) in ident.split(quote).enumerate() {
+        if i > 0 {
+            out.push(quote);
+            out.push(quote);
+        }
+        out.push_str(part);
+    }
+    out.push(quote);
+}
+
 /// `LIMIT ? [OFFSET ?]` for engines that need a `LIMIT` before any `OFFSET`, writing `no_limit`
 /// (the engine's "unbounded") when only an offset is given; nothing for an unbounded window.
 pub fn limit_with_offset(w: &mut Writer<'_>, limit: Option<u64>, offset: u64, no_limit: i64) {
@@ -314,5 +320,25 @@ pub fn limit_with_offset(w: &mut Writer<'_>, limit: Option<u64>, offset: u64, no
     if offset > 0 {
         w.push(" OFFSET ");
         w.bind(rowbase_plan::Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_quoted;
+
+    #[test]
+    fn quoted_identifiers_double_their_quote() {
+        for (ident, quote, quoted) in [
+            ("Track", '"', r#""Track""#),
+            (r#"a"b"#, '"', r#""a""b""#),
+            (r#""""#, '"', r#""""""""#),
+            ("", '"', r#""""#),
+            ("x`; DROP TABLE t; --", '`', "`x``; DROP TABLE t; --`"),
+        ] {
+            let mut out = String::new();
+            push_quoted(&mut out, ident, quote);
+            assert_eq!(out, quoted, "{ident}");
+        }
     }
 }

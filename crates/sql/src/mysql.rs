@@ -11,7 +11,7 @@ use rowbase_catalog::{DataType, FullTextIndex};
 use rowbase_plan::{Cast, ColumnRef, CompareOp, Conflict, ConflictAction, Expr, PatternOp, Value};
 use rowbase_request::{JsonKey, Operator};
 
-use crate::dialect::{Dialect, ObjectForm, RenderError, ansi_compare_op, limit_with_offset};
+use crate::dialect::{Dialect, ObjectForm, RenderError, ansi_compare_op, limit_with_offset, push_quoted};
 use crate::search;
 use crate::writer::Writer;
 
@@ -25,14 +25,7 @@ impl Dialect for MySqlDialect {
     }
 
     fn quote_ident(&self, out: &mut String, ident: &str) {
-        out.push('`');
-        for c in ident.chars() {
-            if c == '`' {
-                out.push('`');
-            }
-            out.push(c);
-        }
-        out.push('`');
+        push_quoted(out, ident, '`');
     }
 
     fn json_object_open(&self, _form: ObjectForm) -> &'static str {

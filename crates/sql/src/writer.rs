@@ -52,12 +52,24 @@ impl<'d> Writer<'d> {
 
     /// Appends the alias of plan node `n` (`t0`, `t1`, ...).
     pub fn table_alias(&mut self, n: usize) {
-        let _ = write!(self.sql, "t{n}");
+        self.sql.push('t');
+        self.number(n);
     }
 
     /// Appends the alias of the subquery of embed `n` (`s3`).
     pub fn subquery_alias(&mut self, n: usize) {
-        let _ = write!(self.sql, "s{n}");
+        self.sql.push('s');
+        self.number(n);
+    }
+
+    /// Appends `n` in decimal; one digit (most aliases) without the formatting machinery.
+    fn number(&mut self, n: usize) {
+        match u8::try_from(n) {
+            Ok(d @ 0..=9) => self.sql.push(char::from(b'0' + d)),
+            _ => {
+                let _ = write!(self.sql, "{n}");
+            }
+        }
     }
 
     /// Appends `t{alias}.<quoted column>`.

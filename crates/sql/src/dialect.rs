@@ -33,6 +33,19 @@ pub enum ObjectForm {
     Text,
 }
 
+/// A range `low <= column < high` holding every match of a pattern with a literal prefix (see
+/// [`Dialect::pattern_prefix_range`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixRange {
+    /// The prefix itself.
+    pub low: String,
+    /// The smallest value above every string with the prefix; `None` when there is none.
+    pub high: Option<String>,
+    /// Written after each bound, e.g. ` COLLATE BINARY` to compare in the order the pattern
+    /// matches in rather than the column's.
+    pub collate: &'static str,
+}
+
 /// Everything that differs between engines. Methods write into a [`Writer`]; those returning
 /// `(&str, &str)` give a prefix and suffix to wrap around an expression.
 pub trait Dialect: Send + Sync {
@@ -120,6 +133,14 @@ pub trait Dialect: Send + Sync {
     /// A pattern match: the operator text, the pattern to bind (translated to the engine's
     /// syntax), and a suffix (e.g. an `ESCAPE` clause).
     fn pattern(&self, op: PatternOp, pattern: &str) -> Result<(&'static str, String, &'static str), RenderError>;
+
+    /// For a pattern match whose matches all start with a literal prefix: a range on the column
+    /// that holds every match, written beside the match so an index on the column can find
+    /// them. By default none: the engine's planner does it on its own (PostgreSQL, MySQL).
+    fn pattern_prefix_range(&self, op: PatternOp, pattern: &str, column: &ColumnRef) -> Option<PrefixRange> {
+        let _ = (op, pattern, column);
+        None
+    }
 
     /// Wraps the column of a pattern match (e.g. `LOWER(` `)` for a case-insensitive match on an
     /// engine whose collation may not ignore case).

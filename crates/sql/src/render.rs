@@ -384,6 +384,20 @@ pub(crate) fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), Render
             w.push(operator);
             w.bind(Value::Text(bound));
             w.push(suffix);
+            if let Some(range) = d.pattern_prefix_range(*op, pattern, left) {
+                w.push(" AND ");
+                d.column(w, left)?;
+                w.push(" >= ");
+                w.bind(Value::Text(range.low));
+                w.push(range.collate);
+                if let Some(high) = range.high {
+                    w.push(" AND ");
+                    d.column(w, left)?;
+                    w.push(" < ");
+                    w.bind(Value::Text(high));
+                    w.push(range.collate);
+                }
+            }
             w.push(")");
         }
         Expr::Quantified { left, op, quantifier, values } => {

@@ -17,7 +17,7 @@ use rowbase_catalog::Catalog;
 use rowbase_plan::Value;
 use rowbase_sql::{Dialect, MySqlDialect, ReadStatement, Statement};
 
-use crate::database::{DatabaseOptions, ReadOutput, json_array, pool_error, server_pool};
+use crate::database::{CHECK_AFTER_IDLE, DatabaseOptions, ReadOutput, json_array, pool_error, server_pool};
 use crate::error::{DbError, ErrorKind};
 use crate::exec::{Executor, run_write};
 use crate::write::{WriteJob, WriteOutput};
@@ -39,9 +39,12 @@ impl managed::Manager for Manager {
         Conn::new(self.opts.clone()).await
     }
 
-    async fn recycle(&self, conn: &mut Conn, _: &managed::Metrics) -> managed::RecycleResult<mysql_async::Error> {
-        // The health check before use (the seeds' pool_pre_ping).
-        conn.ping().await.map_err(RecycleError::Backend)
+    async fn recycle(&self, conn: &mut Conn, metrics: &managed::Metrics) -> managed::RecycleResult<mysql_async::Error> {
+        // The health check before use (the seeds' pool_pre_ping), for connections idle a while.
+        if metrics.last_used() > CHECK_AFTER_IDLE {
+            conn.ping().await.map_err(RecycleError::Backend)?;
+        }
+        Ok(())
     }
 }
 
@@ -66,7 +69,7 @@ impl MySqlDatabase {
                 "the MySQL URL must name a database: mysql://host/database",
             ));
         }
-        let pool = server_pool(Manager { opts }, options)?;
+        let pool = server_pool(Manager { opts }, options, None)?;
         let mut conn: managed::Object<Manager> = pool.get().await.map_err(|e| pool_error(e, classify))?;
         let catalog = introspect::catalog(&mut conn).await?;
         Ok(MySqlDatabase { pool, catalog: RwLock::new(Arc::new(catalog)), statements: Arc::new(AtomicU64::new(0)) })

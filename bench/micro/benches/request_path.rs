@@ -32,11 +32,7 @@ fn chinook() -> std::sync::Arc<Catalog> {
 
 /// The page the root `limit`/`offset` ask for, as the HTTP layer reads it (no Range header).
 fn window(params: &QueryParams) -> Window {
-    let root = |path: &Vec<String>| path.is_empty();
-    Window {
-        offset: params.offset.iter().rev().find(|s| root(&s.path)).map_or(0, |s| s.value),
-        limit: params.limit.iter().rev().find(|s| root(&s.path)).map(|s| s.value.unsigned_abs()),
-    }
+    Window { offset: params.root_offset().unwrap_or(0), limit: params.root_limit().map(i64::unsigned_abs) }
 }
 
 fn stages(c: &mut Criterion) {

@@ -149,9 +149,8 @@ pub(crate) fn catalog(state: &AppState, schema: &str) -> Result<std::sync::Arc<r
 /// The root's window: the intersection of `offset`/`limit` with the `Range` header
 /// (PostgREST's `rangeIntersection`). A negative `limit` is a 416 (`PGRST103`).
 fn window(params: &QueryParams, range: Option<RangeHeader>) -> Result<Window, ApiError> {
-    let root = |p: &Vec<String>| p.is_empty();
-    let limit = params.limit.iter().rev().find(|s| root(&s.path)).map(|s| s.value);
-    let offset = params.offset.iter().rev().find(|s| root(&s.path)).map_or(0, |s| s.value);
+    let limit = params.root_limit();
+    let offset = params.root_offset().unwrap_or(0);
     if let Some(l) = limit {
         if l < 0 {
             return Err(ApiError::new(

@@ -231,8 +231,8 @@ pub fn plan_delete(
 /// `limit`/`offset` (PostgREST's limited update/delete), the rows are picked by key from a
 /// subquery with those filters, the root `order` and the window.
 fn limited(table: &Table, root: &crate::plan::Node, params: &QueryParams) -> Result<Vec<Expr>, PlanError> {
-    let limit = params.limit.iter().rev().find(|s| s.path.is_empty()).map(|s| s.value);
-    let offset = params.offset.iter().rev().find(|s| s.path.is_empty()).map(|s| s.value);
+    let limit = params.root_limit();
+    let offset = params.root_offset();
     if limit.is_none() && offset.is_none() {
         return Ok(root.filters.clone());
     }

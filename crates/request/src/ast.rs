@@ -353,6 +353,18 @@ pub struct QueryParams {
     pub deleted: DeletedRows,
 }
 
+impl QueryParams {
+    /// The root's `limit=` (the last one when repeated); `None` when absent.
+    pub fn root_limit(&self) -> Option<i64> {
+        self.limit.iter().rev().find(|s| s.path.is_empty()).map(|s| s.value)
+    }
+
+    /// The root's `offset=` (the last one when repeated); `None` when absent.
+    pub fn root_offset(&self) -> Option<u64> {
+        self.offset.iter().rev().find(|s| s.path.is_empty()).map(|s| s.value)
+    }
+}
+
 /// Which rows of a soft-delete table (one with a nullable `deleted_at` timestamp) a request
 /// reads, updates or deletes: by default only live ones (docs/soft-delete). A filter on
 /// `deleted_at` at a level replaces the default there.

@@ -262,8 +262,8 @@ mod tests {
                 let query = shape.replace("{}", &n.to_string());
                 let params = parse_query(&query).expect("parses");
                 let window = Window {
-                    offset: params.offset.iter().find(|o| o.path.is_empty()).map_or(0, |o| o.value),
-                    limit: params.limit.iter().find(|l| l.path.is_empty()).map(|l| l.value.unsigned_abs()),
+                    offset: params.root_offset().unwrap_or(0),
+                    limit: params.root_limit().map(i64::unsigned_abs),
                 };
                 let request = ReadRequest { table, params: &params, window, count: false };
                 let plan = plan_read(&catalog, "public", &request).expect("plans");

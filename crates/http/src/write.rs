@@ -218,13 +218,7 @@ fn location(table: &str, key: &RowKey, keys: &[Vec<Value>]) -> Option<String> {
         .iter()
         .zip(row)
         .map(|((name, _), value)| {
-            let text = match value {
-                Value::Null => "null".to_string(),
-                Value::Integer(n) => n.to_string(),
-                Value::Real(f) => f.to_string(),
-                Value::Bool(b) => b.to_string(),
-                Value::Decimal(s) | Value::Text(s) | Value::Timestamp(s) => s.clone(),
-            };
+            let text = value.to_string();
             let op = if *value == Value::Null { "is" } else { "eq" };
             format!("{}={op}.{}", utf8_percent_encode(name, URL_ENCODE), utf8_percent_encode(&text, URL_ENCODE))
         })

@@ -27,6 +27,20 @@ pub enum Value {
     Timestamp(String),
 }
 
+/// The value as the PostgREST dialect writes it in a URL or a message: `null`, the number,
+/// `true`/`false`, text (decimals and timestamps too) as it is.
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Integer(n) => write!(f, "{n}"),
+            Value::Real(x) => write!(f, "{x}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Decimal(s) | Value::Text(s) | Value::Timestamp(s) => f.write_str(s),
+        }
+    }
+}
+
 /// Checks `text` against a column type and converts it (PostgreSQL's input rules for the common
 /// spellings). Errors with `22P02` ("invalid input syntax for type integer: \"abc\"").
 pub fn coerce(text: &str, data_type: DataType) -> Result<Value, PlanError> {

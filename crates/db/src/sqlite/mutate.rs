@@ -155,7 +155,7 @@ fn missing_parent(
                 .and_then(|mut s| s.exists(rusqlite::params_from_iter(values.iter().map(Param))))
                 .unwrap_or(true);
             if !exists {
-                let shown: Vec<String> = values.iter().map(display).collect();
+                let shown: Vec<String> = values.iter().map(Value::to_string).collect();
                 return Some(
                     DbError::new(
                         ErrorKind::ForeignKeyViolation,
@@ -203,15 +203,5 @@ fn still_referenced(conn: &Connection, table: &str) -> Option<DbError> {
                     many.iter().map(|(n, c)| format!("\"{n}\" on table \"{c}\"")).collect::<Vec<_>>().join(", ")
                 )),
         ),
-    }
-}
-
-fn display(v: &Value) -> String {
-    match v {
-        Value::Null => "null".into(),
-        Value::Integer(n) => n.to_string(),
-        Value::Real(f) => f.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Decimal(s) | Value::Text(s) | Value::Timestamp(s) => s.clone(),
     }
 }

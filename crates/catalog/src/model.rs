@@ -34,6 +34,11 @@ pub enum DataType {
     Bytes,
     /// A type Rowbase does not model; treated as text.
     Other,
+    /// No declared type at all: a SQLite column declared without one, such as a view's computed
+    /// column (`SUM(amount) AS total`). It holds whatever the expression gives and compares as
+    /// stored, so a filter value that reads as a number is bound as one (SQLite's NUMERIC
+    /// affinity rule), else as text.
+    Untyped,
 }
 
 impl DataType {
@@ -50,7 +55,7 @@ impl DataType {
             DataType::Uuid => ("string", Some("uuid")),
             DataType::Json => ("object", None),
             DataType::Bytes => ("string", Some("byte")),
-            DataType::Text | DataType::Other => ("string", None),
+            DataType::Text | DataType::Other | DataType::Untyped => ("string", None),
         }
     }
 }

@@ -42,7 +42,12 @@ pub enum ErrorKind {
     /// `PGRST116`: a singular response was asked for but the write touched other than one row;
     /// rolled back.
     NotSingular,
-    /// `XX000`: anything else.
+    /// `42501`: the database refused the role (HTTP 403).
+    InsufficientPrivilege,
+    /// `42883`, `42P01`: the engine found no such function or table (HTTP 404, as PostgREST).
+    UndefinedObject,
+    /// `XX000`: an error of the server, not of the request (HTTP 500): PostgREST's classes 09,
+    /// 25, 2D, 38, 39, 3B, 40, 55, 57, 58, F0, HV, P0 (but P0001), XX.
     Internal,
 }
 
@@ -66,6 +71,8 @@ impl ErrorKind {
             ErrorKind::RaisedException => "P0001",
             ErrorKind::AffectedLimit => "PGRST124",
             ErrorKind::NotSingular => "PGRST116",
+            ErrorKind::InsufficientPrivilege => "42501",
+            ErrorKind::UndefinedObject => "42P01",
             ErrorKind::Internal => "XX000",
         }
     }

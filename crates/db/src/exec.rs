@@ -2,7 +2,6 @@
 //! over any [`Executor`] that runs statements inside an open transaction. The caller commits or
 //! rolls back (a savepoint on SQLite's writer, a transaction on PostgreSQL).
 
-use rowbase_catalog::DataType;
 use rowbase_plan::{ConflictAction, Expr, InsertPlan, Mutation, Node, ReadPlan, RowKey, Value, WritePlan};
 use rowbase_sql::{
     Dialect, Statement, render_delete, render_existing_count, render_insert, render_key_select, render_read,
@@ -168,7 +167,9 @@ async fn drop_existing<E: Executor>(exec: &mut E, insert: &InsertPlan) -> Result
     else {
         return Ok(plain);
     };
-    let key = RowKey::Columns(conflict.target.iter().map(|t| (t.clone(), DataType::Other)).collect());
+    let key = RowKey::Columns(
+        conflict.target.iter().zip(&positions).map(|(t, &p)| (t.clone(), insert.column_type(p))).collect(),
+    );
     let wanted: Vec<Vec<Value>> =
         insert.rows.iter().filter_map(|row| positions.iter().map(|&p| row[p].clone()).collect()).collect();
     let node = Node {
@@ -199,6 +200,7 @@ fn value_text(v: &Value) -> String {
         Value::Real(f) => f.to_string(),
         Value::Bool(b) => i64::from(*b).to_string(),
         Value::Decimal(s) | Value::Text(s) | Value::Timestamp(s) => s.clone(),
+        Value::Bytes(_) => v.to_string(),
     }
 }
 

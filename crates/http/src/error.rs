@@ -171,7 +171,13 @@ impl From<PlanError> for ApiError {
                 Some("Only is null or not is null filters are allowed on embedded resources".into()),
                 None,
             ),
-            PlanError::InvalidValue { .. } => ApiError::new(StatusCode::BAD_REQUEST, "22P02", message, None, None),
+            PlanError::InvalidValue { type_name, .. } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                rowbase_plan::invalid_input_code(&type_name),
+                message,
+                None,
+                None,
+            ),
             PlanError::UnknownPayloadColumn { .. } => {
                 ApiError::new(StatusCode::BAD_REQUEST, "PGRST204", message, None, None)
             }
@@ -182,9 +188,9 @@ impl From<PlanError> for ApiError {
                 Some(format!("Column \"{column}\" of table \"{table}\" is a generated column.")),
                 Some("Leave it out of the payload: the database computes it.".into()),
             ),
-            PlanError::InvalidColumnValue { table, column, .. } => ApiError::new(
+            PlanError::InvalidColumnValue { table, column, type_name, .. } => ApiError::new(
                 StatusCode::BAD_REQUEST,
-                "22P02",
+                rowbase_plan::invalid_input_code(&type_name),
                 message,
                 Some(format!("Column \"{column}\" of table \"{table}\"")),
                 None,
@@ -252,12 +258,17 @@ impl From<DbError> for ApiError {
             ErrorKind::AffectedLimit => StatusCode::BAD_REQUEST,
             ErrorKind::NotSingular => StatusCode::NOT_ACCEPTABLE,
             ErrorKind::Busy | ErrorKind::PoolTimeout | ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::InsufficientPrivilege => StatusCode::FORBIDDEN,
+            ErrorKind::UndefinedObject => StatusCode::NOT_FOUND,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %e.message, "database error");
+            tracing::error!(error = %e.message, details = ?e.details, "database error");
         }
-        let error = ApiError::new(status, &code, e.message, e.details, e.hint);
+        // A server-side failure's details can name backend process ids and statements
+        // (PostgreSQL's deadlock report): they go to the log, not to the client.
+        let (details, hint) = if status.is_server_error() { (None, None) } else { (e.details, e.hint) };
+        let error = ApiError::new(status, &code, e.message, details, hint);
         if status == StatusCode::SERVICE_UNAVAILABLE {
             error.with_header(header::RETRY_AFTER, "1".into())
         } else {

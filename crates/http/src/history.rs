@@ -57,7 +57,7 @@ pub(crate) async fn as_of(
     let seconds =
         at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let statement = render_as_of(schema, table, seconds, state.db().dialect());
-    let output = state.db().read(ReadStatement { statement, counted: false }).await?;
+    let output = state.db().read(ReadStatement::page(statement)).await?;
     let mut response = Body::from(output.body).into_response();
     *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();

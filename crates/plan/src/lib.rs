@@ -17,5 +17,5 @@ mod write;
 pub use error::PlanError;
 pub use plan::*;
 pub use read::{ReadRequest, Window, plan_read};
-pub use value::{Value, coerce};
+pub use value::{Value, coerce, invalid_input_code};
 pub use write::{InsertRequest, OnDuplicate, plan_delete, plan_insert, plan_put, plan_update};

@@ -404,10 +404,20 @@ pub struct InsertPlan {
     pub table: String,
     /// The columns written, in order.
     pub columns: Vec<String>,
+    /// The neutral type of each column of `columns`, in the same order (for engines that must
+    /// be told a parameter's type where it is compared with a key, e.g. PostgreSQL's `VALUES`).
+    pub column_types: Vec<DataType>,
     /// One value per column per row; `None` takes the column's default.
     pub rows: Vec<Vec<Option<Value>>>,
     /// `ON CONFLICT`, for upserts.
     pub conflict: Option<Conflict>,
+}
+
+impl InsertPlan {
+    /// The type of column `index` of [`InsertPlan::columns`] (`Other` past the end).
+    pub fn column_type(&self, index: usize) -> DataType {
+        self.column_types.get(index).copied().unwrap_or(DataType::Other)
+    }
 }
 
 /// The `ON CONFLICT` of an upsert.

@@ -76,6 +76,7 @@ pub fn plan_insert(catalog: &Catalog, schema: &str, request: &InsertRequest<'_>)
         schema: table.schema.clone(),
         table: table.name.clone(),
         columns: columns.iter().map(|c| c.name.clone()).collect(),
+        column_types: columns.iter().map(|c| c.data_type).collect(),
         rows,
         conflict,
     });
@@ -333,9 +334,14 @@ pub(crate) fn json_value(table: &Table, column: &Column, json: &Json) -> Result<
         // arbitrary_precision keeps the digits as sent: no trip through f64.
         (DataType::Decimal, Json::Number(n)) => Value::Decimal(n.to_string()),
         (DataType::Boolean, Json::Bool(b)) => Value::Bool(*b),
+        (DataType::Untyped, Json::Number(n)) => {
+            n.as_i64().map_or_else(|| Value::Decimal(n.to_string()), Value::Integer)
+        }
         (DataType::Text | DataType::Other, Json::Number(n)) => Value::Text(n.to_string()),
-        (DataType::Text | DataType::Other, Json::Bool(b)) => Value::Text(b.to_string()),
-        (DataType::Text | DataType::Other, Json::Array(_) | Json::Object(_)) => Value::Text(json.to_string()),
+        (DataType::Text | DataType::Other | DataType::Untyped, Json::Bool(b)) => Value::Text(b.to_string()),
+        (DataType::Text | DataType::Other | DataType::Untyped, Json::Array(_) | Json::Object(_)) => {
+            Value::Text(json.to_string())
+        }
         (data_type, Json::String(s)) => coerce(s, data_type).map_err(|e| match e {
             PlanError::InvalidValue { type_name, .. } => invalid(&type_name),
             other => other,
@@ -363,6 +369,6 @@ fn type_name(data_type: DataType) -> &'static str {
         DataType::Uuid => "uuid",
         DataType::Bytes => "bytea",
         DataType::Json => "json",
-        DataType::Text | DataType::Other => "text",
+        DataType::Text | DataType::Other | DataType::Untyped => "text",
     }
 }

@@ -87,6 +87,22 @@ pub trait Dialect: Send + Sync {
         ", "
     }
 
+    /// Wraps both sides of a comparison (`=`, `<`, `IN`, ...) of `column` with a bound value, so
+    /// they compare by what they mean rather than as stored: on SQLite, dates and timestamps
+    /// stored as text in different forms (`2005-05-24 23:00:00`, `2005-05-24T23:00:00Z`) compare
+    /// as instants. Nothing by default: the engine's types compare by value already.
+    fn compared(&self, column: &ColumnRef) -> (&'static str, &'static str) {
+        let _ = column;
+        ("", "")
+    }
+
+    /// Whether a counted read runs its count as a statement of its own beside the page, rather
+    /// than aggregating the page into one value beside the count: for engines whose aggregates
+    /// are bounded (MariaDB's `JSON_ARRAYAGG` stops at `max_allowed_packet`, 16 MiB by default).
+    fn counts_apart(&self) -> bool {
+        false
+    }
+
     /// Closes an object of `entries` entries.
     fn json_object_close(&self, form: ObjectForm, entries: usize) -> &'static str {
         let _ = (form, entries);

@@ -50,6 +50,10 @@ impl Dialect for MySqlDialect {
         true
     }
 
+    fn counts_apart(&self) -> bool {
+        true
+    }
+
     fn json_array_agg_in_place(&self, _element: ObjectForm) -> (&'static str, &'static str) {
         ("COALESCE(JSON_ARRAYAGG(", "), JSON_ARRAY())")
     }

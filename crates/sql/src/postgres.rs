@@ -33,7 +33,7 @@ fn type_name(data_type: DataType) -> &'static str {
         DataType::Uuid => "uuid",
         DataType::Json => "jsonb",
         DataType::Bytes => "bytea",
-        DataType::Text | DataType::Other => "text",
+        DataType::Text | DataType::Other | DataType::Untyped => "text",
     }
 }
 
@@ -84,12 +84,25 @@ impl Dialect for PostgresDialect {
             None => ("", ""),
         };
         w.push(cast_open);
+        // Arrows reach into composite and array columns through their JSON form, as PostgREST
+        // does (`to_jsonb("col") -> 'field'`).
+        let through_json = !column.json_path.is_empty() && column.data_type != DataType::Json;
+        if through_json {
+            w.push("to_jsonb(");
+        }
         w.column(column.alias, &column.column);
+        if through_json {
+            w.push(")");
+        }
         for step in &column.json_path {
             w.push(if step.as_text { " ->> " } else { " -> " });
             match &step.key {
                 JsonKey::Member(m) => w.bind_typed(Value::Text(m.clone()), DataType::Text),
-                JsonKey::Index(i) => w.bind_typed(Value::Integer(*i), DataType::Integer),
+                // `json -> integer` takes an int4: a bigint finds no operator.
+                JsonKey::Index(i) => {
+                    w.bind(Value::Integer(*i));
+                    w.push("::integer");
+                }
             }
         }
         w.push(cast_close);

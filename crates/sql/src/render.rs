@@ -27,6 +27,16 @@ pub struct ReadStatement {
     /// `true`: exactly one row of three columns: total count (integer), page row count
     /// (integer), and the JSON array text of the page.
     pub counted: bool,
+    /// For engines that count apart ([`Dialect::counts_apart`]): `SELECT count(*) ...`, to run
+    /// beside `statement` (a plain page, `counted` false) in one snapshot.
+    pub count: Option<Statement>,
+}
+
+impl ReadStatement {
+    /// A plain page: one row per result row.
+    pub fn page(statement: Statement) -> ReadStatement {
+        ReadStatement { statement, counted: false, count: None }
+    }
 }
 
 /// Renders a read plan for `dialect`.
@@ -35,6 +45,15 @@ pub struct ReadStatement {
 pub fn render_read(plan: &ReadPlan, dialect: &dyn Dialect) -> Result<ReadStatement, RenderError> {
     let mut w = Writer::new(dialect, &plan.schema);
     let root = &plan.root;
+    if plan.count && dialect.counts_apart() {
+        // The page streams row by row as without a count; the total comes from its own statement.
+        let mut c = Writer::new(dialect, &plan.schema);
+        c.push("SELECT count(*) FROM ");
+        from(&mut c, root);
+        where_clause(&mut c, root, None)?;
+        page(&mut w, root, None)?;
+        return Ok(ReadStatement { statement: w.finish(), counted: false, count: Some(c.finish()) });
+    }
     if plan.count && dialect.aggregates_in_place() {
         // SELECT (total), length(page), page FROM (SELECT agg(obj ORDER BY .. LIMIT ..) AS a ..) AS x
         w.push("SELECT (SELECT count(*) FROM ");
@@ -71,7 +90,7 @@ pub fn render_read(plan: &ReadPlan, dialect: &dyn Dialect) -> Result<ReadStateme
     } else {
         page(&mut w, root, None)?;
     }
-    Ok(ReadStatement { statement: w.finish(), counted: plan.count })
+    Ok(ReadStatement { statement: w.finish(), counted: plan.count, count: None })
 }
 
 /// `SELECT <object> AS r FROM ... WHERE ... ORDER BY ... LIMIT ...` for a node (the root, or the
@@ -366,9 +385,14 @@ pub(crate) fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), Render
             if !top {
                 w.push("(");
             }
+            let (open, close) = d.compared(left);
+            w.push(open);
             d.column(w, left)?;
+            w.push(close);
             w.push(d.compare_op(*op));
+            w.push(open);
             w.bind(right.clone());
+            w.push(close);
             w.push(d.compare_suffix(*op));
             if !top {
                 w.push(")");
@@ -416,7 +440,7 @@ pub(crate) fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), Render
                 }
                 let (wrap_open, wrap_close) = match op {
                     QuantifiedOp::Pattern(p) => d.pattern_column(*p),
-                    QuantifiedOp::Compare(_) => ("", ""),
+                    QuantifiedOp::Compare(_) => d.compared(left),
                 };
                 w.push(wrap_open);
                 d.column(w, left)?;
@@ -424,7 +448,9 @@ pub(crate) fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), Render
                 match op {
                     QuantifiedOp::Compare(c) => {
                         w.push(d.compare_op(*c));
+                        w.push(wrap_open);
                         w.bind(value.clone());
+                        w.push(wrap_close);
                         w.push(d.compare_suffix(*c));
                     }
                     QuantifiedOp::Pattern(p) => {
@@ -446,13 +472,18 @@ pub(crate) fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), Render
                 w.push("1 = 0");
                 return Ok(());
             }
+            let (open, close) = d.compared(left);
+            w.push(open);
             d.column(w, left)?;
+            w.push(close);
             w.push(" IN (");
             for (i, value) in values.iter().enumerate() {
                 if i > 0 {
                     w.push(", ");
                 }
+                w.push(open);
                 w.bind(value.clone());
+                w.push(close);
             }
             w.push(")");
         }

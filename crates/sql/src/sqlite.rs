@@ -161,10 +161,26 @@ impl Dialect for SqliteDialect {
         Ok(())
     }
 
+    fn compared(&self, column: &ColumnRef) -> (&'static str, &'static str) {
+        if !column.json_path.is_empty() || column.cast.is_some() {
+            return ("", "");
+        }
+        match column.data_type {
+            // SQLite keeps dates and times as the text it was given, in whatever form: compared
+            // as text, `2005-05-24 23:00:00` sorts before `2005-05-24T22:00:00`. Both sides are
+            // written in one form first (UTC where a zone is given), to the millisecond.
+            DataType::Timestamp | DataType::TimestampTz => ("strftime('%Y-%m-%d %H:%M:%f', ", ")"),
+            DataType::Date => ("date(", ")"),
+            _ => ("", ""),
+        }
+    }
+
     fn cast(&self, cast: Cast) -> (&'static str, &'static str) {
         match cast {
             Cast::Text => ("CAST(", " AS TEXT)"),
-            Cast::Integer | Cast::Boolean => ("CAST(", " AS INTEGER)"),
+            // Rounds as PostgreSQL does (registered on every connection by rowbase-db).
+            Cast::Integer => ("rowbase_integer(", ")"),
+            Cast::Boolean => ("CAST(", " AS INTEGER)"),
             Cast::Real => ("CAST(", " AS REAL)"),
             Cast::Decimal => ("CAST(", " AS NUMERIC)"),
             Cast::Json => ("(", ")"),

@@ -142,7 +142,8 @@ pub fn render_existing_count(plan: &InsertPlan, dialect: &dyn Dialect) -> Option
         .iter()
         .filter_map(|row| positions.iter().map(|&p| row[p].clone()).collect::<Option<Vec<_>>>())
         .collect();
-    let key = RowKey::Columns(target.iter().map(|t| ((*t).clone(), rowbase_catalog::DataType::Other)).collect());
+    let key =
+        RowKey::Columns(target.iter().zip(&positions).map(|(t, &p)| ((*t).clone(), plan.column_type(p))).collect());
     let mut w = Writer::new(dialect, &plan.schema);
     w.push("SELECT count(*) FROM ");
     w.table(&plan.table);

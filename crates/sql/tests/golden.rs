@@ -144,6 +144,9 @@ fn report(cases: &[(&str, &str)]) -> String {
                 Ok(read) => {
                     let _ = writeln!(out, "  {}: {}", dialect.name(), read.statement.sql);
                     let _ = writeln!(out, "  {} params: {:?}", dialect.name(), read.statement.params);
+                    if let Some(count) = &read.count {
+                        let _ = writeln!(out, "  {} count: {}", dialect.name(), count.sql);
+                    }
                 }
                 Err(e) => {
                     let _ = writeln!(out, "  {}: error: {e}", dialect.name());

@@ -69,6 +69,12 @@ impl MySqlDatabase {
                 "the MySQL URL must name a database: mysql://host/database",
             ));
         }
+        // JSON_ARRAYAGG is bounded by group_concat_max_len (1 MiB by default): an embedding
+        // past it would be cut. Raised to the server's maximum on every connection; what is still
+        // cut (max_allowed_packet) fails the read (see `truncation`).
+        let opts: Opts = mysql_async::OptsBuilder::from_opts(opts)
+            .init(vec!["SET SESSION group_concat_max_len = 18446744073709551615"])
+            .into();
         let pool = server_pool(Manager { opts }, options, None)?;
         let mut conn: managed::Object<Manager> = pool.get().await.map_err(|e| pool_error(e, classify))?;
         let catalog = introspect::catalog(&mut conn).await?;
@@ -109,12 +115,30 @@ impl MySqlDatabase {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// Runs one read statement.
+    /// Runs one read statement (with its count apart, in one consistent snapshot, when it has
+    /// one). A result the server cut short is an error, never a success (see [`truncation`]).
     pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
         let mut conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
+        if let Some(count) = &read.count {
+            let mut opts = TxOpts::default();
+            opts.with_consistent_snapshot(true).with_readonly(Some(true));
+            let mut tx = conn.start_transaction(opts).await.map_err(|e| classify(&e))?;
+            self.statements.fetch_add(2, Ordering::Relaxed);
+            let total: Option<u64> =
+                tx.exec_first(count.sql.as_str(), params(&count.params)).await.map_err(|e| classify(&e))?;
+            let rows: Vec<mysql_async::Row> =
+                tx.exec(read.statement.sql.as_str(), params(&read.statement.params)).await.map_err(|e| classify(&e))?;
+            let warnings = tx.get_warnings();
+            truncation(&mut tx, warnings).await?;
+            tx.commit().await.map_err(|e| classify(&e))?;
+            let (body, page_rows) = json_array(rows.iter().map(|row| text(row, 0)))?;
+            return Ok(ReadOutput { body, page_rows, total: Some(total.unwrap_or(0)) });
+        }
         self.statements.fetch_add(1, Ordering::Relaxed);
         let rows: Vec<mysql_async::Row> =
             conn.exec(read.statement.sql.as_str(), params(&read.statement.params)).await.map_err(|e| classify(&e))?;
+        let warnings = conn.get_warnings();
+        truncation(&mut *conn, warnings).await?;
         if read.counted {
             let row =
                 rows.first().ok_or_else(|| DbError::new(ErrorKind::Internal, "a counted read returned no row"))?;
@@ -145,6 +169,29 @@ impl MySqlDatabase {
     }
 }
 
+/// Fails when the statement just run had a value cut short: MariaDB/MySQL bound `JSON_ARRAYAGG`
+/// and `GROUP_CONCAT` by `group_concat_max_len` (raised to its maximum on every connection) and
+/// by `max_allowed_packet` (16 MiB by default, a server setting), and answer the cut value with
+/// a warning only (1260, 1301); `warnings` is the count the server reported for the statement. A read returns every row it claims or fails: `54000`
+/// (program_limit_exceeded), naming the setting. The check costs nothing unless the server
+/// reported a warning.
+async fn truncation(conn: &mut impl Queryable, warnings: u16) -> Result<(), DbError> {
+    if warnings == 0 {
+        return Ok(());
+    }
+    let warnings: Vec<(String, u32, String)> = conn.query("SHOW WARNINGS").await.map_err(|e| classify(&e))?;
+    match warnings.iter().find(|(_, code, _)| matches!(code, 1260 | 1301)) {
+        Some((_, code, message)) => Err(DbError::new(
+            ErrorKind::TooComplex,
+            format!(
+                "the answer is larger than the database server returns in one value ({message}, MySQL error {code}): \
+                 ask for fewer rows (limit the embedding) or raise max_allowed_packet on the server"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A statement's parameters for the driver.
 fn params(values: &[Value]) -> Params {
     if values.is_empty() {
@@ -161,6 +208,7 @@ fn params(values: &[Value]) -> Params {
                 // Decimals go as text: the server converts them exactly.
                 Value::Decimal(s) | Value::Text(s) => mysql_async::Value::Bytes(s.as_bytes().to_vec()),
                 Value::Timestamp(s) => mysql_async::Value::Bytes(datetime_input(s).as_bytes().to_vec()),
+                Value::Bytes(b) => mysql_async::Value::Bytes(b.clone()),
             })
             .collect(),
     )

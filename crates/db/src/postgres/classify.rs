@@ -20,7 +20,12 @@ pub fn classify(e: &tokio_postgres::Error) -> DbError {
     DbError::new(ErrorKind::Unavailable, format!("the database is unreachable: {text}"))
 }
 
+/// PostgREST's table ("HTTP status codes" in its errors reference): the classes it answers 500 or
+/// 503 for, a few codes of their own, and 400 for everything else (22 data exceptions, 42
+/// syntax and access errors, 0A000 feature_not_supported, 21000 cardinality...).
 fn kind_of(code: &str) -> ErrorKind {
+    const SERVER_CLASSES: [&str; 14] =
+        ["09", "25", "2D", "38", "39", "3B", "40", "55", "57", "58", "F0", "HV", "P0", "XX"];
     match code {
         "23505" => ErrorKind::UniqueViolation,
         "23503" => ErrorKind::ForeignKeyViolation,
@@ -33,8 +38,14 @@ fn kind_of(code: &str) -> ErrorKind {
         "55P03" | "40001" | "40P01" => ErrorKind::Busy,
         "53300" | "57P01" | "57P02" | "57P03" => ErrorKind::Unavailable,
         c if c.starts_with("08") => ErrorKind::Unavailable,
+        c if c.starts_with("53") => ErrorKind::Unavailable,
         c if c.starts_with("54") => ErrorKind::TooComplex,
-        c if ["22", "23", "42", "P0", "2B", "2F", "44"].iter().any(|p| c.starts_with(p)) => ErrorKind::Client,
-        _ => ErrorKind::Internal,
+        "P0001" => ErrorKind::RaisedException,
+        "42501" => ErrorKind::InsufficientPrivilege,
+        c if ["0L", "0P", "28"].iter().any(|p| c.starts_with(p)) => ErrorKind::InsufficientPrivilege,
+        "42883" | "42P01" => ErrorKind::UndefinedObject,
+        "42P17" => ErrorKind::Internal,
+        c if SERVER_CLASSES.iter().any(|p| c.starts_with(p)) => ErrorKind::Internal,
+        _ => ErrorKind::Client,
     }
 }

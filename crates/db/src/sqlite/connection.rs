@@ -89,6 +89,7 @@ fn open(path: &Path, read_only: bool, statements: Arc<AtomicU64>) -> Result<Conn
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     register_regexp(&conn)?;
+    register_integer_cast(&conn)?;
     conn.trace_v2(
         TraceEventCodes::SQLITE_TRACE_STMT,
         Some(move |event: TraceEvent<'_>| {
@@ -101,6 +102,43 @@ fn open(path: &Path, read_only: bool, statements: Arc<AtomicU64>) -> Result<Conn
         }),
     )?;
     Ok(conn)
+}
+
+/// `rowbase_integer(x)`, the SQLite dialect's `::integer` cast: a fraction is rounded half away
+/// from zero, as PostgreSQL's `numeric` and MySQL's `CAST(... AS SIGNED)` do (SQLite's own
+/// `CAST(x AS INTEGER)` truncates: 0.99 gives 0). An integer stays exact; text is read as a
+/// number (an integer exactly, else a decimal rounded; text that is not a number gives SQLite's
+/// `CAST` answer, its leading integer or 0); NULL stays NULL; a blob gives NULL.
+fn register_integer_cast(conn: &Connection) -> Result<(), rusqlite::Error> {
+    fn round(f: f64) -> i64 {
+        // `as` saturates at i64's bounds, as SQLite's CAST does.
+        #[allow(clippy::cast_possible_truncation)]
+        let n = f.round() as i64;
+        n
+    }
+    conn.create_scalar_function(
+        "rowbase_integer",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Integer(i) => Some(i),
+                ValueRef::Real(f) => Some(round(f)),
+                ValueRef::Text(t) => {
+                    let text = String::from_utf8_lossy(t);
+                    let text = text.trim();
+                    text.parse::<i64>().ok().or_else(|| text.parse::<f64>().ok().map(round)).or_else(|| {
+                        let end = text
+                            .char_indices()
+                            .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && (c == '-' || c == '+'))))
+                            .map_or(text.len(), |(i, _)| i);
+                        Some(text[..end].parse().unwrap_or(0))
+                    })
+                }
+                ValueRef::Null | ValueRef::Blob(_) => None,
+            })
+        },
+    )
 }
 
 /// `regexp(pattern, text)`, which SQLite calls for `text REGEXP pattern`. The compiled pattern is
@@ -138,10 +176,29 @@ impl ToSql for Param<'_> {
             // Bound as text: a NUMERIC column's affinity converts it without going through f64
             // on our side.
             // SQLite stores a timestamp as the text it is given, as Rowbase's own now() writes it.
-            Value::Decimal(s) | Value::Text(s) | Value::Timestamp(s) => {
-                ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
-            }
+            // A `timestamp` (without time zone) value loses its zone designator, as PostgreSQL's
+            // input ignores it: `...T11:13:20.123Z` is stored and compared as `...T11:13:20.123`.
+            Value::Timestamp(s) => ToSqlOutput::Borrowed(ValueRef::Text(without_zone(s).as_bytes())),
+            Value::Decimal(s) | Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
         })
+    }
+}
+
+/// `text` without a trailing zone designator (`Z`, `+05:30`, `-0800`, `+01`) after its time of
+/// day; text that has none comes back as it is.
+fn without_zone(text: &str) -> &str {
+    let trimmed = text.trim_end();
+    if let Some(rest) = trimmed.strip_suffix(['Z', 'z']) {
+        return rest;
+    }
+    // A zone's sign comes after the time's first colon (a date's `-` come before it).
+    let Some(colon) = trimmed.find(':') else { return text };
+    match trimmed[colon..].rfind(['+', '-']) {
+        Some(at) if trimmed[colon + at + 1..].bytes().all(|b| b.is_ascii_digit() || b == b':') => {
+            trimmed[..colon + at].trim_end()
+        }
+        _ => text,
     }
 }
 
@@ -186,9 +243,9 @@ mod tests {
     use rowbase_plan::{ReadRequest, Window, plan_read};
     use rowbase_request::parse_query;
     use rowbase_sql::{SqliteDialect, render_read};
-    use rusqlite::StatementStatus;
+    use rusqlite::{Connection, StatementStatus};
 
-    use super::{open_reader, run_read};
+    use super::{open_reader, register_integer_cast, run_read, without_zone};
     use crate::sqlite::introspect;
 
     /// A `like` with a literal prefix finds its rows through an index on the column although the
@@ -279,5 +336,25 @@ mod tests {
             let stmt = conn.prepare_cached(sql.as_deref().expect("ran")).expect("cached");
             assert_eq!(stmt.get_status(StatementStatus::RePrepare), 0, "{shape} was prepared again: {sql:?}");
         }
+    }
+
+    #[test]
+    fn timestamps_lose_their_zone() {
+        assert_eq!(without_zone("2026-11-21T11:13:20.123Z"), "2026-11-21T11:13:20.123");
+        assert_eq!(without_zone("2026-11-21 16:43:20.5+05:30"), "2026-11-21 16:43:20.5");
+        assert_eq!(without_zone("2026-11-21T16:43:20-0800"), "2026-11-21T16:43:20");
+        assert_eq!(without_zone("2026-11-21 16:43:20"), "2026-11-21 16:43:20");
+        assert_eq!(without_zone("2026-11-21"), "2026-11-21");
+    }
+
+    #[test]
+    fn integer_casts_round() {
+        let conn = Connection::open_in_memory().expect("opens");
+        register_integer_cast(&conn).expect("registers");
+        let rounded: Vec<Option<i64>> = ["0.99", "-0.5", "'2.5'", "9007199254740993", "'12abc'", "NULL"]
+            .iter()
+            .map(|x| conn.query_row(&format!("SELECT rowbase_integer({x})"), [], |r| r.get(0)).expect("runs"))
+            .collect();
+        assert_eq!(rounded, [Some(1), Some(-1), Some(3), Some(9_007_199_254_740_993), Some(12), None]);
     }
 }

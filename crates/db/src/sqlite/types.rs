@@ -32,6 +32,9 @@ pub fn data_type_of(declared: &str) -> DataType {
         DataType::Real
     } else if has("NUMERIC") || has("DECIMAL") || has("MONEY") {
         DataType::Decimal
+    } else if t.trim().is_empty() {
+        // No declared type: no affinity (a view's expression column); compared as stored.
+        DataType::Untyped
     } else {
         DataType::Other
     }
@@ -48,6 +51,6 @@ mod tests {
         assert_eq!(data_type_of("NUMERIC(10,2)"), DataType::Decimal);
         assert_eq!(data_type_of("DATETIME"), DataType::Timestamp);
         assert_eq!(data_type_of("boolean"), DataType::Boolean);
-        assert_eq!(data_type_of(""), DataType::Other);
+        assert_eq!(data_type_of(""), DataType::Untyped);
     }
 }

@@ -21,6 +21,7 @@ mod pg;
 mod postgres;
 mod readme;
 mod reads;
+mod rental;
 mod search;
 mod soft_delete;
 mod timestamps;

@@ -151,6 +151,12 @@ pub struct Table {
     pub primary_key: Vec<String>,
     /// Each unique constraint or unique index (not partial), as its columns.
     pub unique_keys: Vec<Vec<String>>,
+    /// The keys of `unique_keys` that only a unique index enforces, with no unique constraint
+    /// (PostgreSQL's and SQLite's `CREATE UNIQUE INDEX`; MySQL does not tell the two apart).
+    /// They serve upserts, but do not make a relationship one-to-one: PostgREST detects
+    /// one-to-one from a primary key or a unique constraint only (API reference, "Resource
+    /// Embedding", one-to-one relationships).
+    pub unique_indexes: Vec<Vec<String>>,
     /// Foreign keys held by this table.
     pub foreign_keys: Vec<ForeignKey>,
     /// Secondary indexes (not the primary key's), by name.
@@ -258,6 +264,15 @@ impl Table {
         let same =
             |key: &[String]| !key.is_empty() && key.len() == columns.len() && key.iter().all(|k| columns.contains(k));
         same(&self.primary_key) || self.unique_keys.iter().any(|k| same(k))
+    }
+
+    /// Whether `columns` (in any order) are exactly the primary key or a unique constraint's
+    /// (not a key only a unique index enforces): what makes a relationship one-to-one.
+    pub fn is_unique_constraint(&self, columns: &[String]) -> bool {
+        let same =
+            |key: &[String]| !key.is_empty() && key.len() == columns.len() && key.iter().all(|k| columns.contains(k));
+        same(&self.primary_key)
+            || self.unique_keys.iter().any(|k| same(k) && !self.unique_indexes.iter().any(|i| i == k))
     }
 }
 

@@ -138,7 +138,7 @@ pub(crate) fn derive_relationships(catalog: &Catalog) -> Vec<Vec<Relationship>> 
         for fk in &holder.foreign_keys {
             let Some(ref_index) = index(&fk.referenced_table) else { continue };
             let referenced = &tables[ref_index];
-            let one_to_one = holder.is_unique(&fk.columns);
+            let one_to_one = holder.is_unique_constraint(&fk.columns);
             let pairs: Vec<(String, String)> =
                 fk.columns.iter().cloned().zip(fk.referenced_columns.iter().cloned()).collect();
             out[holder_index].push(Relationship {

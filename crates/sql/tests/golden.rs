@@ -43,6 +43,7 @@ fn table(name: &str, columns: Vec<Column>, pk: &[&str], fks: Vec<ForeignKey>) ->
         columns,
         primary_key: pk.iter().map(|c| c.to_string()).collect(),
         unique_keys: Vec::new(),
+        unique_indexes: Vec::new(),
         foreign_keys: fks,
         indexes: Vec::new(),
         checks: Vec::new(),

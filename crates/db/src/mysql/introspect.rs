@@ -37,6 +37,7 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             columns: Vec::new(),
             primary_key: Vec::new(),
             unique_keys: Vec::new(),
+            unique_indexes: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
             checks: Vec::new(),

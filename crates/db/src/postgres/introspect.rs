@@ -74,6 +74,7 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
             columns: Vec::new(),
             primary_key: Vec::new(),
             unique_keys: Vec::new(),
+            unique_indexes: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
             checks: Vec::new(),
@@ -130,7 +131,8 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
         let Some(&i) = index.get(&row.get::<_, String>(0)) else { continue };
         let columns: Vec<String> = row.get(1);
         if !tables[i].unique_keys.contains(&columns) && tables[i].primary_key != columns {
-            tables[i].unique_keys.push(columns);
+            tables[i].unique_keys.push(columns.clone());
+            tables[i].unique_indexes.push(columns);
         }
     }
     for row in client.query(INDEXES, &[&schema]).await.map_err(err)? {

@@ -104,7 +104,8 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
         kind,
         columns,
         primary_key: primary_key.into_iter().map(|(_, c)| c).collect(),
-        unique_keys: unique_keys(conn, name)?,
+        unique_keys: unique_keys(conn, name, false)?,
+        unique_indexes: unique_keys(conn, name, true)?,
         foreign_keys: foreign_keys(conn, name)?,
         indexes: indexes(conn, name)?,
         triggers: conn
@@ -233,13 +234,17 @@ fn indexes(conn: &Connection, table: &str) -> Result<Vec<rowbase_catalog::Index>
 }
 
 /// Unique indexes that are not partial (a partial index does not make its columns unique) and
-/// not the primary key's.
-fn unique_keys(conn: &Connection, table: &str) -> Result<Vec<Vec<String>>, rusqlite::Error> {
+/// not the primary key's; with `created_only`, only those made by `CREATE UNIQUE INDEX` (origin
+/// `c`), not by a `UNIQUE` constraint (origin `u`).
+fn unique_keys(conn: &Connection, table: &str, created_only: bool) -> Result<Vec<Vec<String>>, rusqlite::Error> {
     // The primary key's own index (origin `pk`) is not listed: the key is `primary_key`, as on the
     // other engines.
-    let mut list =
-        conn.prepare("SELECT name FROM pragma_index_list(?1) WHERE \"unique\" = 1 AND partial = 0 AND origin <> 'pk'")?;
-    let indexes: Vec<String> = list.query_map([table], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let mut list = conn.prepare(
+        "SELECT name FROM pragma_index_list(?1) WHERE \"unique\" = 1 AND partial = 0 AND origin <> 'pk' \
+         AND (?2 = 0 OR origin = 'c')",
+    )?;
+    let indexes: Vec<String> =
+        list.query_map(rusqlite::params![table, created_only], |r| r.get(0))?.collect::<Result<_, _>>()?;
     let mut info = conn.prepare("SELECT name FROM pragma_index_info(?1) ORDER BY seqno")?;
     let mut keys = Vec::new();
     for index in indexes {

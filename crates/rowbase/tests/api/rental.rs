@@ -385,3 +385,40 @@ async fn mysql_out_of_range_is_a_client_error() {
     let reply = app.get("/gauge?level=gt.99999999999999999999").await;
     assert_eq!((reply.status, reply.code()), (400, "22P02".to_string()), "{}", reply.text);
 }
+
+/// A foreign key with a unique index (no constraint) is one-to-many, as PostgREST detects
+/// one-to-one from a primary key or a unique constraint only; with a unique constraint it is
+/// one-to-one. (PostgreSQL made the first an object.)
+async fn unique_index_is_not_one_to_one(engine: Engine) {
+    let schema = "
+        CREATE TABLE store (store_id integer PRIMARY KEY, name text NOT NULL);
+        CREATE TABLE manager (manager_id integer PRIMARY KEY, store_id integer NOT NULL REFERENCES store (store_id));
+        CREATE UNIQUE INDEX manager_store ON manager (store_id);
+        CREATE TABLE address (address_id integer PRIMARY KEY, store_id integer NOT NULL UNIQUE REFERENCES store (store_id));
+        INSERT INTO store VALUES (1, 'Lethbridge');
+        INSERT INTO manager VALUES (10, 1);
+        INSERT INTO address VALUES (20, 1);";
+    let app = match engine {
+        Engine::Sqlite => spawn_app_with_schema(schema).await,
+        Engine::Postgres => match crate::pg::app_with_schema(schema, rowbase::Options::default()).await {
+            Some(app) => app,
+            None => return,
+        },
+        Engine::MySql => unreachable!("MySQL does not tell a unique index from a unique constraint"),
+    };
+    assert_eq!(
+        ok(&app, engine, "/store?select=name,manager(manager_id),address(address_id)").await,
+        json!([{ "name": "Lethbridge", "manager": [{ "manager_id": 10 }], "address": { "address_id": 20 } }]),
+        "{engine:?}"
+    );
+}
+
+#[tokio::test]
+async fn unique_index_on_sqlite() {
+    unique_index_is_not_one_to_one(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn unique_index_on_postgresql() {
+    unique_index_is_not_one_to_one(Engine::Postgres).await;
+}

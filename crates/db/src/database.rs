@@ -36,6 +36,12 @@ pub struct DatabaseOptions {
     pub idle_timeout: Duration,
     /// Create a missing SQLite file (for migrations; `serve` never creates one).
     pub create_sqlite: bool,
+    /// The longest a read statement may run (`None`: no limit). PostgreSQL enforces it as the
+    /// connections' `statement_timeout` (every statement, writes included), MariaDB as
+    /// `max_statement_time` (MySQL `max_execution_time`: reads only), SQLite by interrupting the
+    /// read's connection. Past it the statement is cancelled in the engine and the request
+    /// answers 504 `57014`. Default 10 s.
+    pub statement_timeout: Option<Duration>,
 }
 
 /// SQLite's durability level for commits (sqlite.org/pragma.html#pragma_synchronous, WAL mode).
@@ -71,6 +77,7 @@ impl Default for DatabaseOptions {
             max_lifetime: Duration::from_secs(30 * 60),
             idle_timeout: Duration::from_secs(10 * 60),
             create_sqlite: false,
+            statement_timeout: Some(Duration::from_secs(10)),
         }
     }
 }

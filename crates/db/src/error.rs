@@ -46,6 +46,8 @@ pub enum ErrorKind {
     InsufficientPrivilege,
     /// `42883`, `42P01`: the engine found no such function or table (HTTP 404, as PostgREST).
     UndefinedObject,
+    /// `57014`: a statement ran past the statement time limit and was cancelled (HTTP 504).
+    Timeout,
     /// `XX000`: an error of the server, not of the request (HTTP 500): PostgREST's classes 09,
     /// 25, 2D, 38, 39, 3B, 40, 55, 57, 58, F0, HV, P0 (but P0001), XX.
     Internal,
@@ -72,6 +74,7 @@ impl ErrorKind {
             ErrorKind::AffectedLimit => "PGRST124",
             ErrorKind::NotSingular => "PGRST116",
             ErrorKind::InsufficientPrivilege => "42501",
+            ErrorKind::Timeout => "57014",
             ErrorKind::UndefinedObject => "42P01",
             ErrorKind::Internal => "XX000",
         }

@@ -157,6 +157,13 @@ impl From<PlanError> for ApiError {
                 Some(format!("'{table}' and '{relation}' do not form a many-to-one or one-to-one relationship")),
                 None,
             ),
+            PlanError::TooLarge(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "54001",
+                message,
+                None,
+                Some("Ask for fewer columns or sort keys in one request".into()),
+            ),
             PlanError::SpreadNotToOne(relation) => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "PGRST119",
@@ -259,6 +266,7 @@ impl From<DbError> for ApiError {
             ErrorKind::NotSingular => StatusCode::NOT_ACCEPTABLE,
             ErrorKind::Busy | ErrorKind::PoolTimeout | ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::InsufficientPrivilege => StatusCode::FORBIDDEN,
+            ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::UndefinedObject => StatusCode::NOT_FOUND,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -61,6 +61,10 @@ pub enum PlanError {
         /// The embed named in the order.
         relation: String,
     },
+    /// `54001` (400): a request past one of Rowbase's documented size limits (columns selected,
+    /// sort keys), refused before any SQL is made; the text names the limit.
+    #[error("the request is too large: {0}")]
+    TooLarge(String),
     /// `PGRST119` (400): a spread of a to-many relationship.
     #[error("A spread operation on '{0}' is not possible")]
     SpreadNotToOne(String),

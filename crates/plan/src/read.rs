@@ -49,9 +49,45 @@ pub fn plan_read(catalog: &Catalog, schema: &str, request: &ReadRequest<'_>) -> 
     let mut root = build_node(catalog, schema, table, items, &mut aliases)?;
     check_paths(&root, request.params)?;
     resolve(catalog, &mut root, &mut Vec::new(), request.params)?;
+    check_size(&root)?;
     root.offset = request.window.offset;
     root.limit = request.window.limit;
     Ok(ReadPlan { schema: table.schema.clone(), root, count: request.count })
+}
+
+/// At most this many output keys (columns and embeddings, `*` expanded, all levels together)
+/// in one request: every engine builds JSON objects from argument lists, and SQLite's function
+/// arguments stop at 1,000 (500 keys in one object).
+pub const MAX_OUTPUTS: usize = 400;
+
+/// At most this many sort keys in one request, all levels together.
+pub const MAX_ORDER_TERMS: usize = 64;
+
+/// Refuses a plan past [`MAX_OUTPUTS`] or [`MAX_ORDER_TERMS`] before any SQL is made
+/// (`PGRST100`-class 400, naming the limit).
+fn check_size(root: &Node) -> Result<(), PlanError> {
+    fn walk(node: &Node, outputs: &mut usize, order: &mut usize) {
+        *outputs += node.outputs.len();
+        *order += node.order.len();
+        for output in &node.outputs {
+            if let Output::Embed { embed, .. } = output {
+                walk(&embed.node, outputs, order);
+            }
+        }
+    }
+    let (mut outputs, mut order) = (0, 0);
+    walk(root, &mut outputs, &mut order);
+    if outputs > MAX_OUTPUTS {
+        return Err(PlanError::TooLarge(format!(
+            "the request selects {outputs} columns and embeddings; at most {MAX_OUTPUTS} are allowed"
+        )));
+    }
+    if order > MAX_ORDER_TERMS {
+        return Err(PlanError::TooLarge(format!(
+            "the request orders by {order} keys; at most {MAX_ORDER_TERMS} are allowed"
+        )));
+    }
+    Ok(())
 }
 
 /// The table named `name`, or `PGRST205` with the closest name as a hint.

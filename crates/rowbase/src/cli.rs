@@ -118,6 +118,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_POOL_TIMEOUT", default_value_t = 10)]
     pub pool_timeout: u64,
 
+    /// Seconds a read statement may run before the engine cancels it and the request answers
+    /// 504 `57014` (PostgreSQL: every statement; 0: no limit).
+    #[arg(long, env = "ROWBASE_STATEMENT_TIMEOUT", default_value_t = 10.0)]
+    pub statement_timeout: f64,
+
     /// Seconds a pooled server connection may live before it is replaced (`pool_recycle`).
     #[arg(long, env = "ROWBASE_POOL_MAX_LIFETIME", default_value_t = 1800)]
     pub pool_max_lifetime: u64,
@@ -218,6 +223,8 @@ impl ServeArgs {
                 max_lifetime: Duration::from_secs(self.pool_max_lifetime),
                 idle_timeout: Duration::from_secs(self.pool_idle_timeout),
                 create_sqlite: false,
+                statement_timeout: (self.statement_timeout > 0.0)
+                    .then(|| Duration::from_secs_f64(self.statement_timeout.min(86_400.0))),
             },
             http: HttpConfig {
                 max_body_bytes: self.max_body_bytes,

@@ -37,7 +37,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Migrate(command) => run_migrate(command).await?,
         Command::Audit(AuditCommand::Prune { database, keep_days }) => {
-            let options = rowbase_db::DatabaseOptions { pool_size: Some(1), ..Default::default() };
+            let options =
+                rowbase_db::DatabaseOptions { pool_size: Some(1), statement_timeout: None, ..Default::default() };
             let db = rowbase_db::Database::open(&database, &options).await?;
             let deleted = db.prune_audit(keep_days).await?;
             println!("Deleted {deleted} audit entries older than {keep_days} days.");

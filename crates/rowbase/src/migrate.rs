@@ -26,7 +26,13 @@ pub enum State {
 /// Opens the database to migrate; a missing SQLite file is created only when `create` (plan and
 /// apply: migrating a new database is how it gets its schema).
 async fn open_with(url: &str, create: bool) -> anyhow::Result<(Database, Engine)> {
-    let options = DatabaseOptions { pool_size: Some(2), create_sqlite: create, ..DatabaseOptions::default() };
+    // A migration may rewrite a large table: no statement time limit.
+    let options = DatabaseOptions {
+        pool_size: Some(2),
+        create_sqlite: create,
+        statement_timeout: None,
+        ..DatabaseOptions::default()
+    };
     let db = Database::open(url, &options).await.with_context(|| format!("opening {url}"))?;
     let engine = match db.engine() {
         "postgresql" => Engine::Postgres,

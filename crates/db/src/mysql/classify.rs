@@ -44,6 +44,8 @@ pub fn classify(e: &mysql_async::Error) -> DbError {
                 1406 => ErrorKind::StringTooLong,
                 1139 | 3685 | 3692 | 3693 => ErrorKind::InvalidRegex,
                 1205 | 1213 => ErrorKind::Busy,
+                // max_statement_time (MariaDB), max_execution_time (MySQL).
+                1969 | 3024 => ErrorKind::Timeout,
                 1792 | 1290 => ErrorKind::ReadOnly,
                 1040 | 1053 => ErrorKind::Unavailable,
                 1054 | 1146 | 1064 | 1305 => ErrorKind::Client,

@@ -29,6 +29,8 @@ pub use introspect::{SCHEMA, data_type_of};
 #[derive(Debug)]
 pub struct Manager {
     opts: Opts,
+    /// The statement time limit set on each new connection.
+    statement_timeout: Option<std::time::Duration>,
 }
 
 impl managed::Manager for Manager {
@@ -36,7 +38,18 @@ impl managed::Manager for Manager {
     type Error = mysql_async::Error;
 
     async fn create(&self) -> Result<Conn, mysql_async::Error> {
-        Conn::new(self.opts.clone()).await
+        let mut conn = Conn::new(self.opts.clone()).await?;
+        if let Some(limit) = self.statement_timeout {
+            // MariaDB: every statement, in seconds; MySQL: SELECTs, in milliseconds.
+            let version: Option<String> = conn.query_first("SELECT VERSION()").await?;
+            let set = if version.unwrap_or_default().contains("MariaDB") {
+                format!("SET SESSION max_statement_time = {}", limit.as_secs_f64())
+            } else {
+                format!("SET SESSION max_execution_time = {}", limit.as_millis())
+            };
+            conn.query_drop(set).await?;
+        }
+        Ok(conn)
     }
 
     async fn recycle(&self, conn: &mut Conn, metrics: &managed::Metrics) -> managed::RecycleResult<mysql_async::Error> {
@@ -75,7 +88,7 @@ impl MySqlDatabase {
         let opts: Opts = mysql_async::OptsBuilder::from_opts(opts)
             .init(vec!["SET SESSION group_concat_max_len = 18446744073709551615"])
             .into();
-        let pool = server_pool(Manager { opts }, options, None)?;
+        let pool = server_pool(Manager { opts, statement_timeout: options.statement_timeout }, options, None)?;
         let mut conn: managed::Object<Manager> = pool.get().await.map_err(|e| pool_error(e, classify))?;
         let catalog = introspect::catalog(&mut conn).await?;
         Ok(MySqlDatabase { pool, catalog: RwLock::new(Arc::new(catalog)), statements: Arc::new(AtomicU64::new(0)) })
@@ -118,7 +131,15 @@ impl MySqlDatabase {
     /// Runs one read statement (with its count apart, in one consistent snapshot, when it has
     /// one). A result the server cut short is an error, never a success (see [`truncation`]).
     pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
-        let mut conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
+        let conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
+        let mut guard = KillOnDrop { conn: Some(conn), pool: self.pool.clone() };
+        let output = self.read_on(guard.conn(), read).await;
+        guard.disarm();
+        output
+    }
+
+    /// [`MySqlDatabase::read`] on `conn`.
+    async fn read_on(&self, conn: &mut Conn, read: ReadStatement) -> Result<ReadOutput, DbError> {
         if let Some(count) = &read.count {
             let mut opts = TxOpts::default();
             opts.with_consistent_snapshot(true).with_readonly(Some(true));
@@ -138,7 +159,7 @@ impl MySqlDatabase {
         let rows: Vec<mysql_async::Row> =
             conn.exec(read.statement.sql.as_str(), params(&read.statement.params)).await.map_err(|e| classify(&e))?;
         let warnings = conn.get_warnings();
-        truncation(&mut *conn, warnings).await?;
+        truncation(conn, warnings).await?;
         if read.counted {
             let row =
                 rows.first().ok_or_else(|| DbError::new(ErrorKind::Internal, "a counted read returned no row"))?;
@@ -189,6 +210,45 @@ async fn truncation(conn: &mut impl Queryable, warnings: u16) -> Result<(), DbEr
             ),
         )),
         None => Ok(()),
+    }
+}
+
+/// A pooled connection that, dropped before [`KillOnDrop::disarm`] (the request was abandoned:
+/// the client went away and the server dropped its future mid-statement), leaves the pool, its
+/// half-read result with it, and has its statement killed (`KILL QUERY` from another
+/// connection): MariaDB would otherwise run it to its end.
+struct KillOnDrop {
+    conn: Option<managed::Object<Manager>>,
+    pool: Pool<Manager>,
+}
+
+impl KillOnDrop {
+    /// The connection.
+    fn conn(&mut self) -> &mut Conn {
+        self.conn.as_deref_mut().unwrap_or_else(|| unreachable!("taken only on drop or disarm"))
+    }
+
+    /// The statement finished: the connection goes back to the pool as usual.
+    fn disarm(&mut self) {
+        self.conn = None;
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let Some(object) = self.conn.take() else { return };
+        let conn = managed::Object::take(object);
+        let id = conn.id();
+        let pool = self.pool.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            tracing::info!("request abandoned: its MySQL statement is killed");
+            runtime.spawn(async move {
+                if let Ok(mut other) = pool.get().await {
+                    let _ = other.query_drop(format!("KILL QUERY {id}")).await;
+                }
+                drop(conn);
+            });
+        }
     }
 }
 

@@ -46,6 +46,9 @@ impl PostgresDatabase {
             .map_err(|e| DbError::new(ErrorKind::Unavailable, format!("invalid PostgreSQL URL: {e}")))?;
         config.application_name("rowbase");
         config.connect_timeout(options.connect_timeout);
+        if let Some(limit) = options.statement_timeout {
+            config.options(format!("-c statement_timeout={}", limit.as_millis()));
+        }
         // Fast: the manager hands out a connection unless its connection task has ended (the
         // server closed it, e.g. on a restart); one idle past CHECK_AFTER_IDLE is also sent an
         // empty query first. (Verified would send it on every checkout, a round trip per request
@@ -111,11 +114,10 @@ impl PostgresDatabase {
 
     /// Runs one read statement.
     pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
-        let client = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
-        let statement = client.prepare_cached(&read.statement.sql).await.map_err(|e| classify(&e))?;
-        let values = params(&read.statement.params);
-        self.statements.fetch_add(1, Ordering::Relaxed);
-        let rows = client.query(&statement, &refs(&values)).await.map_err(|e| classify(&e))?;
+        let mut guard = CancelOnDrop(Some(self.pool.get().await.map_err(|e| pool_error(e, classify))?));
+        let rows = self.query_rows(guard.client(), &read).await;
+        guard.disarm();
+        let rows = rows?;
         let text =
             |row: &tokio_postgres::Row, i: usize| row.try_get::<_, JsonText>(i).map(|t| t.0).map_err(|e| classify(&e));
         if read.counted {
@@ -133,6 +135,18 @@ impl PostgresDatabase {
         Ok(ReadOutput { body, page_rows, total: None })
     }
 
+    /// Prepares (cached) and runs `read`'s statement on `client`.
+    async fn query_rows(
+        &self,
+        client: &deadpool_postgres::Object,
+        read: &ReadStatement,
+    ) -> Result<Vec<tokio_postgres::Row>, DbError> {
+        let statement = client.prepare_cached(&read.statement.sql).await.map_err(|e| classify(&e))?;
+        let values = params(&read.statement.params);
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        client.query(&statement, &refs(&values)).await.map_err(|e| classify(&e))
+    }
+
     /// Runs one write in a transaction; commits unless it failed or is a dry run.
     pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
         let mut client = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
@@ -148,6 +162,40 @@ impl PostgresDatabase {
                 let _ = tx.rollback().await;
                 Err(e)
             }
+        }
+    }
+}
+
+/// A pooled connection that, dropped before [`CancelOnDrop::disarm`] (the request was abandoned:
+/// the client went away and the server dropped its future), cancels the statement it runs and
+/// leaves the pool: PostgreSQL would otherwise run the statement to its end, holding the
+/// connection. The connection is not reused, so the cancel cannot reach another request's
+/// statement.
+struct CancelOnDrop(Option<deadpool_postgres::Object>);
+
+impl CancelOnDrop {
+    /// The connection.
+    fn client(&self) -> &deadpool_postgres::Object {
+        self.0.as_ref().unwrap_or_else(|| unreachable!("taken only on drop or disarm"))
+    }
+
+    /// The statement finished: the connection goes back to the pool as usual.
+    fn disarm(&mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some(object) = self.0.take() else { return };
+        let client = deadpool_postgres::Object::take(object);
+        let token = client.cancel_token();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            tracing::info!("request abandoned: its PostgreSQL statement is cancelled");
+            runtime.spawn(async move {
+                let _ = token.cancel_query(NoTls).await;
+                drop(client);
+            });
         }
     }
 }

@@ -43,6 +43,8 @@ pub fn classify(e: &rusqlite::Error) -> DbError {
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => ErrorKind::Busy,
                 ErrorCode::ReadOnly => ErrorKind::ReadOnly,
                 ErrorCode::TooBig => ErrorKind::TooComplex,
+                // Only the statement time limit interrupts a connection (see SqliteDatabase::read).
+                ErrorCode::OperationInterrupted => ErrorKind::Timeout,
                 ErrorCode::CannotOpen | ErrorCode::NotADatabase => ErrorKind::Unavailable,
                 _ if text.contains("invalid regular expression") => ErrorKind::InvalidRegex,
                 _ if text.contains("attempt to write a readonly database") || text.contains("because it is a view") => {

@@ -62,6 +62,8 @@ pub struct SqliteDatabase {
     read_only: bool,
     catalog: RwLock<Arc<Catalog>>,
     statements: Arc<AtomicU64>,
+    /// The longest a read may run before its connection is interrupted.
+    statement_timeout: Option<std::time::Duration>,
 }
 
 impl SqliteDatabase {
@@ -102,6 +104,7 @@ impl SqliteDatabase {
             read_only,
             catalog: RwLock::new(Arc::new(catalog)),
             statements,
+            statement_timeout: options.statement_timeout,
         })
     }
 
@@ -147,9 +150,29 @@ impl SqliteDatabase {
     /// Runs one read statement on a pooled connection.
     pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
         let conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
-        tokio::task::spawn_blocking(move || connection::run_read(&conn, &read).map_err(|e| classify(&e)))
-            .await
-            .map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?
+        let handle = conn.get_interrupt_handle();
+        // The connection comes back with the answer, so it returns to the pool only after
+        // `interrupt` can no longer reach it (locals drop in reverse order: `interrupt` first).
+        let mut task = tokio::task::spawn_blocking(move || {
+            let output = connection::run_read(&conn, &read).map_err(|e| classify(&e));
+            (conn, output)
+        });
+        let mut interrupt = Interrupt { handle: Some(handle) };
+        let joined = match self.statement_timeout {
+            Some(limit) => match tokio::time::timeout(limit, &mut task).await {
+                Ok(joined) => joined,
+                Err(_) => {
+                    // Past the limit: stop the statement and wait for the connection to be free.
+                    interrupt.fire();
+                    let _ = task.await;
+                    return Err(timeout_error(limit));
+                }
+            },
+            None => task.await,
+        };
+        interrupt.disarm();
+        let (_conn, output) = joined.map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
+        output
     }
 }
 
@@ -163,6 +186,44 @@ impl SqliteDatabase {
             None => Err(DbError::new(ErrorKind::ReadOnly, "the database is served read-only")),
         }
     }
+}
+
+/// Interrupts a read's connection when dropped armed: the request was abandoned (the client
+/// went away and the server dropped its future), so the statement must not go on holding a
+/// pooled connection.
+struct Interrupt {
+    handle: Option<rusqlite::InterruptHandle>,
+}
+
+impl Interrupt {
+    /// Interrupts now.
+    fn fire(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.interrupt();
+        }
+    }
+
+    /// The read finished: nothing to interrupt.
+    fn disarm(&mut self) {
+        self.handle = None;
+    }
+}
+
+impl Drop for Interrupt {
+    fn drop(&mut self) {
+        if self.handle.is_some() {
+            tracing::info!("request abandoned: its SQLite read is interrupted");
+        }
+        self.fire();
+    }
+}
+
+/// The error of a read stopped at the statement time limit `limit`.
+pub(crate) fn timeout_error(limit: std::time::Duration) -> DbError {
+    DbError::new(ErrorKind::Timeout, "canceling statement due to statement timeout").with_details(format!(
+        "The statement ran longer than the server's limit of {} s (--statement-timeout).",
+        limit.as_secs_f64()
+    ))
 }
 
 /// Opens a connection of its own (set up as the pool's are) and reads the catalog.

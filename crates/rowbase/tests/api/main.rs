@@ -6,6 +6,7 @@
 
 mod audit;
 mod behaviour;
+mod bounds;
 mod common;
 mod concurrency;
 mod declared;

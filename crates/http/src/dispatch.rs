@@ -14,15 +14,43 @@ use crate::write::write_rows;
 const TABLE_METHODS: &str = "OPTIONS,GET,HEAD,POST,PUT,PATCH,DELETE";
 
 /// Reads a whole body, refusing one larger than `limit` bytes with 413.
-async fn read_body(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
+///
+/// Errors: 413 `54000` past `limit`; 408 `PGRST102` when the body takes longer than `time` to
+/// arrive; 400 `PGRST102` when it is not well-formed HTTP (a malformed chunk size).
+async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+    time: std::time::Duration,
+) -> Result<axum::body::Bytes, ApiError> {
+    let read = tokio::time::timeout(time, axum::body::to_bytes(body, limit)).await.map_err(|_| {
         ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "54000",
-            format!("The request body is larger than the limit of {limit} bytes"),
+            StatusCode::REQUEST_TIMEOUT,
+            "PGRST102",
+            format!("The request body did not arrive within {} s", time.as_secs_f64()),
             None,
-            Some("Send fewer rows per request, or raise --max-body-bytes".into()),
+            Some("Send the body at once, or raise --body-timeout".into()),
         )
+    })?;
+    read.map_err(|e| {
+        let too_large = std::error::Error::source(&e)
+            .is_some_and(|s| s.downcast_ref::<http_body_util::LengthLimitError>().is_some());
+        if too_large {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "54000",
+                format!("The request body is larger than the limit of {limit} bytes"),
+                None,
+                Some("Send fewer rows per request, or raise --max-body-bytes".into()),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST102",
+                "The request body could not be read",
+                Some(e.to_string()),
+                None,
+            )
+        }
     })
 }
 use crate::state::AppState;
@@ -104,7 +132,7 @@ async fn route(
                 }
                 Method::OPTIONS => Ok(allow(TABLE_METHODS)),
                 Method::POST | Method::PUT | Method::PATCH | Method::DELETE => {
-                    let body = read_body(body, state.config().max_body_bytes).await?;
+                    let body = read_body(body, state.config().max_body_bytes, state.config().body_timeout).await?;
                     write_rows(state, method, &table, uri.query().unwrap_or(""), headers, &body).await
                 }
                 _ => Err(ApiError::new(

@@ -76,6 +76,13 @@ impl From<ParseError> for ApiError {
             ParseErrorKind::ContentType => {
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "PGRST107", e.message, e.details, None)
             }
+            ParseErrorKind::TooManyRows => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "54000",
+                e.message,
+                e.details,
+                Some("Send the rows in several requests, or raise --max-write-rows".into()),
+            ),
         }
     }
 }
@@ -156,6 +163,13 @@ impl From<PlanError> for ApiError {
                 message,
                 Some(format!("'{table}' and '{relation}' do not form a many-to-one or one-to-one relationship")),
                 None,
+            ),
+            PlanError::NulCharacter => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "22021",
+                message,
+                None,
+                Some("Text cannot hold the character U+0000; send it as bytes (a bytea column) instead".into()),
             ),
             PlanError::TooLarge(_) => ApiError::new(
                 StatusCode::BAD_REQUEST,

@@ -19,6 +19,7 @@
 mod csv_body;
 mod dispatch;
 pub mod error;
+mod guard;
 mod history;
 mod log;
 mod openapi;
@@ -44,18 +45,26 @@ const EXPOSED_HEADERS: [&str; 9] = [
     "range-unit",
 ];
 
-/// The whole application: every route, CORS, and one log line per request.
+/// The whole application: every route, CORS for the configured origins, the host and origin
+/// guard with security headers, and one log line per request.
 pub fn router(state: AppState) -> Router {
+    let origins = &state.config().cors_origins;
+    let allow_origin = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| axum::http::HeaderValue::from_str(o).ok()))
+    };
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::any())
+        .allow_origin(allow_origin)
         .allow_methods(AllowMethods::mirror_request())
         .allow_headers(AllowHeaders::mirror_request())
         .expose_headers(EXPOSED_HEADERS.map(axum::http::HeaderName::from_static))
         .max_age(std::time::Duration::from_secs(86_400));
     Router::new()
         .fallback(dispatch::dispatch)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(cors)
         .layer(axum::middleware::from_fn(dispatch::options_without_preflight))
+        .layer(axum::middleware::from_fn_with_state(state, guard::guard))
         .layer(axum::middleware::from_fn(log::log_request))
 }

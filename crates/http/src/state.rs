@@ -21,6 +21,18 @@ pub struct HttpConfig {
     /// The request header whose value the audit log records as the actor (set by a gateway
     /// that authenticated the caller, e.g. `X-Forwarded-User`); `None`: no actor.
     pub actor_header: Option<String>,
+    /// Origins whose pages may read and write through CORS (`*`: any). Empty (the default): no
+    /// CORS grant, and writes sent from another origin's page are refused (403 `RB403`).
+    pub cors_origins: Vec<String>,
+    /// Host names (without port) the server answers for; others get 421 `RB421`. `None`: any.
+    /// A server listening on a loopback address answers `localhost`, `127.0.0.1` and `::1`
+    /// (and those configured) only, which shuts out DNS rebinding.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// The longest a client may take to send a request body; past it 408 `PGRST102`-class.
+    pub body_timeout: std::time::Duration,
+    /// The most rows one write takes (a bulk insert's array, a CSV body); past it 413 `54000`,
+    /// found while the body is read. Default 50,000.
+    pub max_write_rows: usize,
 }
 
 impl Default for HttpConfig {
@@ -31,6 +43,10 @@ impl Default for HttpConfig {
             tables: None,
             allow_hard_delete: false,
             actor_header: None,
+            cors_origins: Vec::new(),
+            allowed_hosts: None,
+            body_timeout: std::time::Duration::from_secs(30),
+            max_write_rows: 50_000,
         }
     }
 }

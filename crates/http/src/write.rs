@@ -11,7 +11,7 @@ use rowbase_plan::{
     ConflictAction, Expr, InsertRequest, Mutation, OnDuplicate, RowKey, Value, WritePlan, plan_delete, plan_insert,
     plan_put, plan_update,
 };
-use rowbase_request::body::{Payload, body_format, parse_body};
+use rowbase_request::body::{Payload, body_format, parse_body_limited};
 use rowbase_request::headers::{MediaType, Missing, Preferences, Resolution, ReturnPreference, TxEnd};
 use rowbase_request::{QueryParams, parse_query};
 
@@ -40,7 +40,7 @@ pub(crate) async fn write_rows(
     let catalog = catalog(state, schema)?;
     let plan = match *method {
         Method::POST => {
-            let payload = payload(headers, body, &params)?;
+            let payload = payload(headers, body, &params, state.config().max_write_rows)?;
             let on_duplicate = match prefs.resolution {
                 Some(Resolution::MergeDuplicates) => OnDuplicate::Merge,
                 Some(Resolution::IgnoreDuplicates) => OnDuplicate::Ignore,
@@ -55,8 +55,20 @@ pub(crate) async fn write_rows(
             };
             plan_insert(&catalog, schema, &request)?
         }
-        Method::PUT => plan_put(&catalog, schema, table, &params, &payload(headers, body, &params)?)?,
-        Method::PATCH => plan_update(&catalog, schema, table, &params, &payload(headers, body, &params)?)?,
+        Method::PUT => plan_put(
+            &catalog,
+            schema,
+            table,
+            &params,
+            &payload(headers, body, &params, state.config().max_write_rows)?,
+        )?,
+        Method::PATCH => plan_update(
+            &catalog,
+            schema,
+            table,
+            &params,
+            &payload(headers, body, &params, state.config().max_write_rows)?,
+        )?,
         _ => {
             let hard = prefs.hard_delete == Some(true);
             let soft_delete = catalog.table(table).is_some_and(|t| t.soft_delete_column().is_some());
@@ -123,9 +135,9 @@ fn new_request_id() -> String {
     format!("{prefix:016x}-{:x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-fn payload(headers: &HeaderMap, body: &[u8], params: &QueryParams) -> Result<Payload, ApiError> {
+fn payload(headers: &HeaderMap, body: &[u8], params: &QueryParams, max_rows: usize) -> Result<Payload, ApiError> {
     let format = body_format(header_str(headers, header::CONTENT_TYPE))?;
-    Ok(parse_body(format, body, params.columns.as_deref())?)
+    Ok(parse_body_limited(format, body, params.columns.as_deref(), max_rows)?)
 }
 
 /// `PATCH`/`DELETE` without any filter would touch every row: refused unless the server allows

@@ -79,6 +79,10 @@ pub enum PlanError {
         /// The value sent.
         value: String,
     },
+    /// `22021` (400): text holding a NUL character, which PostgreSQL's text cannot store;
+    /// refused on every engine so no engine keeps what another would refuse.
+    #[error("invalid byte sequence for encoding \"UTF8\": 0x00")]
+    NulCharacter,
     /// `42704` (400): a `::type` cast to an unknown type.
     #[error("type \"{0}\" does not exist")]
     UnknownType(String),

@@ -54,6 +54,9 @@ impl std::fmt::Display for Value {
 pub fn coerce(text: &str, data_type: DataType) -> Result<Value, PlanError> {
     let invalid =
         |type_name: &str| PlanError::InvalidValue { type_name: type_name.to_string(), value: text.to_string() };
+    if text.contains('\0') && data_type != DataType::Bytes {
+        return Err(PlanError::NulCharacter);
+    }
     let trimmed = text.trim();
     Ok(match data_type {
         DataType::Integer => Value::Integer(trimmed.parse().map_err(|_| invalid("integer"))?),

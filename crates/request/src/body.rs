@@ -50,9 +50,21 @@ pub fn body_format(content_type: Option<&str>) -> Result<BodyFormat, ParseError>
 /// objects, objects with different keys when `columns` is not given ("All object keys must
 /// match"), malformed CSV.
 pub fn parse_body(format: BodyFormat, body: &[u8], columns: Option<&[String]>) -> Result<Payload, ParseError> {
+    parse_body_limited(format, body, columns, usize::MAX)
+}
+
+/// [`parse_body`] with at most `max_rows` rows: past it, [`ParseErrorKind::TooManyRows`], found
+/// while reading, before more rows are built (a 10 MB body of `[{},{},...]` is 3.4 million
+/// rows; memory stays proportional to `max_rows`, not to the body).
+pub fn parse_body_limited(
+    format: BodyFormat,
+    body: &[u8],
+    columns: Option<&[String]>,
+    max_rows: usize,
+) -> Result<Payload, ParseError> {
     let (rows, single) = match format {
-        BodyFormat::Json => json_rows(body)?,
-        BodyFormat::Csv => (csv_rows(body)?, false),
+        BodyFormat::Json => json_rows(body, max_rows)?,
+        BodyFormat::Csv => (csv_rows(body, max_rows)?, false),
         BodyFormat::Form => (vec![form_row(body)?], true),
     };
     let keys = match columns {
@@ -75,22 +87,77 @@ pub fn parse_body(format: BodyFormat, body: &[u8], columns: Option<&[String]>) -
     Ok(Payload { keys, rows, single })
 }
 
-fn json_rows(body: &[u8]) -> Result<(Vec<Map<String, Value>>, bool), ParseError> {
-    let invalid = |e: Option<String>| ParseError::body("Empty or invalid json", e);
-    let value: Value = serde_json::from_slice(body).map_err(|e| invalid(Some(e.to_string())))?;
-    match value {
-        Value::Object(row) => Ok((vec![row], true)),
-        Value::Array(items) => {
-            let rows = items
-                .into_iter()
-                .map(|item| match item {
-                    Value::Object(row) => Ok(row),
-                    _ => Err(invalid(Some("every element of the array must be an object".into()))),
-                })
-                .collect::<Result<_, _>>()?;
-            Ok((rows, false))
+/// A JSON body: one object, or an array of objects read one at a time and refused at the
+/// `max_rows + 1`th.
+enum JsonBody {
+    One(Map<String, Value>),
+    Many(Vec<Map<String, Value>>),
+}
+
+/// Reads a [`JsonBody`] with at most `max_rows` rows.
+struct JsonBodySeed {
+    max_rows: usize,
+}
+
+/// The message serde's error carries when the row limit is passed (turned back into
+/// [`ParseErrorKind::TooManyRows`]).
+const TOO_MANY_ROWS: &str = "rowbase: too many rows";
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonBodySeed {
+    type Value = JsonBody;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<JsonBody, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonBodySeed {
+    type Value = JsonBody;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an object or an array of objects")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<JsonBody, A::Error> {
+        let row =
+            <Map<String, Value> as serde::Deserialize>::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(JsonBody::One(row))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<JsonBody, A::Error> {
+        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(self.max_rows).min(1024));
+        while let Some(row) = seq.next_element::<Map<String, Value>>()? {
+            if rows.len() == self.max_rows {
+                return Err(serde::de::Error::custom(TOO_MANY_ROWS));
+            }
+            rows.push(row);
         }
-        _ => Err(invalid(Some("the body must be an object or an array of objects".into()))),
+        Ok(JsonBody::Many(rows))
+    }
+}
+
+fn json_rows(body: &[u8], max_rows: usize) -> Result<(Vec<Map<String, Value>>, bool), ParseError> {
+    use serde::de::DeserializeSeed;
+    let invalid = |e: Option<String>| ParseError::body("Empty or invalid json", e);
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let parsed = JsonBodySeed { max_rows }.deserialize(&mut deserializer).and_then(|b| deserializer.end().map(|()| b));
+    match parsed {
+        Ok(JsonBody::One(row)) => Ok((vec![row], true)),
+        Ok(JsonBody::Many(rows)) => Ok((rows, false)),
+        Err(e) if e.to_string().starts_with(TOO_MANY_ROWS) => Err(too_many_rows(max_rows)),
+        Err(e) if e.is_data() && e.to_string().contains("expected a map") => {
+            Err(invalid(Some("every element of the array must be an object".into())))
+        }
+        Err(e) if e.is_data() => Err(invalid(Some("the body must be an object or an array of objects".into()))),
+        Err(e) => Err(invalid(Some(e.to_string()))),
+    }
+}
+
+fn too_many_rows(max_rows: usize) -> ParseError {
+    ParseError {
+        kind: ParseErrorKind::TooManyRows,
+        message: format!("The request body has more than {max_rows} rows"),
+        details: Some(format!("One write takes at most {max_rows} rows")),
     }
 }
 
@@ -115,8 +182,13 @@ fn form_row(body: &[u8]) -> Result<Map<String, Value>, ParseError> {
     Ok(row)
 }
 
-fn csv_rows(body: &[u8]) -> Result<Vec<Map<String, Value>>, ParseError> {
+fn csv_rows(body: &[u8], max_rows: usize) -> Result<Vec<Map<String, Value>>, ParseError> {
     let invalid = |e: String| ParseError::body("Invalid CSV", Some(e));
+    // Quotes come in pairs in RFC 4180 CSV (a quoted field's own quotes are doubled); the csv
+    // crate reads an unterminated quoted field to the end of the body instead of refusing it.
+    if body.iter().filter(|&&b| b == b'"').count() % 2 == 1 {
+        return Err(invalid("a quoted field is not terminated (RFC 4180)".into()));
+    }
     let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(body);
     let headers: Vec<String> =
         reader.headers().map_err(|e| invalid(e.to_string()))?.iter().map(str::to_string).collect();
@@ -126,6 +198,9 @@ fn csv_rows(body: &[u8]) -> Result<Vec<Map<String, Value>>, ParseError> {
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| invalid(e.to_string()))?;
+        if rows.len() == max_rows {
+            return Err(too_many_rows(max_rows));
+        }
         let row = headers
             .iter()
             .zip(record.iter())
@@ -168,6 +243,20 @@ mod tests {
         assert_eq!(rows[1]["note"], Value::Null);
         assert_eq!(rows[2]["name"], Value::String("C, d".into()));
         assert!(parse_body(BodyFormat::Csv, b"a,b\n1,2,3", None).is_err());
+        assert!(parse_body(BodyFormat::Csv, b"a,b\n\"1,2", None).is_err(), "an unterminated quote");
+        assert!(parse_body(BodyFormat::Csv, b"a\n\"x\"\"y\"", None).is_ok());
+    }
+
+    #[test]
+    fn rows_are_capped_while_reading() {
+        let many = format!("[{}]", ["{}"; 11].join(","));
+        let capped = parse_body_limited(BodyFormat::Json, many.as_bytes(), None, 10).err();
+        assert_eq!(capped.map(|e| e.kind), Some(ParseErrorKind::TooManyRows));
+        assert!(parse_body_limited(BodyFormat::Json, many.as_bytes(), None, 11).is_ok());
+        let csv = b"a\n1\n2\n3";
+        let capped = parse_body_limited(BodyFormat::Csv, csv, None, 2).err();
+        assert_eq!(capped.map(|e| e.kind), Some(ParseErrorKind::TooManyRows));
+        assert!(parse_body_limited(BodyFormat::Json, b"[{}] x", None, 5).is_err(), "trailing characters");
     }
 
     #[test]

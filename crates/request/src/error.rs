@@ -17,6 +17,8 @@ pub enum ParseErrorKind {
     Body,
     /// A `Content-Type` the endpoint does not read (`PGRST107`, HTTP 415).
     ContentType,
+    /// A body with more rows than one write takes (`54000`, HTTP 413).
+    TooManyRows,
 }
 
 /// A request that does not follow the grammar.

@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve a database over HTTP in the PostgREST dialect.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Plan, apply, revert and list migrations from a schema file.
     #[command(subcommand)]
     Migrate(MigrateCommand),
@@ -172,6 +172,18 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_ACTOR_HEADER")]
     pub actor_header: Option<String>,
 
+    /// An origin whose web pages may read and write this server (CORS), e.g.
+    /// `https://app.example.com`; repeat, or separate with commas; `*` for any. None by default:
+    /// only pages served from the server's own origin.
+    #[arg(long = "cors-origin", env = "ROWBASE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// A host name requests may address this server by (the `Host` header), besides `localhost`,
+    /// `127.0.0.1` and `::1` on a loopback listener; repeat, or separate with commas. On other
+    /// listeners, giving any restricts requests to those given.
+    #[arg(long = "allowed-host", env = "ROWBASE_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
     /// A schema file (`rowbase.toml`): serve only the tables it declares, and refuse to start
     /// unless the database matches it.
     #[arg(long, env = "ROWBASE_SCHEMA")]
@@ -189,6 +201,23 @@ pub struct ServeArgs {
     /// switches to the new schema when one is seen. 0 turns the check off; SIGHUP always reloads.
     #[arg(long, env = "ROWBASE_SCHEMA_POLL_MS", default_value_t = 2000)]
     pub schema_poll_ms: u64,
+
+    /// Client connections open at once; more are closed as soon as they are accepted.
+    #[arg(long, env = "ROWBASE_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+
+    /// Seconds a client may take to send a request's headers; also how long an idle keep-alive
+    /// connection stays open.
+    #[arg(long, env = "ROWBASE_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_timeout: u64,
+
+    /// The most rows one write takes (a bulk insert's array or CSV lines); more: 413.
+    #[arg(long, env = "ROWBASE_MAX_WRITE_ROWS", default_value_t = 50_000)]
+    pub max_write_rows: usize,
+
+    /// Seconds a client may take to send a request's body (408 past it).
+    #[arg(long, env = "ROWBASE_BODY_TIMEOUT", default_value_t = 30)]
+    pub body_timeout: u64,
 
     /// Seconds requests in flight get to finish after SIGTERM/SIGINT; connections still open
     /// then (an idle keep-alive a client never closes, a slow request) are dropped.
@@ -232,9 +261,17 @@ impl ServeArgs {
                 tables: None,
                 allow_hard_delete: self.allow_hard_delete,
                 actor_header: self.actor_header.clone(),
+                cors_origins: self.cors_origins.clone(),
+                body_timeout: Duration::from_secs(self.body_timeout.max(1)),
+                max_write_rows: self.max_write_rows.max(1),
+                allowed_hosts: (!self.allowed_hosts.is_empty()).then(|| self.allowed_hosts.clone()),
             },
             schema_poll: (self.schema_poll_ms > 0).then(|| Duration::from_millis(self.schema_poll_ms)),
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
+            connections: crate::ConnectionLimits {
+                max_connections: self.max_connections.max(1),
+                header_timeout: Duration::from_secs(self.header_timeout.max(1)),
+            },
         }
     }
 }

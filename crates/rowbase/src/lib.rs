@@ -5,8 +5,10 @@
 
 pub mod cli;
 pub mod migrate;
+mod serve;
 
-use std::future::IntoFuture;
+pub use serve::ConnectionLimits;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -29,6 +31,8 @@ pub struct Options {
     /// How long requests in flight get to finish once told to stop; connections still open then
     /// are dropped. Default 10 s.
     pub shutdown_grace: Duration,
+    /// Bounds on client connections (count, time to send headers, idle keep-alive).
+    pub connections: ConnectionLimits,
 }
 
 impl Default for Options {
@@ -38,6 +42,7 @@ impl Default for Options {
             http: HttpConfig::default(),
             schema_poll: Some(Duration::from_secs(2)),
             shutdown_grace: Duration::from_secs(10),
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -83,7 +88,15 @@ pub async fn start(
     let db = Database::open(database, &options.database).await?;
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(db.clone(), options.http.clone());
+    let mut http = options.http.clone();
+    if addr.ip().is_loopback() {
+        // A page on any site can make the browser send requests to a loopback address, and a
+        // name the attacker controls can resolve to it (DNS rebinding): answer local names only.
+        let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+        hosts.extend(http.allowed_hosts.take().unwrap_or_default());
+        http.allowed_hosts = Some(hosts);
+    }
+    let state = AppState::new(db.clone(), http);
     if options.schema_poll.is_some() {
         // Before the first request: a schema change made between opening the database and the
         // watcher's first look would otherwise be taken as the starting point and never loaded.
@@ -94,16 +107,15 @@ pub async fn start(
     let (stop, stopped) = oneshot::channel::<()>();
     let (stopping, told) = oneshot::channel::<()>();
     let grace = options.shutdown_grace;
+    let limits = options.connections;
     let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    () = signal => {}
-                    _ = stopped => {}
-                }
-                let _ = stopping.send(());
-            })
-            .into_future();
+        let serve = serve::serve(listener, app, limits, async move {
+            tokio::select! {
+                () = signal => {}
+                _ = stopped => {}
+            }
+            let _ = stopping.send(());
+        });
         // Graceful shutdown waits for every connection to close, and an idle keep-alive
         // connection whose client never closes it would hold the process forever.
         let deadline = async move {

@@ -146,3 +146,117 @@ async fn size_limits_on_postgresql() {
 async fn size_limits_on_mysql() {
     size_limits(Engine::MySql).await;
 }
+
+/// Slow and idle clients: connections past the cap are closed at once, a connection that sends
+/// no complete headers (or goes idle between requests) is closed after the header time limit,
+/// a body that does not arrive in time is a 408, and a malformed chunk size a 400. A normal
+/// request is answered throughout. (Before: 19,985 half-open connections took every file
+/// descriptor; a normal GET waited 20 s.)
+#[tokio::test]
+async fn slow_clients_are_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let mut options = rowbase::Options {
+        connections: rowbase::ConnectionLimits { max_connections: 50, header_timeout: Duration::from_secs(1) },
+        ..Default::default()
+    };
+    options.http.body_timeout = Duration::from_secs(1);
+    let app = crate::common::spawn_app_configured(&crate::common::chinook(), |_| {}, options).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+
+    // 80 connections that never finish their headers: 50 are held, 30 closed at once.
+    let mut idle = Vec::new();
+    for _ in 0..80 {
+        let mut stream = TcpStream::connect(&addr).await.unwrap();
+        stream.write_all(b"GET /Artist HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.unwrap();
+        idle.push(stream);
+    }
+    let started = Instant::now();
+    let mut closed_at_once = 0;
+    for stream in &mut idle[50..] {
+        let mut buf = [0u8; 64];
+        // Closed with the request unread: an end of stream or a reset.
+        if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(500), stream.read(&mut buf)).await {
+            closed_at_once += 1;
+        }
+    }
+    assert_eq!(closed_at_once, 30, "connections past the cap are closed at once");
+    // The held ones are closed at the header limit, and a normal request is answered again.
+    for stream in &mut idle[..50] {
+        let mut buf = [0u8; 256];
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+        assert!(read.is_ok(), "an idle connection was closed");
+    }
+    assert!(started.elapsed() < Duration::from_secs(4), "closed after {:?}", started.elapsed());
+    let reply = app.get("/Artist?limit=1").await;
+    assert_eq!(reply.status, 200);
+
+    // A keep-alive connection idle past the limit is closed.
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream.write_all(b"GET /Genre?limit=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = stream.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    let eof = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+    assert!(matches!(eof, Ok(Ok(0))), "the idle keep-alive connection was closed: {eof:?}");
+
+    // A body that stops arriving: 408.
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /Genre HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"Na",
+        )
+        .await
+        .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+
+    // A malformed chunk size: 400, not 413.
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(
+            b"POST /Genre HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("PGRST102"), "{answer}");
+}
+
+/// A 10 MB body of `[{},{},...]` inserted 3.4 million rows in 15 s and took the server to
+/// 2.1 GB. Rows per write are capped (50,000 by default), found while the body is read: 413
+/// at once, nothing written. An unterminated CSV quote is a 400, not a row.
+#[tokio::test]
+async fn bulk_writes_are_capped() {
+    let app = crate::common::spawn_app().await;
+    let before = app.sql("SELECT count(*) AS n FROM Genre");
+    let mut body = String::with_capacity(10 * 1024 * 1024);
+    body.push('[');
+    while body.len() < 10 * 1024 * 1024 - 4 {
+        body.push_str("{},");
+    }
+    body.push_str("{}]");
+    let started = Instant::now();
+    let reply = app.send(reqwest::Method::POST, "/Genre", &[("Content-Type", "application/json")], Some(body)).await;
+    assert_eq!((reply.status, reply.code()), (413, "54000".to_string()), "{}", reply.text);
+    assert!(started.elapsed() < Duration::from_secs(3), "refused after {:?}", started.elapsed());
+    assert_eq!(app.sql("SELECT count(*) AS n FROM Genre"), before);
+
+    let csv = app
+        .send(reqwest::Method::POST, "/Genre", &[("Content-Type", "text/csv")], Some("Name\n\"Unterminated".into()))
+        .await;
+    assert_eq!((csv.status, csv.code()), (400, "PGRST102".to_string()), "{}", csv.text);
+    assert_eq!(app.sql("SELECT count(*) AS n FROM Genre"), before);
+
+    let mut options = rowbase::Options::default();
+    options.http.max_write_rows = 3;
+    let small = crate::common::spawn_app_configured(&crate::common::chinook(), |_| {}, options).await;
+    let three = serde_json::json!([{ "Name": "a" }, { "Name": "b" }, { "Name": "c" }]);
+    assert_eq!(small.write(reqwest::Method::POST, "/Genre", &[], three).await.status, 201);
+    let four = serde_json::json!([{ "Name": "a" }, { "Name": "b" }, { "Name": "c" }, { "Name": "d" }]);
+    assert_eq!(small.write(reqwest::Method::POST, "/Genre", &[], four).await.status, 413);
+}

@@ -7,6 +7,7 @@
 mod audit;
 mod behaviour;
 mod bounds;
+mod browser;
 mod common;
 mod concurrency;
 mod declared;

@@ -181,9 +181,11 @@ async fn rest_v1_prefix_profiles_and_openapi() {
 
 #[tokio::test]
 async fn cors_exposes_content_range() {
-    let app = spawn_app().await;
+    let mut options = rowbase::Options::default();
+    options.http.cors_origins = vec!["http://example.com".into()];
+    let app = crate::common::spawn_app_configured(&crate::common::chinook(), |_| {}, options).await;
     let reply = app.get_with("/Artist?limit=1", &[("Origin", "http://example.com")]).await;
-    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(reply.header("access-control-allow-origin"), Some("http://example.com"));
     assert!(reply.header("access-control-expose-headers").is_some_and(|h| h.contains("content-range")));
 }
 

@@ -165,6 +165,12 @@ async fn rental_answers(engine: Engine) {
         app.write(Method::POST, "/film", &[], json!({ "film_id": 4, "title": "x", "poster": "\\xzz" })).await;
     assert_eq!((bad_bytes.status, bad_bytes.code()), (400, "22P02".to_string()), "{engine:?}: {}", bad_bytes.text);
 
+    // Text with a NUL character is refused on every engine (SQLite stored it, PostgreSQL refuses).
+    let nul = app.write(Method::POST, "/actor", &[], json!({ "actor_id": 9, "name": "a\u{0}b" })).await;
+    assert_eq!((nul.status, nul.code()), (400, "22021".to_string()), "{engine:?}: {}", nul.text);
+    let nul = app.get("/actor?name=eq.a%00b").await;
+    assert_eq!((nul.status, nul.code()), (400, "22021".to_string()), "{engine:?}: {}", nul.text);
+
     // A malformed timestamp is refused, never compared (MariaDB answered every row).
     for path in ["/rental?rented_at=gt.notadate", "/rental?rented_at=in.(2005-05-24,2005-02-30)"] {
         let reply = app.get(path).await;

@@ -1,0 +1,123 @@
+//! What a browser page must not do to a Rowbase it can reach: read it from another origin
+//! (CORS is granted to configured origins only), write to it from another origin (a form post
+//! needs no preflight), or reach a loopback server through a name that resolves to it (DNS
+//! rebinding: the `Host` header of such a request is the attacker's name). And the usual
+//! security headers on every answer.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Security headers set on every response: no MIME sniffing, no framing, no referrer, and a
+/// content policy that lets nothing load (the answers are data, never pages).
+const SECURITY_HEADERS: [(&str, &str); 4] = [
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    ("content-security-policy", "default-src 'none'; frame-ancestors 'none'"),
+];
+
+/// Refuses a request whose `Host` is not one the server answers for (421 `RB421`), or a write
+/// sent by a page of an origin that is neither the server's own nor configured (403 `RB403`);
+/// adds the security headers to every answer.
+pub(crate) async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let config = state.config();
+    if let Some(allowed) = &config.allowed_hosts {
+        let host = request_host(&request);
+        if !host.as_deref().is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h))) {
+            let error = ApiError::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "RB421",
+                format!("This server does not answer for the host {}", host.as_deref().unwrap_or("(none)")),
+                Some(format!("Hosts answered: {}", allowed.join(", "))),
+                Some("Use one of those names, or start the server with --allowed-host".into()),
+            );
+            return secured(error.into_response());
+        }
+    }
+    let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method {
+        if let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+            if !origin_allowed(origin, &config.cors_origins, request_host_port(&request).as_deref()) {
+                let error = ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "RB403",
+                    format!("Writes from the origin {origin} are not allowed"),
+                    None,
+                    Some("Start the server with --cors-origin for each origin that may write".into()),
+                );
+                return secured(error.into_response());
+            }
+        }
+    }
+    secured(next.run(request).await)
+}
+
+fn secured(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Whether a page of `origin` may write: a configured origin (or `*`), or the server's own
+/// (the origin's `host[:port]` is the request's).
+fn origin_allowed(origin: &str, configured: &[String], host_port: Option<&str>) -> bool {
+    if configured.iter().any(|c| c == "*" || c.eq_ignore_ascii_case(origin)) {
+        return true;
+    }
+    let authority = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    host_port.is_some_and(|h| h.eq_ignore_ascii_case(authority))
+}
+
+/// The `Host` header (or the URI's authority, HTTP/2), as sent: `host[:port]`.
+fn request_host_port(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| request.uri().authority().map(|a| a.as_str().to_string()))
+}
+
+/// The host name of the request, without its port (`[::1]` as `::1`).
+fn request_host(request: &Request) -> Option<String> {
+    let host_port = request_host_port(request)?;
+    Some(strip_port(&host_port).to_string())
+}
+
+/// `host` of `host:port`, `::1` of `[::1]:port`.
+fn strip_port(host_port: &str) -> &str {
+    if let Some(rest) = host_port.strip_prefix('[') {
+        return rest.split_once(']').map_or(rest, |(h, _)| h);
+    }
+    match host_port.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => host_port,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_stripped() {
+        assert_eq!(strip_port("localhost:3000"), "localhost");
+        assert_eq!(strip_port("[::1]:3000"), "::1");
+        assert_eq!(strip_port("127.0.0.1"), "127.0.0.1");
+    }
+
+    #[test]
+    fn origins() {
+        assert!(origin_allowed("http://localhost:3000", &[], Some("localhost:3000")));
+        assert!(!origin_allowed("http://evil.example", &[], Some("localhost:3000")));
+        assert!(origin_allowed("https://app.example", &["https://app.example".into()], Some("localhost:3000")));
+        assert!(origin_allowed("http://evil.example", &["*".into()], Some("localhost:3000")));
+    }
+}

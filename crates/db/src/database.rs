@@ -42,6 +42,9 @@ pub struct DatabaseOptions {
     /// read's connection. Past it the statement is cancelled in the engine and the request
     /// answers 504 `57014`. Default 10 s.
     pub statement_timeout: Option<Duration>,
+    /// The largest answer a read may build, in bytes (the JSON body); past it the read stops
+    /// and answers 400 `54000` rather than holding more in memory. Default 64 MiB.
+    pub max_response_bytes: usize,
 }
 
 /// SQLite's durability level for commits (sqlite.org/pragma.html#pragma_synchronous, WAL mode).
@@ -78,6 +81,7 @@ impl Default for DatabaseOptions {
             idle_timeout: Duration::from_secs(10 * 60),
             create_sqlite: false,
             statement_timeout: Some(Duration::from_secs(10)),
+            max_response_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -90,6 +94,21 @@ impl DatabaseOptions {
             (cores * 2).max(4)
         })
     }
+}
+
+/// The error of a read whose answer passed `limit` bytes ([`DatabaseOptions::max_response_bytes`]).
+pub(crate) fn answer_too_large(limit: usize) -> DbError {
+    let mut error = DbError::new(
+        crate::error::ErrorKind::AnswerTooLarge,
+        format!("The answer is larger than the server's limit of {limit} bytes"),
+    );
+    error.hint = Some("Ask for fewer rows (limit, Range) or fewer columns, or raise --max-response-bytes".into());
+    error
+}
+
+/// Fails with [`answer_too_large`] when `body` is longer than `limit`.
+pub(crate) fn check_answer(body: &str, limit: usize) -> Result<(), DbError> {
+    if body.len() > limit { Err(answer_too_large(limit)) } else { Ok(()) }
 }
 
 /// Joins JSON texts (one per row) into a JSON array; returns it with the number of rows.

@@ -46,6 +46,12 @@ pub enum ErrorKind {
     InsufficientPrivilege,
     /// `42883`, `42P01`: the engine found no such function or table (HTTP 404, as PostgREST).
     UndefinedObject,
+    /// `40P01`/`40001`: the engine rolled the transaction back to end a deadlock or a
+    /// serialization conflict. Writes are retried a few times first; then HTTP 409.
+    TransactionConflict,
+    /// `54000`: a read's answer passed the server's size limit (`--max-response-bytes`) and was
+    /// stopped (HTTP 400).
+    AnswerTooLarge,
     /// `57014`: a statement ran past the statement time limit and was cancelled (HTTP 504).
     Timeout,
     /// `XX000`: an error of the server, not of the request (HTTP 500): PostgREST's classes 09,
@@ -75,6 +81,8 @@ impl ErrorKind {
             ErrorKind::NotSingular => "PGRST116",
             ErrorKind::InsufficientPrivilege => "42501",
             ErrorKind::Timeout => "57014",
+            ErrorKind::AnswerTooLarge => "54000",
+            ErrorKind::TransactionConflict => "40P01",
             ErrorKind::UndefinedObject => "42P01",
             ErrorKind::Internal => "XX000",
         }

@@ -4,6 +4,8 @@
 
 use rowbase_plan::{Value, WritePlan};
 
+use crate::error::DbError;
+
 /// What the client gets back from a write (`Prefer: return=...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Returning {
@@ -52,4 +54,29 @@ pub struct WriteOutput {
     pub keys: Vec<Vec<Value>>,
     /// The representation, a JSON array, when asked for.
     pub body: Option<String>,
+}
+
+/// How many times a write the engine rolled back to end a deadlock or a serialization conflict
+/// ([`crate::ErrorKind::TransactionConflict`]) is run again before the conflict is answered.
+pub(crate) const CONFLICT_RETRIES: u32 = 3;
+
+/// Runs `attempt` until it succeeds, fails otherwise than by a transaction conflict, or has been
+/// retried [`CONFLICT_RETRIES`] times, waiting a little longer before each retry (each attempt
+/// is a whole transaction, rolled back by the engine before it is run again).
+pub(crate) async fn retry_conflicts<T, F, Fut>(mut attempt: F) -> Result<T, DbError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbError>>,
+{
+    let mut tries = 0;
+    loop {
+        match attempt().await {
+            Err(e) if e.kind == crate::error::ErrorKind::TransactionConflict && tries < CONFLICT_RETRIES => {
+                tries += 1;
+                tracing::info!(tries, code = e.code(), "transaction conflict: running the write again");
+                tokio::time::sleep(std::time::Duration::from_millis(5 * u64::from(tries))).await;
+            }
+            other => return other,
+        }
+    }
 }

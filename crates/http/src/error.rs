@@ -266,7 +266,9 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         let code = e.code().to_string();
         let status = match e.kind {
-            ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation => StatusCode::CONFLICT,
+            ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation | ErrorKind::TransactionConflict => {
+                StatusCode::CONFLICT
+            }
             ErrorKind::NotNullViolation
             | ErrorKind::CheckViolation
             | ErrorKind::RaisedException
@@ -274,7 +276,8 @@ impl From<DbError> for ApiError {
             | ErrorKind::StringTooLong
             | ErrorKind::InvalidRegex
             | ErrorKind::Client
-            | ErrorKind::TooComplex => StatusCode::BAD_REQUEST,
+            | ErrorKind::TooComplex
+            | ErrorKind::AnswerTooLarge => StatusCode::BAD_REQUEST,
             ErrorKind::ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
             ErrorKind::AffectedLimit => StatusCode::BAD_REQUEST,
             ErrorKind::NotSingular => StatusCode::NOT_ACCEPTABLE,

@@ -12,12 +12,37 @@ pub(crate) async fn log_request(request: Request, next: Next) -> Response {
     if !tracing::enabled!(tracing::Level::INFO) {
         return next.run(request).await;
     }
-    let start = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
+    let mut line = Line {
+        start: Instant::now(),
+        method: request.method().clone(),
+        path: request.uri().path().to_string(),
+        done: false,
+    };
     let response = next.run(request).await;
     let status = response.status().as_u16();
-    let micros = start.elapsed().as_micros();
+    let micros = line.start.elapsed().as_micros();
+    let (method, path) = (&line.method, &line.path);
     tracing::info!(%method, %path, status, micros, "request");
+    line.done = true;
     response
+}
+
+/// A request in flight: dropped before it is `done`, the client went away (the server dropped
+/// the request's future, and with it any statement it ran), and the request is logged as
+/// cancelled rather than not at all.
+struct Line {
+    start: Instant,
+    method: axum::http::Method,
+    path: String,
+    done: bool,
+}
+
+impl Drop for Line {
+    fn drop(&mut self) {
+        if !self.done {
+            let micros = self.start.elapsed().as_micros();
+            let (method, path) = (&self.method, &self.path);
+            tracing::info!(%method, %path, micros, "request cancelled: the client went away");
+        }
+    }
 }

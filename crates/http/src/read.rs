@@ -34,7 +34,11 @@ pub(crate) async fn read_rows(
         Method::GET => header_str(headers, header::RANGE).map(parse_range).transpose()?.flatten(),
         _ => None,
     };
-    let window = window(&params, range)?;
+    let mut window = window(&params, range)?;
+    // PostgREST's db-max-rows: the root returns at most this many rows, whatever was asked.
+    if let Some(max) = state.config().max_rows {
+        window.limit = Some(window.limit.map_or(max, |l| l.min(max)));
+    }
     let request = ReadRequest { table, params: &params, window, count: preferences.count.is_some() };
     let catalog = catalog(state, &schema)?;
     let plan = plan_read(&catalog, &schema, &request)?;

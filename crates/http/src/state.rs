@@ -33,6 +33,10 @@ pub struct HttpConfig {
     /// The most rows one write takes (a bulk insert's array, a CSV body); past it 413 `54000`,
     /// found while the body is read. Default 50,000.
     pub max_write_rows: usize,
+    /// PostgREST's `db-max-rows`: a read returns at most this many rows at the root (a longer
+    /// window is cut, with `Content-Range` saying so). `None` (the default): no cap besides the
+    /// answer's byte limit.
+    pub max_rows: Option<u64>,
 }
 
 impl Default for HttpConfig {
@@ -47,6 +51,7 @@ impl Default for HttpConfig {
             allowed_hosts: None,
             body_timeout: std::time::Duration::from_secs(30),
             max_write_rows: 50_000,
+            max_rows: None,
         }
     }
 }

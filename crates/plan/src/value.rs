@@ -31,6 +31,40 @@ pub enum Value {
     Bytes(Vec<u8>),
 }
 
+impl Value {
+    /// A total order for sorting rows by key: NULL, booleans, numbers (integers, floats and
+    /// decimals compared by value), text and timestamps (by their text), bytes. Any consistent
+    /// order serves: what matters is that every writer takes keys in the same one.
+    pub fn total_cmp(&self, other: &Value) -> std::cmp::Ordering {
+        fn rank(v: &Value) -> u8 {
+            match v {
+                Value::Null => 0,
+                Value::Bool(_) => 1,
+                Value::Integer(_) | Value::Real(_) | Value::Decimal(_) => 2,
+                Value::Text(_) | Value::Timestamp(_) => 3,
+                Value::Bytes(_) => 4,
+            }
+        }
+        #[allow(clippy::cast_precision_loss)]
+        fn number(v: &Value) -> f64 {
+            match v {
+                Value::Integer(i) => *i as f64,
+                Value::Real(f) => *f,
+                Value::Decimal(d) => d.parse().unwrap_or(f64::NAN),
+                _ => f64::NAN,
+            }
+        }
+        match (self, other) {
+            (Value::Integer(a), Value::Integer(b)) => a.cmp(b),
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::Text(a) | Value::Timestamp(a), Value::Text(b) | Value::Timestamp(b)) => a.cmp(b),
+            (Value::Bytes(a), Value::Bytes(b)) => a.cmp(b),
+            (a, b) if rank(a) == 2 && rank(b) == 2 => number(a).total_cmp(&number(b)),
+            (a, b) => rank(a).cmp(&rank(b)),
+        }
+    }
+}
+
 /// The value as the PostgREST dialect writes it in a URL or a message: `null`, the number,
 /// `true`/`false`, text (decimals and timestamps too) as it is.
 impl std::fmt::Display for Value {

@@ -72,6 +72,10 @@ pub fn plan_insert(catalog: &Catalog, schema: &str, request: &InsertRequest<'_>)
             target,
         }),
     };
+    let mut rows = rows;
+    if let Some(conflict) = &conflict {
+        sort_by_key(&mut rows, &columns, &conflict.target);
+    }
     let mutation = Mutation::Insert(InsertPlan {
         schema: table.schema.clone(),
         table: table.name.clone(),
@@ -85,6 +89,30 @@ pub fn plan_insert(catalog: &Catalog, schema: &str, request: &InsertRequest<'_>)
         key: row_key(table),
         representation: representation(catalog, schema, table, request.params)?,
     })
+}
+
+/// Orders an upsert's rows by their conflict key, so two bulk upserts of the same keys take the
+/// rows' locks in the same order and cannot deadlock each other (sent in opposite orders, they
+/// did: 40P01). Rows that leave a key column to its default keep their place at the end.
+fn sort_by_key(rows: &mut [Vec<Option<Value>>], columns: &[&Column], target: &[String]) {
+    let positions: Vec<usize> = target.iter().filter_map(|t| columns.iter().position(|c| c.name == *t)).collect();
+    if positions.is_empty() {
+        return;
+    }
+    rows.sort_by(|a, b| {
+        for &p in &positions {
+            let ordering = match (&a[p], &b[p]) {
+                (Some(x), Some(y)) => x.total_cmp(y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            };
+            if ordering.is_ne() {
+                return ordering;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
 }
 
 /// Plans `PUT /table?pk=eq.v`: an upsert of one full row identified by its whole primary key.

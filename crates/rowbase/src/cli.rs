@@ -211,6 +211,15 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_HEADER_TIMEOUT", default_value_t = 10)]
     pub header_timeout: u64,
 
+    /// The most rows a read returns at the root (PostgREST's `db-max-rows`); a longer window is
+    /// cut, with `Content-Range` saying so. Default: no cap besides --max-response-bytes.
+    #[arg(long, env = "ROWBASE_MAX_ROWS")]
+    pub max_rows: Option<u64>,
+
+    /// The largest answer a read builds, in bytes; a larger one stops and answers 400 `54000`.
+    #[arg(long, env = "ROWBASE_MAX_RESPONSE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_response_bytes: usize,
+
     /// The most rows one write takes (a bulk insert's array or CSV lines); more: 413.
     #[arg(long, env = "ROWBASE_MAX_WRITE_ROWS", default_value_t = 50_000)]
     pub max_write_rows: usize,
@@ -252,6 +261,7 @@ impl ServeArgs {
                 max_lifetime: Duration::from_secs(self.pool_max_lifetime),
                 idle_timeout: Duration::from_secs(self.pool_idle_timeout),
                 create_sqlite: false,
+                max_response_bytes: self.max_response_bytes.max(1024),
                 statement_timeout: (self.statement_timeout > 0.0)
                     .then(|| Duration::from_secs_f64(self.statement_timeout.min(86_400.0))),
             },
@@ -264,6 +274,7 @@ impl ServeArgs {
                 cors_origins: self.cors_origins.clone(),
                 body_timeout: Duration::from_secs(self.body_timeout.max(1)),
                 max_write_rows: self.max_write_rows.max(1),
+                max_rows: self.max_rows,
                 allowed_hosts: (!self.allowed_hosts.is_empty()).then(|| self.allowed_hosts.clone()),
             },
             schema_poll: (self.schema_poll_ms > 0).then(|| Duration::from_millis(self.schema_poll_ms)),

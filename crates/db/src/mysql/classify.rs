@@ -43,7 +43,9 @@ pub fn classify(e: &mysql_async::Error) -> DbError {
                 1366 | 1292 | 1265 | 1411 => ErrorKind::InvalidTextRepresentation,
                 1406 => ErrorKind::StringTooLong,
                 1139 | 3685 | 3692 | 3693 => ErrorKind::InvalidRegex,
-                1205 | 1213 => ErrorKind::Busy,
+                1205 => ErrorKind::Busy,
+                // Deadlock found when trying to get lock; try restarting transaction.
+                1213 => ErrorKind::TransactionConflict,
                 // max_statement_time (MariaDB), max_execution_time (MySQL).
                 1969 | 3024 => ErrorKind::Timeout,
                 1792 | 1290 => ErrorKind::ReadOnly,

@@ -17,7 +17,9 @@ use rowbase_catalog::Catalog;
 use rowbase_plan::Value;
 use rowbase_sql::{Dialect, MySqlDialect, ReadStatement, Statement};
 
-use crate::database::{CHECK_AFTER_IDLE, DatabaseOptions, ReadOutput, json_array, pool_error, server_pool};
+use crate::database::{
+    CHECK_AFTER_IDLE, DatabaseOptions, ReadOutput, check_answer, json_array, pool_error, server_pool,
+};
 use crate::error::{DbError, ErrorKind};
 use crate::exec::{Executor, run_write};
 use crate::write::{WriteJob, WriteOutput};
@@ -64,6 +66,8 @@ impl managed::Manager for Manager {
 /// An open MySQL/MariaDB database.
 pub struct MySqlDatabase {
     pool: Pool<Manager>,
+    /// The largest answer a read may build, in bytes.
+    max_response_bytes: usize,
     catalog: RwLock<Arc<Catalog>>,
     statements: Arc<AtomicU64>,
 }
@@ -91,7 +95,12 @@ impl MySqlDatabase {
         let pool = server_pool(Manager { opts, statement_timeout: options.statement_timeout }, options, None)?;
         let mut conn: managed::Object<Manager> = pool.get().await.map_err(|e| pool_error(e, classify))?;
         let catalog = introspect::catalog(&mut conn).await?;
-        Ok(MySqlDatabase { pool, catalog: RwLock::new(Arc::new(catalog)), statements: Arc::new(AtomicU64::new(0)) })
+        Ok(MySqlDatabase {
+            pool,
+            max_response_bytes: options.max_response_bytes,
+            catalog: RwLock::new(Arc::new(catalog)),
+            statements: Arc::new(AtomicU64::new(0)),
+        })
     }
 
     /// The pool.
@@ -153,6 +162,7 @@ impl MySqlDatabase {
             truncation(&mut tx, warnings).await?;
             tx.commit().await.map_err(|e| classify(&e))?;
             let (body, page_rows) = json_array(rows.iter().map(|row| text(row, 0)))?;
+            check_answer(&body, self.max_response_bytes)?;
             return Ok(ReadOutput { body, page_rows, total: Some(total.unwrap_or(0)) });
         }
         self.statements.fetch_add(1, Ordering::Relaxed);
@@ -165,19 +175,28 @@ impl MySqlDatabase {
                 rows.first().ok_or_else(|| DbError::new(ErrorKind::Internal, "a counted read returned no row"))?;
             let total = integer(row, 0)?;
             let page = integer(row, 1)?;
-            return Ok(ReadOutput { body: text(row, 2)?, page_rows: page, total: Some(total) });
+            let body = text(row, 2)?;
+            check_answer(&body, self.max_response_bytes)?;
+            return Ok(ReadOutput { body, page_rows: page, total: Some(total) });
         }
         let (body, page_rows) = json_array(rows.iter().map(|row| text(row, 0)))?;
+        check_answer(&body, self.max_response_bytes)?;
         Ok(ReadOutput { body, page_rows, total: None })
     }
 
-    /// Runs one write in a transaction; commits unless it failed or is a dry run.
+    /// Runs one write in a transaction; commits unless it failed or is a dry run. A deadlock is
+    /// retried a few times ([`crate::write::retry_conflicts`]).
     pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
+        crate::write::retry_conflicts(|| self.write_once(&job)).await
+    }
+
+    /// One attempt of [`MySqlDatabase::write`].
+    async fn write_once(&self, job: &WriteJob) -> Result<WriteOutput, DbError> {
         let mut conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         let mut tx = conn.start_transaction(TxOpts::default()).await.map_err(|e| classify(&e))?;
         let result = {
             let mut exec = MySqlExecutor { tx: &mut tx, statements: &self.statements };
-            run_write(&mut exec, &job).await
+            run_write(&mut exec, job).await
         };
         match result {
             Ok(out) if !job.dry_run => tx.commit().await.map(|()| out).map_err(|e| classify(&e)),

@@ -20,7 +20,9 @@ use rowbase_sql::{Dialect, PostgresDialect, ReadStatement, Statement};
 use tokio_postgres::NoTls;
 
 use self::params::{JsonText, params, refs};
-use crate::database::{CHECK_AFTER_IDLE, DatabaseOptions, ReadOutput, json_array, pool_error, server_pool};
+use crate::database::{
+    CHECK_AFTER_IDLE, DatabaseOptions, ReadOutput, check_answer, json_array, pool_error, server_pool,
+};
 use crate::error::{DbError, ErrorKind};
 use crate::exec::{Executor, run_write};
 use crate::write::{WriteJob, WriteOutput};
@@ -31,6 +33,8 @@ pub use introspect::data_type_of;
 /// An open PostgreSQL database.
 pub struct PostgresDatabase {
     pool: Pool,
+    /// The largest answer a read may build, in bytes.
+    max_response_bytes: usize,
     schemas: Vec<String>,
     catalogs: RwLock<HashMap<String, Arc<Catalog>>>,
     statements: Arc<AtomicU64>,
@@ -66,6 +70,7 @@ impl PostgresDatabase {
         let catalogs = read_catalogs(&pool, &options.schemas).await?;
         Ok(PostgresDatabase {
             pool,
+            max_response_bytes: options.max_response_bytes,
             schemas: options.schemas.clone(),
             catalogs: RwLock::new(catalogs),
             statements: Arc::new(AtomicU64::new(0)),
@@ -115,45 +120,68 @@ impl PostgresDatabase {
     /// Runs one read statement.
     pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
         let mut guard = CancelOnDrop(Some(self.pool.get().await.map_err(|e| pool_error(e, classify))?));
-        let rows = self.query_rows(guard.client(), &read).await;
-        guard.disarm();
-        let rows = rows?;
-        let text =
-            |row: &tokio_postgres::Row, i: usize| row.try_get::<_, JsonText>(i).map(|t| t.0).map_err(|e| classify(&e));
-        if read.counted {
-            let row =
-                rows.first().ok_or_else(|| DbError::new(ErrorKind::Internal, "a counted read returned no row"))?;
-            let total: i64 = row.try_get(0).map_err(|e| classify(&e))?;
-            let page: i64 = row.try_get(1).map_err(|e| classify(&e))?;
-            return Ok(ReadOutput {
-                body: text(row, 2)?,
-                page_rows: page.unsigned_abs(),
-                total: Some(total.unsigned_abs()),
-            });
+        let output = self.read_on(guard.client(), &read).await;
+        // An answer stopped at the size limit leaves rows in flight: the guard stays armed, so
+        // the statement is cancelled and the connection is not reused.
+        if !matches!(&output, Err(e) if e.kind == ErrorKind::AnswerTooLarge) {
+            guard.disarm();
         }
-        let (body, page_rows) = json_array(rows.iter().map(|row| text(row, 0)))?;
-        Ok(ReadOutput { body, page_rows, total: None })
+        output
     }
 
-    /// Prepares (cached) and runs `read`'s statement on `client`.
-    async fn query_rows(
-        &self,
-        client: &deadpool_postgres::Object,
-        read: &ReadStatement,
-    ) -> Result<Vec<tokio_postgres::Row>, DbError> {
+    /// Prepares (cached) and runs `read`'s statement on `client`, taking rows as they arrive
+    /// and stopping once the body passes the size limit.
+    async fn read_on(&self, client: &deadpool_postgres::Object, read: &ReadStatement) -> Result<ReadOutput, DbError> {
+        use futures_util::TryStreamExt;
         let statement = client.prepare_cached(&read.statement.sql).await.map_err(|e| classify(&e))?;
         let values = params(&read.statement.params);
         self.statements.fetch_add(1, Ordering::Relaxed);
-        client.query(&statement, &refs(&values)).await.map_err(|e| classify(&e))
+        let rows = client.query_raw(&statement, refs(&values)).await.map_err(|e| classify(&e))?;
+        let mut rows = std::pin::pin!(rows);
+        let text =
+            |row: &tokio_postgres::Row, i: usize| row.try_get::<_, JsonText>(i).map(|t| t.0).map_err(|e| classify(&e));
+        let limit = self.max_response_bytes;
+        if read.counted {
+            let row = rows
+                .try_next()
+                .await
+                .map_err(|e| classify(&e))?
+                .ok_or_else(|| DbError::new(ErrorKind::Internal, "a counted read returned no row"))?;
+            let total: i64 = row.try_get(0).map_err(|e| classify(&e))?;
+            let page: i64 = row.try_get(1).map_err(|e| classify(&e))?;
+            let body = text(&row, 2)?;
+            check_answer(&body, limit)?;
+            while rows.try_next().await.map_err(|e| classify(&e))?.is_some() {}
+            return Ok(ReadOutput { body, page_rows: page.unsigned_abs(), total: Some(total.unsigned_abs()) });
+        }
+        let mut body = String::with_capacity(1024);
+        body.push('[');
+        let mut page_rows = 0u64;
+        while let Some(row) = rows.try_next().await.map_err(|e| classify(&e))? {
+            if page_rows > 0 {
+                body.push(',');
+            }
+            body.push_str(&text(&row, 0)?);
+            check_answer(&body, limit)?;
+            page_rows += 1;
+        }
+        body.push(']');
+        Ok(ReadOutput { body, page_rows, total: None })
     }
 
-    /// Runs one write in a transaction; commits unless it failed or is a dry run.
+    /// Runs one write in a transaction; commits unless it failed or is a dry run. A deadlock or
+    /// serialization failure is retried a few times ([`crate::write::retry_conflicts`]).
     pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
+        crate::write::retry_conflicts(|| self.write_once(&job)).await
+    }
+
+    /// One attempt of [`PostgresDatabase::write`].
+    async fn write_once(&self, job: &WriteJob) -> Result<WriteOutput, DbError> {
         let mut client = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         let tx = client.transaction().await.map_err(|e| classify(&e))?;
         let result = {
             let mut exec = PostgresExecutor { tx: &tx, statements: &self.statements };
-            run_write(&mut exec, &job).await
+            run_write(&mut exec, job).await
         };
         match result {
             Ok(out) if !job.dry_run => tx.commit().await.map(|()| out).map_err(|e| classify(&e)),

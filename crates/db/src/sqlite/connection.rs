@@ -204,7 +204,16 @@ fn without_zone(text: &str) -> &str {
 
 /// Runs a read and assembles the response body. Rows already carry their JSON objects; the
 /// array is joined here (streaming form) or built by the engine (counted form).
-pub(crate) fn run_read(conn: &Connection, read: &ReadStatement) -> Result<ReadOutput, rusqlite::Error> {
+///
+/// Errors: the engine's; `SQLITE_TOOBIG` with [`crate::database::answer_too_large`]'s text once
+/// the body passes `limit` bytes (the rows after are not read).
+pub(crate) fn run_read(conn: &Connection, read: &ReadStatement, limit: usize) -> Result<ReadOutput, rusqlite::Error> {
+    let too_large = || {
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_TOOBIG),
+            Some(crate::database::answer_too_large(limit).message),
+        )
+    };
     let mut stmt = conn.prepare_cached(&read.statement.sql)?;
     let params = rusqlite::params_from_iter(read.statement.params.iter().map(Param));
     let mut rows = stmt.query(params)?;
@@ -213,6 +222,9 @@ pub(crate) fn run_read(conn: &Connection, read: &ReadStatement) -> Result<ReadOu
         let total: i64 = row.get(0)?;
         let page: i64 = row.get(1)?;
         let body: String = row.get(2)?;
+        if body.len() > limit {
+            return Err(too_large());
+        }
         return Ok(ReadOutput { body, page_rows: page.unsigned_abs(), total: Some(total.unsigned_abs()) });
     }
     // Each row's object goes straight from SQLite's buffer into the body: valid UTF-8 (what
@@ -227,6 +239,9 @@ pub(crate) fn run_read(conn: &Connection, read: &ReadStatement) -> Result<ReadOu
         match row.get_ref(0)? {
             ValueRef::Text(t) => body.push_str(&String::from_utf8_lossy(t)),
             _ => body.push_str("null"),
+        }
+        if body.len() > limit {
+            return Err(too_large());
         }
         page_rows += 1;
     }
@@ -279,7 +294,7 @@ mod tests {
             let request = ReadRequest { table: "person", params: &params, window: Window::default(), count: false };
             let plan = plan_read(&catalog, "public", &request).expect("plans");
             let read = render_read(&plan, &SqliteDialect).expect("renders");
-            let output = run_read(&conn, &read).expect("runs");
+            let output = run_read(&conn, &read, usize::MAX).expect("runs");
             let names: serde_json::Value = serde_json::from_str(&output.body).expect("JSON");
             let names: Vec<&str> = names.as_array().expect("rows").iter().filter_map(|r| r["name"].as_str()).collect();
             assert_eq!(serde_json::json!(names), expected, "{query}");
@@ -325,7 +340,7 @@ mod tests {
                 let request = ReadRequest { table, params: &params, window, count: false };
                 let plan = plan_read(&catalog, "public", &request).expect("plans");
                 let read = render_read(&plan, &SqliteDialect).expect("renders");
-                let output = run_read(&conn, &read).expect("runs");
+                let output = run_read(&conn, &read, usize::MAX).expect("runs");
                 assert!(output.page_rows > 0, "{query} found rows");
                 assert!(
                     sql.as_ref().is_none_or(|s| *s == read.statement.sql),

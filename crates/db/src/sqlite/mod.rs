@@ -20,7 +20,7 @@ use deadpool::managed::{self, Pool};
 use rowbase_catalog::Catalog;
 use rowbase_sql::ReadStatement;
 
-use crate::database::{DatabaseOptions, ReadOutput, pool_error};
+use crate::database::{DatabaseOptions, ReadOutput, answer_too_large, pool_error};
 use crate::error::{DbError, ErrorKind};
 use crate::write::{WriteJob, WriteOutput};
 
@@ -34,6 +34,8 @@ pub struct Manager {
     path: PathBuf,
     read_only: bool,
     statements: Arc<AtomicU64>,
+    /// The largest answer a read may build: no value SQLite makes may be longer either.
+    max_response_bytes: usize,
 }
 
 impl managed::Manager for Manager {
@@ -41,7 +43,12 @@ impl managed::Manager for Manager {
     type Error = rusqlite::Error;
 
     async fn create(&self) -> Result<rusqlite::Connection, rusqlite::Error> {
-        connection::open_reader(&self.path, self.read_only, self.statements.clone())
+        let conn = connection::open_reader(&self.path, self.read_only, self.statements.clone())?;
+        // A page or an embedding SQLite aggregates into one value stops at the limit too, inside
+        // SQLite, instead of growing to its 1 GB default ("string or blob too big": 54000).
+        let cap = i32::try_from(self.max_response_bytes.saturating_add(1024)).unwrap_or(i32::MAX);
+        conn.set_limit(rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH, cap)?;
+        Ok(conn)
     }
 
     async fn recycle(
@@ -64,6 +71,8 @@ pub struct SqliteDatabase {
     statements: Arc<AtomicU64>,
     /// The longest a read may run before its connection is interrupted.
     statement_timeout: Option<std::time::Duration>,
+    /// The largest answer a read may build, in bytes.
+    max_response_bytes: usize,
 }
 
 impl SqliteDatabase {
@@ -82,7 +91,12 @@ impl SqliteDatabase {
         let statements = Arc::new(AtomicU64::new(0));
         let read_only = options.read_only;
         let catalog = read_catalog(path.to_path_buf(), read_only).await?;
-        let manager = Manager { path: path.to_path_buf(), read_only, statements: statements.clone() };
+        let manager = Manager {
+            path: path.to_path_buf(),
+            read_only,
+            statements: statements.clone(),
+            max_response_bytes: options.max_response_bytes,
+        };
         let pool = Pool::builder(manager)
             .max_size(options.effective_pool_size())
             .wait_timeout(Some(options.acquire_timeout))
@@ -105,6 +119,7 @@ impl SqliteDatabase {
             catalog: RwLock::new(Arc::new(catalog)),
             statements,
             statement_timeout: options.statement_timeout,
+            max_response_bytes: options.max_response_bytes,
         })
     }
 
@@ -151,10 +166,11 @@ impl SqliteDatabase {
     pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
         let conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         let handle = conn.get_interrupt_handle();
+        let limit = self.max_response_bytes;
         // The connection comes back with the answer, so it returns to the pool only after
         // `interrupt` can no longer reach it (locals drop in reverse order: `interrupt` first).
         let mut task = tokio::task::spawn_blocking(move || {
-            let output = connection::run_read(&conn, &read).map_err(|e| classify(&e));
+            let output = connection::run_read(&conn, &read, limit).map_err(|e| classify(&e));
             (conn, output)
         });
         let mut interrupt = Interrupt { handle: Some(handle) };
@@ -172,7 +188,11 @@ impl SqliteDatabase {
         };
         interrupt.disarm();
         let (_conn, output) = joined.map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
-        output
+        // A value SQLite refused to make longer than the connection's length limit, which is
+        // the answer's limit.
+        output.map_err(|e| {
+            if e.kind == ErrorKind::TooComplex && e.message.contains("too big") { answer_too_large(limit) } else { e }
+        })
     }
 }
 

@@ -266,6 +266,26 @@ impl Table {
         same(&self.primary_key) || self.unique_keys.iter().any(|k| same(k))
     }
 
+    /// The foreign keys whose columns lead no index (nor the primary key or a unique key): an
+    /// embedding or a delete through such a key makes the engine scan the whole table for
+    /// each parent row. Engines that index every foreign key themselves (InnoDB) never have any.
+    pub fn unindexed_foreign_keys(&self) -> Vec<&ForeignKey> {
+        let leads =
+            |key: &[String], fk: &[String]| key.len() >= fk.len() && fk.iter().all(|c| key[..fk.len()].contains(c));
+        self.foreign_keys
+            .iter()
+            .filter(|fk| {
+                let indexed = leads(&self.primary_key, &fk.columns)
+                    || self.unique_keys.iter().any(|k| leads(k, &fk.columns))
+                    || self.indexes.iter().any(|i| {
+                        let columns: Vec<String> = i.columns.iter().map(|(c, _)| c.clone()).collect();
+                        leads(&columns, &fk.columns)
+                    });
+                !indexed
+            })
+            .collect()
+    }
+
     /// Whether `columns` (in any order) are exactly the primary key or a unique constraint's
     /// (not a key only a unique index enforces): what makes a relationship one-to-one.
     pub fn is_unique_constraint(&self, columns: &[String]) -> bool {

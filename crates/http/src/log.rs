@@ -7,7 +7,10 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// Logs each request at `info` when it completes.
+/// A request taking this long (1 s) is logged as slow, at `warn`.
+const SLOW_MICROS: u128 = 1_000_000;
+
+/// Logs each request at `info` when it completes (`warn` when slow).
 pub(crate) async fn log_request(request: Request, next: Next) -> Response {
     if !tracing::enabled!(tracing::Level::INFO) {
         return next.run(request).await;
@@ -22,7 +25,14 @@ pub(crate) async fn log_request(request: Request, next: Next) -> Response {
     let status = response.status().as_u16();
     let micros = line.start.elapsed().as_micros();
     let (method, path) = (&line.method, &line.path);
-    tracing::info!(%method, %path, status, micros, "request");
+    if micros >= SLOW_MICROS {
+        tracing::warn!(
+            %method, %path, status, micros,
+            "slow request: a foreign key without an index (see the start-up warnings) is the usual cause"
+        );
+    } else {
+        tracing::info!(%method, %path, status, micros, "request");
+    }
     line.done = true;
     response
 }

@@ -34,6 +34,8 @@ pub enum DataType {
     Bytes,
     /// A type Rowbase does not model; treated as text.
     Other,
+    /// An array (PostgreSQL's `text[]`, `integer[]`): written as a JSON array, read as one.
+    Array,
     /// No declared type at all: a SQLite column declared without one, such as a view's computed
     /// column (`SUM(amount) AS total`). It holds whatever the expression gives and compares as
     /// stored, so a filter value that reads as a number is bound as one (SQLite's NUMERIC
@@ -54,6 +56,7 @@ impl DataType {
             DataType::Time => ("string", Some("time")),
             DataType::Uuid => ("string", Some("uuid")),
             DataType::Json => ("object", None),
+            DataType::Array => ("array", None),
             DataType::Bytes => ("string", Some("byte")),
             DataType::Text | DataType::Other | DataType::Untyped => ("string", None),
         }
@@ -77,6 +80,10 @@ pub struct Column {
     pub max_length: Option<u32>,
     /// Whether the engine computes the column (`GENERATED ALWAYS AS`): it is read, never written.
     pub generated: bool,
+    /// Whether the engine assigns a value when a row gives none, without a declared default:
+    /// SQLite's `INTEGER PRIMARY KEY` (the rowid), MySQL's `AUTO_INCREMENT`, PostgreSQL's
+    /// identity columns. Such a column need not be sent.
+    pub auto_increment: bool,
     /// How the column is indexed for full-text search, when it is: the `fts`, `plfts`, `phfts`
     /// and `wfts` operators use it.
     pub full_text: Option<FullTextIndex>,
@@ -169,6 +176,50 @@ pub struct Table {
     /// `CREATE INDEX`/`CREATE TRIGGER` statements tied to it (indexes first). Migrations use them
     /// to rebuild a table exactly as it was.
     pub definition: Option<SqliteDefinition>,
+    /// Which writes the relation takes: every one for a table; for a view, those the engine
+    /// can carry to its base table (an automatically updatable view) or an `INSTEAD OF`
+    /// trigger handles, as PostgREST decides its `OPTIONS` (API reference, "OPTIONS method").
+    pub writable: Writable,
+}
+
+/// Gives each view without a primary key the key of a base table whose every key column it
+/// shows under the same name (`origins` lists, per view, the base-table columns it selects:
+/// `(view, table, column)`), so a view writes through as PostgREST writes one, by the key of
+/// its base table. A view that shows no base table's whole key gets none and is not written
+/// by `PATCH`/`DELETE`.
+pub fn derive_view_keys(tables: &mut [Table], origins: &[(String, String, String)]) {
+    let keys: Vec<(String, Vec<String>)> = tables
+        .iter()
+        .filter(|t| t.kind == TableKind::Table && !t.primary_key.is_empty())
+        .map(|t| (t.name.clone(), t.primary_key.clone()))
+        .collect();
+    for view in tables.iter_mut().filter(|t| t.kind == TableKind::View && t.primary_key.is_empty()) {
+        let shows = |table: &str, column: &str| {
+            origins.iter().any(|(v, t, c)| *v == view.name && t == table && c == column)
+                && view.columns.iter().any(|vc| vc.name == column)
+        };
+        if let Some((_, key)) = keys.iter().find(|(table, key)| key.iter().all(|k| shows(table, k))) {
+            view.primary_key = key.clone();
+        }
+    }
+}
+
+/// The writes a table or view takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Writable {
+    /// `INSERT` (`POST`, and half of `PUT`).
+    pub insert: bool,
+    /// `UPDATE` (`PATCH`, soft deletes, the other half of `PUT`).
+    pub update: bool,
+    /// `DELETE`.
+    pub delete: bool,
+}
+
+impl Writable {
+    /// Every write (a table).
+    pub const ALL: Writable = Writable { insert: true, update: true, delete: true };
+    /// No write (a view nothing makes writable).
+    pub const NONE: Writable = Writable { insert: false, update: false, delete: false };
 }
 
 /// A CHECK constraint of a live table.

@@ -4,7 +4,7 @@
 
 use rowbase_plan::{ConflictAction, Expr, InsertPlan, Mutation, Node, ReadPlan, RowKey, Value, WritePlan};
 use rowbase_sql::{
-    Dialect, Statement, render_delete, render_existing_count, render_insert, render_key_select, render_read,
+    Dialect, Statement, Target, render_delete, render_existing_count, render_insert, render_key_select, render_read,
     render_update,
 };
 
@@ -82,13 +82,20 @@ async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteJob, out: &mut Write
             out.affected = out.keys.len() as u64;
             out.inserted = out.affected.saturating_sub(existing);
         }
-        Mutation::Update { schema, table, set, stamp, filters } if !d.returns_from_update_and_delete() => {
+        Mutation::Update { schema, table, set, stamp, filters } if keys_first(d, plan) => {
             if !set.is_empty() || stamp.is_some() {
                 out.keys = locked_keys(exec, plan, schema, table, filters).await?;
                 if !out.keys.is_empty() {
                     let by_keys = [Expr::KeyIn { alias: 0, key: plan.key.clone(), rows: out.keys.clone() }];
-                    if let Some(statement) =
-                        render_update(schema, table, set, stamp.as_deref(), &by_keys, &plan.key, d).map_err(render)?
+                    if let Some(statement) = render_update(
+                        Target { schema, table, view: plan.view },
+                        set,
+                        stamp.as_deref(),
+                        &by_keys,
+                        &plan.key,
+                        d,
+                    )
+                    .map_err(render)?
                     {
                         mutate(exec, plan, &statement).await?;
                     }
@@ -98,13 +105,14 @@ async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteJob, out: &mut Write
         }
         Mutation::Update { schema, table, set, stamp, filters } => {
             if let Some(statement) =
-                render_update(schema, table, set, stamp.as_deref(), filters, &plan.key, d).map_err(render)?
+                render_update(Target { schema, table, view: plan.view }, set, stamp.as_deref(), filters, &plan.key, d)
+                    .map_err(render)?
             {
                 out.keys = mutate(exec, plan, &statement).await?;
             }
             out.affected = out.keys.len() as u64;
         }
-        Mutation::Delete { schema, table, filters } if !d.returns_from_update_and_delete() => {
+        Mutation::Delete { schema, table, filters } if keys_first(d, plan) => {
             out.keys = locked_keys(exec, plan, schema, table, filters).await?;
             let by_keys = vec![Expr::KeyIn { alias: 0, key: plan.key.clone(), rows: out.keys.clone() }];
             if job.returning == Returning::Representation {
@@ -113,7 +121,8 @@ async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteJob, out: &mut Write
                 out.body = Some(read(exec, &representation).await?);
             }
             if !out.keys.is_empty() {
-                let statement = render_delete(schema, table, &by_keys, &plan.key, d).map_err(render)?;
+                let statement =
+                    render_delete(Target { schema, table, view: plan.view }, &by_keys, &plan.key, d).map_err(render)?;
                 mutate(exec, plan, &statement).await?;
             }
             out.affected = out.keys.len() as u64;
@@ -124,7 +133,8 @@ async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteJob, out: &mut Write
             if job.returning == Returning::Representation {
                 out.body = Some(read(exec, &plan.representation).await?);
             }
-            let statement = render_delete(schema, table, filters, &plan.key, d).map_err(render)?;
+            let statement =
+                render_delete(Target { schema, table, view: plan.view }, filters, &plan.key, d).map_err(render)?;
             out.keys = mutate(exec, plan, &statement).await?;
             out.affected = out.keys.len() as u64;
         }
@@ -149,6 +159,13 @@ async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteJob, out: &mut Write
         out.body = Some(read(exec, &representation).await?);
     }
     Ok(())
+}
+
+/// Whether an update or delete selects (and locks) its rows' keys first and then writes by
+/// them: on engines that cannot return keys from the statement, and for views on engines that
+/// write views that way (SQLite's `INSTEAD OF` triggers return nothing).
+fn keys_first(d: &dyn Dialect, plan: &WritePlan) -> bool {
+    !d.returns_from_update_and_delete() || (plan.view && d.writes_views_by_key_first())
 }
 
 /// Whether an insert is an upsert that keeps existing rows.

@@ -164,6 +164,9 @@ impl From<PlanError> for ApiError {
                 Some(format!("'{table}' and '{relation}' do not form a many-to-one or one-to-one relationship")),
                 None,
             ),
+            PlanError::NotWritable { reason, .. } => {
+                ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "55000", message, Some(reason), None)
+            }
             PlanError::NulCharacter => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "22021",

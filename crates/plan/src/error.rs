@@ -83,6 +83,17 @@ pub enum PlanError {
     /// refused on every engine so no engine keeps what another would refuse.
     #[error("invalid byte sequence for encoding \"UTF8\": 0x00")]
     NulCharacter,
+    /// `55000` (405): a write the view does not take, refused before any SQL runs; the message
+    /// is PostgreSQL's (`cannot update view "v"`).
+    #[error("cannot {action} view \"{relation}\"")]
+    NotWritable {
+        /// The view.
+        relation: String,
+        /// `insert into`, `update`, `delete from`.
+        action: &'static str,
+        /// Why, and what would make it writable.
+        reason: String,
+    },
     /// `42704` (400): a `::type` cast to an unknown type.
     #[error("type \"{0}\" does not exist")]
     UnknownType(String),

@@ -364,6 +364,8 @@ pub struct WritePlan {
     /// For inserts and updates its root filters are replaced by "key in the affected keys"; for
     /// deletes it runs, unchanged, before the rows go.
     pub representation: ReadPlan,
+    /// Whether the relation written is a view (some engines write views differently).
+    pub view: bool,
 }
 
 /// What a write does.

@@ -131,7 +131,8 @@ pub fn coerce(text: &str, data_type: DataType) -> Result<Value, PlanError> {
             Value::Text(text.to_string())
         }
         DataType::Bytes => Value::Bytes(bytes(text).ok_or_else(|| invalid("bytea"))?),
-        DataType::Text | DataType::Json | DataType::Other => Value::Text(text.to_string()),
+        // An array's literal (`{a,b}`), as PostgREST's filters write it.
+        DataType::Text | DataType::Json | DataType::Other | DataType::Array => Value::Text(text.to_string()),
         // Compared as stored: a number where the text reads as one (SQLite's NUMERIC rule).
         DataType::Untyped => match trimmed.parse::<i64>() {
             Ok(n) => Value::Integer(n),

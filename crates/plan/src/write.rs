@@ -5,7 +5,7 @@
 //! `PGRST115`). Filters of updates and deletes are the read planner's root filters, so the whole
 //! read grammar applies (including `!inner` and `rel=not.is.null`).
 
-use rowbase_catalog::{Catalog, Column, DataType, Table};
+use rowbase_catalog::{Catalog, Column, DataType, Table, TableKind};
 use rowbase_request::body::Payload;
 use rowbase_request::{Condition, Predicate, QueryParams};
 use serde_json::Value as Json;
@@ -44,6 +44,10 @@ pub struct InsertRequest<'a> {
 /// Plans an insert or upsert.
 pub fn plan_insert(catalog: &Catalog, schema: &str, request: &InsertRequest<'_>) -> Result<WritePlan, PlanError> {
     let table = find_table(catalog, schema, request.table)?;
+    check_writable(table, "insert into", table.writable.insert)?;
+    if request.on_duplicate == OnDuplicate::Merge {
+        check_writable(table, "update", table.writable.update)?;
+    }
     let columns = payload_columns(table, &request.payload.keys)?;
     let rows = request
         .payload
@@ -88,7 +92,36 @@ pub fn plan_insert(catalog: &Catalog, schema: &str, request: &InsertRequest<'_>)
         mutation,
         key: row_key(table),
         representation: representation(catalog, schema, table, request.params)?,
+        view: table.kind == TableKind::View,
     })
+}
+
+/// Refuses a write the relation does not take (`allowed` false: a view neither automatically
+/// updatable nor given an `INSTEAD OF` trigger for it), or any write to a view with no key to
+/// write through, before any SQL runs (405 `55000`, in PostgreSQL's words).
+fn check_writable(table: &Table, action: &'static str, allowed: bool) -> Result<(), PlanError> {
+    if !allowed {
+        return Err(PlanError::NotWritable {
+            relation: table.name.clone(),
+            action,
+            reason: format!(
+                "The view is not automatically updatable and has no INSTEAD OF trigger for this write: \
+                 add one (CREATE TRIGGER ... INSTEAD OF {} ON \"{}\")",
+                action.split_whitespace().next().unwrap_or(action).to_ascii_uppercase(),
+                table.name
+            ),
+        });
+    }
+    if table.kind == TableKind::View && table.primary_key.is_empty() {
+        return Err(PlanError::NotWritable {
+            relation: table.name.clone(),
+            action,
+            reason: "Rowbase writes a view by the primary key of its base table, and the view shows no base \
+                     table's whole primary key under the key's own column names"
+                .into(),
+        });
+    }
+    Ok(())
 }
 
 /// Orders an upsert's rows by their conflict key, so two bulk upserts of the same keys take the
@@ -124,6 +157,8 @@ pub fn plan_put(
     payload: &Payload,
 ) -> Result<WritePlan, PlanError> {
     let found = find_table(catalog, schema, table)?;
+    check_writable(found, "insert into", found.writable.insert)?;
+    check_writable(found, "update", found.writable.update)?;
     if !params.limit.is_empty() || !params.offset.is_empty() {
         return Err(PlanError::PutWindow);
     }
@@ -192,6 +227,7 @@ pub fn plan_update(
     payload: &Payload,
 ) -> Result<WritePlan, PlanError> {
     let found = find_table(catalog, schema, table)?;
+    check_writable(found, "update", found.writable.update)?;
     let columns = payload_columns(found, &payload.keys)?;
     // PostgREST applies one object to every matched row; with an array, the first element.
     let row = payload.rows.first();
@@ -212,6 +248,7 @@ pub fn plan_update(
         },
         key: row_key(found),
         representation,
+        view: found.kind == TableKind::View,
     })
 }
 
@@ -226,6 +263,10 @@ pub fn plan_delete(
     hard: bool,
 ) -> Result<WritePlan, PlanError> {
     let found = find_table(catalog, schema, table)?;
+    match found.soft_delete_column().filter(|_| !hard) {
+        Some(_) => check_writable(found, "update", found.writable.update)?,
+        None => check_writable(found, "delete from", found.writable.delete)?,
+    }
     if let Some(column) = found.soft_delete_column().filter(|_| !hard) {
         let mut live = params.clone();
         live.deleted = rowbase_request::DeletedRows::Live;
@@ -243,6 +284,7 @@ pub fn plan_delete(
             },
             key: row_key(found),
             representation,
+            view: found.kind == TableKind::View,
         });
     }
     let mut representation = representation(catalog, schema, found, params)?;
@@ -253,6 +295,7 @@ pub fn plan_delete(
         mutation: Mutation::Delete { schema: found.schema.clone(), table: found.name.clone(), filters },
         key: row_key(found),
         representation,
+        view: found.kind == TableKind::View,
     })
 }
 
@@ -365,6 +408,8 @@ pub(crate) fn json_value(table: &Table, column: &Column, json: &Json) -> Result<
         (DataType::Untyped, Json::Number(n)) => {
             n.as_i64().map_or_else(|| Value::Decimal(n.to_string()), Value::Integer)
         }
+        // An array's JSON text; the engine turns it into its array literal (rowbase-db).
+        (DataType::Array, Json::Array(_)) => Value::Text(json.to_string()),
         (DataType::Text | DataType::Other, Json::Number(n)) => Value::Text(n.to_string()),
         (DataType::Text | DataType::Other | DataType::Untyped, Json::Bool(b)) => Value::Text(b.to_string()),
         (DataType::Text | DataType::Other | DataType::Untyped, Json::Array(_) | Json::Object(_)) => {
@@ -398,5 +443,6 @@ fn type_name(data_type: DataType) -> &'static str {
         DataType::Bytes => "bytea",
         DataType::Json => "json",
         DataType::Text | DataType::Other | DataType::Untyped => "text",
+        DataType::Array => "array",
     }
 }

@@ -103,6 +103,19 @@ pub trait Dialect: Send + Sync {
         false
     }
 
+    /// Whether a write through a view selects the keys of its rows first and then writes by
+    /// them, without an alias and without `RETURNING`: SQLite's `INSTEAD OF` triggers return
+    /// nothing through `RETURNING`, and an aliased view cannot be updated there.
+    fn writes_views_by_key_first(&self) -> bool {
+        false
+    }
+
+    /// What locks the rows a key select picks (` FOR UPDATE`); nothing on an engine whose
+    /// writer holds the whole database (SQLite).
+    fn lock_rows(&self) -> &'static str {
+        " FOR UPDATE"
+    }
+
     /// Closes an object of `entries` entries.
     fn json_object_close(&self, form: ObjectForm, entries: usize) -> &'static str {
         let _ = (form, entries);

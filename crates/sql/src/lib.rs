@@ -25,5 +25,5 @@ pub use mysql::MySqlDialect;
 pub use postgres::PostgresDialect;
 pub use render::{ReadStatement, render_read};
 pub use sqlite::SqliteDialect;
-pub use write::{render_delete, render_existing_count, render_insert, render_key_select, render_update};
+pub use write::{Target, render_delete, render_existing_count, render_insert, render_key_select, render_update};
 pub use writer::{Statement, Writer};

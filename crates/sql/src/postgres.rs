@@ -34,6 +34,8 @@ fn type_name(data_type: DataType) -> &'static str {
         DataType::Json => "jsonb",
         DataType::Bytes => "bytea",
         DataType::Text | DataType::Other | DataType::Untyped => "text",
+        // Only for a bound value compared with an array's key; unreachable in practice.
+        DataType::Array => "text",
     }
 }
 

@@ -161,6 +161,15 @@ impl Dialect for SqliteDialect {
         Ok(())
     }
 
+    fn writes_views_by_key_first(&self) -> bool {
+        true
+    }
+
+    fn lock_rows(&self) -> &'static str {
+        // One writer holds the database for the whole transaction.
+        ""
+    }
+
     fn compared(&self, column: &ColumnRef) -> (&'static str, &'static str) {
         if !column.json_path.is_empty() || column.cast.is_some() {
             return ("", "");

@@ -7,6 +7,17 @@ use crate::dialect::{Dialect, RenderError};
 use crate::render::expr;
 use crate::writer::{Statement, Writer};
 
+/// The relation an update or delete writes.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// Its schema.
+    pub schema: &'a str,
+    /// Its name.
+    pub table: &'a str,
+    /// Whether it is a view (see [`Dialect::writes_views_by_key_first`]).
+    pub view: bool,
+}
+
 /// One row of an insert: a value per column, `None` for the column default.
 type Row = Vec<Option<Value>>;
 
@@ -71,23 +82,31 @@ pub fn render_insert(plan: &InsertPlan, key: &RowKey, dialect: &dyn Dialect) -> 
 }
 
 /// `UPDATE "t" AS t0 SET ... WHERE ... RETURNING <key>`; `stamp` is a column set to the time
-/// of the statement ([`Dialect::now`]). `None` when there is nothing to set.
+/// of the statement ([`Dialect::now`]). `None` when there is nothing to set. A `view` on an
+/// engine that writes views by key first ([`Dialect::writes_views_by_key_first`]) is written
+/// without alias and `RETURNING` (its filters are then the keys selected before).
 pub fn render_update(
-    schema: &str,
-    table: &str,
+    target: Target<'_>,
     set: &[(String, Value)],
     stamp: Option<&str>,
     filters: &[Expr],
     key: &RowKey,
     dialect: &dyn Dialect,
 ) -> Result<Option<Statement>, RenderError> {
+    let Target { schema, table, view } = target;
     if set.is_empty() && stamp.is_none() {
         return Ok(None);
     }
+    let by_key_first = view && dialect.writes_views_by_key_first();
     let mut w = Writer::new(dialect, schema);
     w.push("UPDATE ");
     w.table(table);
-    w.push(" AS t0 SET ");
+    if by_key_first {
+        w.unqualified();
+        w.push(" SET ");
+    } else {
+        w.push(" AS t0 SET ");
+    }
     for (i, (column, value)) in set.iter().enumerate() {
         if i > 0 {
             w.push(", ");
@@ -105,7 +124,7 @@ pub fn render_update(
         w.push(dialect.now());
     }
     filters_clause(&mut w, filters)?;
-    if dialect.returns_from_update_and_delete() {
+    if dialect.returns_from_update_and_delete() && !by_key_first {
         returning(&mut w, key)?;
     }
     Ok(Some(w.finish()))
@@ -113,16 +132,23 @@ pub fn render_update(
 
 /// `DELETE FROM "t" AS t0 WHERE ... RETURNING <key>`.
 pub fn render_delete(
-    schema: &str,
-    table: &str,
+    target: Target<'_>,
     filters: &[Expr],
     key: &RowKey,
     dialect: &dyn Dialect,
 ) -> Result<Statement, RenderError> {
+    let Target { schema, table, view } = target;
+    let by_key_first = view && dialect.writes_views_by_key_first();
     let mut w = Writer::new(dialect, schema);
-    dialect.delete_from(&mut w, table);
+    if by_key_first {
+        w.unqualified();
+        w.push("DELETE FROM ");
+        w.table(table);
+    } else {
+        dialect.delete_from(&mut w, table);
+    }
     filters_clause(&mut w, filters)?;
-    if dialect.returns_from_update_and_delete() {
+    if dialect.returns_from_update_and_delete() && !by_key_first {
         returning(&mut w, key)?;
     }
     Ok(w.finish())
@@ -209,6 +235,6 @@ pub fn render_key_select(
     w.table_alias(node.alias);
     filters_clause(&mut w, &node.filters)?;
     crate::render::order_and_window(&mut w, node)?;
-    w.push(" FOR UPDATE");
+    w.push(dialect.lock_rows());
     Ok(w.finish())
 }

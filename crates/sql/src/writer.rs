@@ -22,12 +22,19 @@ pub struct Writer<'d> {
     params: Vec<Value>,
     dialect: &'d dyn Dialect,
     schema: String,
+    unqualified: bool,
 }
 
 impl<'d> Writer<'d> {
     /// An empty statement for `dialect`, naming tables of `schema`.
     pub fn new(dialect: &'d dyn Dialect, schema: &str) -> Self {
-        Writer { sql: String::with_capacity(512), params: Vec::new(), dialect, schema: schema.to_string() }
+        Writer {
+            sql: String::with_capacity(512),
+            params: Vec::new(),
+            dialect,
+            schema: schema.to_string(),
+            unqualified: false,
+        }
     }
 
     /// Appends a table of the statement's schema, qualified as the dialect requires.
@@ -72,11 +79,19 @@ impl<'d> Writer<'d> {
         }
     }
 
-    /// Appends `t{alias}.<quoted column>`.
+    /// Appends `t{alias}.<quoted column>` (only the quoted column once [`Writer::unqualified`]).
     pub fn column(&mut self, alias: usize, name: &str) {
-        self.table_alias(alias);
-        self.sql.push('.');
+        if !self.unqualified {
+            self.table_alias(alias);
+            self.sql.push('.');
+        }
         self.ident(name);
+    }
+
+    /// Writes columns without their table's alias from now on: for a statement on one relation
+    /// that takes no alias (an update of a SQLite view).
+    pub fn unqualified(&mut self) {
+        self.unqualified = true;
     }
 
     /// Appends an integer literal: digits only, so safe by construction (for `LIMIT`/`OFFSET`

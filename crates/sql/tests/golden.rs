@@ -20,6 +20,7 @@ fn column(name: &str, data_type: DataType, nullable: bool) -> Column {
         default: None,
         max_length: None,
         generated: false,
+        auto_increment: false,
         full_text: None,
     }
 }
@@ -49,6 +50,7 @@ fn table(name: &str, columns: Vec<Column>, pk: &[&str], fks: Vec<ForeignKey>) ->
         checks: Vec::new(),
         triggers: Vec::new(),
         definition: None,
+        writable: rowbase_catalog::Writable::ALL,
     }
 }
 
@@ -204,7 +206,7 @@ fn embedding() {
 fn write_report(cases: &[(&str, &str, &str, &str)]) -> String {
     use rowbase_plan::{InsertRequest, Mutation, OnDuplicate, plan_delete, plan_insert, plan_update};
     use rowbase_request::body::{BodyFormat, parse_body};
-    use rowbase_sql::{render_delete, render_existing_count, render_insert, render_update};
+    use rowbase_sql::{Target, render_delete, render_existing_count, render_insert, render_update};
     let catalog = catalog();
     let mut out = String::new();
     for (method, table, query, body) in cases {
@@ -241,14 +243,22 @@ fn write_report(cases: &[(&str, &str, &str, &str)]) -> String {
                 all.extend(render_insert(insert, &plan.key, &SqliteDialect).unwrap());
                 all
             }
-            Mutation::Update { schema, table, set, stamp, filters } => {
-                render_update(schema, table, set, stamp.as_deref(), filters, &plan.key, &SqliteDialect)
-                    .unwrap()
-                    .into_iter()
-                    .collect()
-            }
+            Mutation::Update { schema, table, set, stamp, filters } => render_update(
+                Target { schema, table, view: plan.view },
+                set,
+                stamp.as_deref(),
+                filters,
+                &plan.key,
+                &SqliteDialect,
+            )
+            .unwrap()
+            .into_iter()
+            .collect(),
             Mutation::Delete { schema, table, filters } => {
-                vec![render_delete(schema, table, filters, &plan.key, &SqliteDialect).unwrap()]
+                vec![
+                    render_delete(Target { schema, table, view: plan.view }, filters, &plan.key, &SqliteDialect)
+                        .unwrap(),
+                ]
             }
         };
         for s in statements {

@@ -13,7 +13,7 @@ use crate::error::DbError;
 /// The profile MySQL databases are served under.
 pub const SCHEMA: &str = "public";
 
-type ColumnRow = (String, String, String, String, String, Option<String>, Option<u64>, Option<String>);
+type ColumnRow = (String, String, String, String, String, Option<String>, Option<u64>, Option<String>, Option<String>);
 type ConstraintRow = (String, String, String, String, Option<String>, Option<String>, Option<String>, Option<String>);
 
 /// The catalog of the connection's database.
@@ -43,6 +43,7 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             checks: Vec::new(),
             triggers: Vec::new(),
             definition: None,
+            writable: rowbase_catalog::Writable::ALL,
         });
     }
     // MariaDB's JSON is LONGTEXT with a json_valid() check.
@@ -59,12 +60,12 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
     let columns: Vec<ColumnRow> = conn
         .query(
             "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, COLUMN_DEFAULT, CHARACTER_MAXIMUM_LENGTH,
-                    GENERATION_EXPRESSION
+                    GENERATION_EXPRESSION, EXTRA
              FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION",
         )
         .await
         .map_err(err)?;
-    for (table, name, column_type, data_type, nullable, default, length, generation) in columns {
+    for (table, name, column_type, data_type, nullable, default, length, generation, extra) in columns {
         let Some(&i) = index.get(&table) else { continue };
         let neutral = if is_json(&table, &name) { DataType::Json } else { data_type_of(&data_type, &column_type) };
         tables[i].columns.push(Column {
@@ -81,6 +82,7 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             default,
             // MySQL reports '' for ordinary columns, MariaDB NULL.
             generated: generation.is_some_and(|g| !g.is_empty()),
+            auto_increment: extra.is_some_and(|e| e.to_ascii_lowercase().contains("auto_increment")),
             full_text: None,
         });
     }
@@ -196,7 +198,78 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             tables[i].triggers.push(name);
         }
     }
+    // An updatable view (MERGE algorithm over one table) takes every write; others none.
+    let views: Vec<(String, String, String)> = conn
+        .query(
+            "SELECT TABLE_NAME, IS_UPDATABLE, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
+        )
+        .await
+        .map_err(err)?;
+    let mut origins = Vec::new();
+    for (view, updatable, definition) in views {
+        if let Some(&i) = index.get(&view) {
+            tables[i].writable =
+                if updatable == "YES" { rowbase_catalog::Writable::ALL } else { rowbase_catalog::Writable::NONE };
+        }
+        origins.extend(view_origins(&view, &definition));
+    }
+    rowbase_catalog::derive_view_keys(&mut tables, &origins);
     Ok(Catalog::new(tables))
+}
+
+/// The base-table columns a view shows under their own name, as `(view, table, column)`, read
+/// from the definition MySQL/MariaDB store in canonical form (every column qualified and
+/// aliased: `` `db`.`table`.`column` AS `column` ``); the servers keep no column usage table.
+fn view_origins(view: &str, definition: &str) -> Vec<(String, String, String)> {
+    /// The backquoted identifiers joined by `.` at the start of `s`, and what follows them.
+    fn path(mut s: &str) -> (Vec<String>, &str) {
+        let mut parts = Vec::new();
+        while let Some(rest) = s.strip_prefix('`') {
+            let mut name = String::new();
+            let mut chars = rest.char_indices().peekable();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                if c == '`' {
+                    if chars.peek().is_some_and(|(_, n)| *n == '`') {
+                        name.push('`');
+                        chars.next();
+                        continue;
+                    }
+                    end = Some(i + 1);
+                    break;
+                }
+                name.push(c);
+            }
+            let Some(end) = end else { break };
+            parts.push(name);
+            s = &rest[end..];
+            match s.strip_prefix('.') {
+                Some(next) if next.starts_with('`') => s = next,
+                _ => break,
+            }
+        }
+        (parts, s)
+    }
+    let mut origins = Vec::new();
+    let mut rest = definition;
+    while let Some(at) = rest.find('`') {
+        let (parts, after) = path(&rest[at..]);
+        rest = after;
+        if parts.len() < 2 {
+            if parts.is_empty() {
+                rest = &rest[1.min(rest.len())..];
+            }
+            continue;
+        }
+        let Some(aliased) = after.strip_prefix(" AS ").or_else(|| after.strip_prefix(" as ")) else { continue };
+        let (alias, after_alias) = path(aliased);
+        rest = after_alias;
+        let (table, column) = (&parts[parts.len() - 2], &parts[parts.len() - 1]);
+        if alias.len() == 1 && alias[0] == *column {
+            origins.push((view.to_string(), table.clone(), column.clone()));
+        }
+    }
+    origins
 }
 
 /// The neutral type of a MySQL column (`DATA_TYPE`, with `COLUMN_TYPE` for `tinyint(1)`).
@@ -225,5 +298,20 @@ fn action(rule: Option<&str>) -> ReferentialAction {
         Some("SET DEFAULT") => ReferentialAction::SetDefault,
         Some("RESTRICT") => ReferentialAction::Restrict,
         _ => ReferentialAction::NoAction,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::view_origins;
+
+    #[test]
+    fn view_columns_are_traced_to_their_tables() {
+        let definition = "select `test`.`customer`.`customer_id` AS `customer_id`,`test`.`customer`.`name` AS `full name`,\
+                          count(0) AS `n` from `test`.`customer` where `test`.`customer`.`active` <> 0";
+        assert_eq!(
+            view_origins("v", definition),
+            [("v".to_string(), "customer".to_string(), "customer_id".to_string())]
+        );
     }
 }

@@ -18,14 +18,19 @@ WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
 ORDER BY c.relname";
 
 const COLUMNS: &str = "
-SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), t.typname::text, a.attnotnull,
+SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod),
+       -- a domain is typed by its base type; an array is marked by its category
+       (CASE WHEN t.typcategory = 'A' THEN '_array' WHEN t.typtype = 'd' THEN bt.typname ELSE t.typname END)::text,
+       a.attnotnull,
        pg_get_expr(d.adbin, d.adrelid),
        CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN a.atttypmod - 4 END,
-       a.attgenerated <> ''
+       a.attgenerated <> '',
+       a.attidentity <> ''
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type bt ON bt.oid = t.typbasetype
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.relname, a.attnum";
@@ -55,6 +60,19 @@ JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND i.indisunique AND i.indpred IS NULL AND NOT (0 = ANY (i.indkey::int2[]))";
 
+/// Which writes each view takes: automatically updatable, or an `INSTEAD OF` trigger.
+const VIEW_WRITES: &str = "
+SELECT table_name::text,
+       is_insertable_into = 'YES' OR is_trigger_insertable_into = 'YES',
+       is_updatable = 'YES' OR is_trigger_updatable = 'YES',
+       is_updatable = 'YES' OR is_trigger_deletable = 'YES'
+FROM information_schema.views WHERE table_schema = $1";
+
+/// The base-table columns each view selects.
+const VIEW_ORIGINS: &str = "
+SELECT view_name::text, table_name::text, column_name::text
+FROM information_schema.view_column_usage WHERE view_schema = $1 AND table_schema = $1";
+
 /// The catalog of `schema`.
 pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, DbError> {
     let err = |e: tokio_postgres::Error| classify(&e);
@@ -80,6 +98,7 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
             checks: Vec::new(),
             triggers: Vec::new(),
             definition: None,
+            writable: rowbase_catalog::Writable::ALL,
         });
     }
     for row in client.query(COLUMNS, &[&schema]).await.map_err(err)? {
@@ -96,6 +115,7 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
             default: if generated { None } else { row.get(5) },
             max_length: length.and_then(|l| u32::try_from(l).ok()),
             generated,
+            auto_increment: row.get::<_, bool>(8),
             full_text: (type_name == "tsvector").then_some(FullTextIndex::TsVector),
         });
     }
@@ -149,6 +169,22 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
         let Some(&i) = index.get(&row.get::<_, String>(0)) else { continue };
         tables[i].triggers.push(row.get(1));
     }
+    for table in tables.iter_mut().filter(|t| t.kind == TableKind::View) {
+        // Materialized views are not in information_schema.views: never written.
+        table.writable = rowbase_catalog::Writable::NONE;
+    }
+    for row in client.query(VIEW_WRITES, &[&schema]).await.map_err(err)? {
+        let Some(&i) = index.get(&row.get::<_, String>(0)) else { continue };
+        tables[i].writable = rowbase_catalog::Writable { insert: row.get(1), update: row.get(2), delete: row.get(3) };
+    }
+    let origins: Vec<(String, String, String)> = client
+        .query(VIEW_ORIGINS, &[&schema])
+        .await
+        .map_err(err)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    rowbase_catalog::derive_view_keys(&mut tables, &origins);
     Ok(Catalog::new(tables))
 }
 
@@ -190,6 +226,7 @@ pub fn data_type_of(type_name: &str) -> DataType {
         "uuid" => DataType::Uuid,
         "json" | "jsonb" => DataType::Json,
         "bytea" => DataType::Bytes,
+        "_array" => DataType::Array,
         _ => DataType::Other,
     }
 }

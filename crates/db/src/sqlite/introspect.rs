@@ -45,7 +45,47 @@ pub(crate) fn catalog(conn: &Connection) -> Result<Catalog, rusqlite::Error> {
         }
     }
     resolve_implicit_references(&mut tables);
+    let mut origins = Vec::new();
+    for view in tables.iter_mut().filter(|t| t.kind == TableKind::View) {
+        view.writable = view_writes(conn, &view.name)?;
+        origins.extend(view_origins(conn, &view.name)?);
+    }
+    rowbase_catalog::derive_view_keys(&mut tables, &origins);
     Ok(Catalog::new(tables))
+}
+
+/// The writes a view takes: SQLite writes a view only through its `INSTEAD OF` triggers.
+fn view_writes(conn: &Connection, view: &str) -> Result<rowbase_catalog::Writable, rusqlite::Error> {
+    let sqls: Vec<String> = conn
+        .prepare("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 AND sql IS NOT NULL")?
+        .query_map([view], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let has = |event: &str| {
+        sqls.iter().any(|sql| {
+            let words: Vec<String> = sql.split_whitespace().map(str::to_ascii_uppercase).collect();
+            words.windows(3).any(|w| w[0] == "INSTEAD" && w[1] == "OF" && w[2] == event)
+        })
+    };
+    Ok(rowbase_catalog::Writable { insert: has("INSERT"), update: has("UPDATE"), delete: has("DELETE") })
+}
+
+/// The base-table columns a view selects, as `(view, table, column)`, from SQLite's own column
+/// metadata (the origin of each result column of `SELECT * FROM view`).
+fn view_origins(conn: &Connection, view: &str) -> Result<Vec<(String, String, String)>, rusqlite::Error> {
+    let mut quoted = String::from("\"");
+    quoted.push_str(&view.replace('"', "\"\""));
+    quoted.push('"');
+    let stmt = conn.prepare(&format!("SELECT * FROM {quoted}"))?;
+    Ok(stmt
+        .columns_with_metadata()
+        .filter_map(|c| match (c.table_name(), c.origin_name()) {
+            // The view's own column name, when it is the base column's.
+            (Some(table), Some(origin)) if c.name() == origin => {
+                Some((view.to_string(), table.to_string(), origin.to_string()))
+            }
+            _ => None,
+        })
+        .collect())
 }
 
 /// The column that is the table's rowid (`INTEGER PRIMARY KEY`), if any.
@@ -93,10 +133,18 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
             default,
             // 2: a VIRTUAL generated column, 3: a STORED one.
             generated: hidden == 2 || hidden == 3,
+            auto_increment: false,
             full_text: None,
         });
     }
     primary_key.sort();
+    // A single-column primary key declared exactly INTEGER is the rowid: SQLite assigns it.
+    if let [(_, key)] = primary_key.as_slice() {
+        if let Some(c) = columns.iter_mut().find(|c| c.name == *key && c.declared_type.eq_ignore_ascii_case("INTEGER"))
+        {
+            c.auto_increment = true;
+        }
+    }
     let definition = definition(conn, name)?;
     Ok(Table {
         schema: SCHEMA.to_string(),
@@ -122,6 +170,7 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
             })
             .unwrap_or_default(),
         definition,
+        writable: rowbase_catalog::Writable::ALL,
     })
 }
 

@@ -27,4 +27,5 @@ mod rental;
 mod search;
 mod soft_delete;
 mod timestamps;
+mod views;
 mod writes;

@@ -1,5 +1,5 @@
 //! The one place errors meet HTTP: every lower-layer error becomes an [`ApiError`] with the status
-//! and code PostgREST gives (PostgREST "Errors" reference; POSTGREST.md §6), serialised as
+//! and code PostgREST gives (PostgREST "Errors" reference), serialised as
 //! `{"code","message","details","hint"}`.
 
 use axum::http::{HeaderValue, StatusCode, header};

@@ -1,5 +1,5 @@
 //! `POST`, `PUT`, `PATCH` and `DELETE /{table}`: writes in the PostgREST dialect (PostgREST
-//! "Insertions", "Upsert", "PUT", "Update", "Delete", "Preferences"; POSTGREST.md §4).
+//! "Insertions", "Upsert", "PUT", "Update", "Delete", "Preferences").
 //! Every request is one transaction, run by the database's writer.
 
 use axum::body::Body;
@@ -165,7 +165,7 @@ fn refuse_unfiltered(state: &AppState, plan: &WritePlan) -> Result<(), ApiError>
     Ok(())
 }
 
-/// Status, headers and body of a write (POSTGREST.md §4 "Statuses by operation").
+/// Status, headers and body of a write (PostgREST API reference: the status of each operation).
 fn respond(
     method: &Method,
     table: &str,

@@ -1,5 +1,5 @@
 //! Filters (`col=[not.]op.value`) and boolean trees (`or=(...)`, `and=(...)`, nested at any depth).
-//! Grammar: PostgREST "Horizontal Filtering", "Logical operators"; POSTGREST.md §1 `opexpr`/`cond`, §2.
+//! Grammar: PostgREST "Horizontal Filtering", "Logical operators" (docs.postgrest.org, API reference, "Tables and Views").
 
 use crate::ast::{BoolOp, Condition, Field, Filter, FtsKind, IsValue, Operator, Predicate, Quantifier, RangeOperator};
 use crate::cursor::{Cursor, split_top_level};

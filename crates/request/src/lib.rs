@@ -6,7 +6,7 @@
 //! (`rowbase-plan`), which resolves every name against the catalog.
 //!
 //! The grammar follows the PostgREST API reference ("Tables and Views", "Resource Embedding",
-//! "Pagination and Count", "Preferences"); `../shared/docs/POSTGREST.md` §1–§5 digests it.
+//! "Pagination and Count", "Preferences"); the reference is docs.postgrest.org.
 //!
 //! Entry points: [`parse_query`] for the URL query string, [`body::parse_body`] for write bodies,
 //! and the functions of [`headers`].

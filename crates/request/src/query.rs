@@ -1,5 +1,5 @@
 //! The query string as a whole: percent-decoding (`+` is a space, as browsers and the clients
-//! encode it), then each key classified as PostgREST does (POSTGREST.md §1 "Reserved keys").
+//! encode it), then each key classified as PostgREST does (PostgREST API reference, "Tables and Views": reserved query parameters).
 
 use percent_encoding::percent_decode;
 

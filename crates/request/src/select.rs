@@ -1,5 +1,5 @@
 //! `select=`: columns, `*`, renames, casts, JSON paths, embeds with hints, `!inner`/`!left`, spreads.
-//! Grammar: PostgREST "Vertical Filtering" and "Resource Embedding"; POSTGREST.md §1 `sel-list`.
+//! Grammar: PostgREST "Vertical Filtering" and "Resource Embedding" (docs.postgrest.org, API reference).
 
 use crate::ast::{Embed, JoinKind, SelectItem};
 use crate::cursor::Cursor;

@@ -10,6 +10,11 @@ use crate::error::{DbError, ErrorKind};
 
 /// Classifies a rusqlite error.
 pub fn classify(e: &rusqlite::Error) -> DbError {
+    // A statement SQLite could not prepare: its message without the SQL text, which rusqlite's
+    // own display appends (an answer never carries SQL).
+    if let rusqlite::Error::SqlInputError { error, msg, .. } = e {
+        return classify(&rusqlite::Error::SqliteFailure(*error, Some(msg.clone())));
+    }
     let message = e.to_string();
     let rusqlite::Error::SqliteFailure(f, msg) = e else {
         return match e {
@@ -95,4 +100,18 @@ fn not_null(text: &str) -> DbError {
         format!("null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"),
     )
     .with_details(format!("Failing constraint: {table}_{column}_not_null on column ({column})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_carry_no_sql() {
+        let conn = rusqlite::Connection::open_in_memory().expect("opens");
+        let Err(e) = conn.prepare("SELECT nope FROM sqlite_schema") else { unreachable!("the column does not exist") };
+        let classified = classify(&e);
+        assert!(classified.message.contains("no such column"), "{}", classified.message);
+        assert!(!classified.message.contains("SELECT"), "{}", classified.message);
+    }
 }

@@ -1,10 +1,13 @@
-//! Routing: PostgREST's flat paths (`/`, `/{relation}`, `/rpc/{function}`), also under
-//! `/rest/v1` (the prefix supabase-js uses), by method.
+//! Routing: PostgREST's flat paths (`/`, `/{relation}`, `/rpc/{function}`) as named routes,
+//! also under `/rest/v1` (the prefix supabase-js uses), by method.
 
-use axum::extract::State;
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use percent_encoding::percent_decode_str;
+use axum::routing::any;
+use tower::ServiceExt;
 
 use crate::error::ApiError;
 use crate::read::read_rows;
@@ -55,43 +58,41 @@ async fn read_body(
 }
 use crate::state::AppState;
 
-/// Answers a plain `OPTIONS` (one without `Access-Control-Request-Method`) with `Allow`, before
-/// the CORS layer, which would take every `OPTIONS` for a preflight.
-pub(crate) async fn options_without_preflight(
+/// The routes: `/`, `/{relation}` and `/rpc/{function}`, the same under `/rest/v1` (where
+/// supabase-js looks), each with or without a trailing slash. Room is left beside them for
+/// `/auth/v1`, `/metrics`, `/realtime/v1` and an admin page. Any other path is `PGRST125`.
+pub(crate) fn routes(state: AppState) -> Router {
+    let mut router = Router::new();
+    for prefix in ["", "/rest/v1"] {
+        for slash in ["", "/"] {
+            router = router
+                .route(&format!("{prefix}/{{relation}}{slash}"), any(relation))
+                .route(&format!("{prefix}/rpc/{{function}}{slash}"), any(function));
+        }
+    }
+    router
+        .route("/", any(root_route))
+        .route("/rest/v1", any(root_route))
+        .route("/rest/v1/", any(root_route))
+        .fallback(|| async { not_found_path().into_response() })
+        .with_state(state)
+}
+
+/// CORS for every request but a plain `OPTIONS` (one without `Access-Control-Request-Method`),
+/// which goes to its route (and its `Allow` header): the CORS layer would take every `OPTIONS`
+/// for a preflight.
+pub(crate) async fn cors_but_plain_options(
+    cors: tower_http::cors::CorsLayer,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let preflight = request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    if request.method() != Method::OPTIONS || preflight {
+    if request.method() == Method::OPTIONS && !preflight {
         return next.run(request).await;
     }
-    match resource(request.uri().path()) {
-        Resource::Root => allow("OPTIONS,GET,HEAD"),
-        Resource::Table(_) => allow(TABLE_METHODS),
-        Resource::Function(_) | Resource::Invalid => not_found_path().into_response(),
-    }
-}
-
-/// What a path names.
-enum Resource<'p> {
-    Root,
-    Table(&'p str),
-    Function(&'p str),
-    Invalid,
-}
-
-/// Splits a path, with or without the `/rest/v1` prefix.
-fn resource(full: &str) -> Resource<'_> {
-    let path = match full.strip_prefix("/rest/v1") {
-        Some(rest) if rest.is_empty() || rest.starts_with('/') => rest,
-        _ => full,
-    };
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    match segments.as_slice() {
-        [] => Resource::Root,
-        ["rpc", name] => Resource::Function(name),
-        [table] => Resource::Table(table),
-        _ => Resource::Invalid,
+    match tower::Layer::layer(&cors, next).oneshot(request).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(never) => match never {},
     }
 }
 
@@ -99,54 +100,65 @@ fn not_found_path() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL", None, None)
 }
 
-/// Routes every request.
-pub(crate) async fn dispatch(State(state): State<AppState>, request: axum::extract::Request) -> Response {
-    let (parts, body) = request.into_parts();
-    match route(&state, &parts.method, &parts.uri, &parts.headers, body).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
-    }
+/// `/`: the OpenAPI document.
+async fn root_route(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
+    root(&state, &method, &headers).unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn route(
-    state: &AppState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
+/// `/rpc/{function}`: not served yet.
+async fn function(path: Result<Path<String>, PathRejection>) -> Response {
+    let name = match path {
+        Ok(Path(name)) => name,
+        Err(_) => return invalid_path().into_response(),
+    };
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "PGRST202",
+        format!("Could not find the function public.{name} in the schema cache"),
+        None,
+        Some("Functions are not served on this engine yet".into()),
+    )
+    .into_response()
+}
+
+/// `/{relation}`: reads and writes of a table or view, by method.
+async fn relation(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
     body: axum::body::Body,
-) -> Result<Response, ApiError> {
-    match resource(uri.path()) {
-        Resource::Root => root(state, method, headers),
-        Resource::Function(name) => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "PGRST202",
-            format!("Could not find the function public.{} in the schema cache", decode(name)?),
-            None,
-            Some("Functions are not served on this engine yet".into()),
-        )),
-        Resource::Table(table) => {
-            let table = decode(table)?;
-            match *method {
-                Method::GET | Method::HEAD => {
-                    read_rows(state, method, &table, uri.query().unwrap_or(""), headers).await
-                }
-                Method::OPTIONS => Ok(allow(TABLE_METHODS)),
-                Method::POST | Method::PUT | Method::PATCH | Method::DELETE => {
-                    let body = read_body(body, state.config().max_body_bytes, state.config().body_timeout).await?;
-                    write_rows(state, method, &table, uri.query().unwrap_or(""), headers, &body).await
-                }
-                _ => Err(ApiError::new(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "PGRST117",
-                    format!("Unsupported HTTP method: {method}"),
-                    None,
-                    None,
-                )
-                .with_header(header::ALLOW, TABLE_METHODS.into())),
+) -> Response {
+    let table = match path {
+        Ok(Path(table)) => table,
+        Err(_) => return invalid_path().into_response(),
+    };
+    let query = uri.query().unwrap_or("");
+    let answer = match method {
+        Method::GET | Method::HEAD => read_rows(&state, &method, &table, query, &headers).await,
+        Method::OPTIONS => Ok(allow(TABLE_METHODS)),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE => {
+            match read_body(body, state.config().max_body_bytes, state.config().body_timeout).await {
+                Ok(body) => write_rows(&state, &method, &table, query, &headers, &body).await,
+                Err(e) => Err(e),
             }
         }
-        Resource::Invalid => Err(not_found_path()),
-    }
+        _ => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "PGRST117",
+            format!("Unsupported HTTP method: {method}"),
+            None,
+            None,
+        )
+        .with_header(header::ALLOW, TABLE_METHODS.into())),
+    };
+    answer.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// A path segment that is not valid percent-encoded UTF-8.
+fn invalid_path() -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "PGRST100", "the URL path is not valid UTF-8", None, None)
 }
 
 fn root(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<Response, ApiError> {
@@ -175,11 +187,4 @@ fn allow(methods: &'static str) -> Response {
     let mut response = StatusCode::OK.into_response();
     response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(methods));
     response
-}
-
-fn decode(segment: &str) -> Result<String, ApiError> {
-    percent_decode_str(segment)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "PGRST100", "the URL path is not valid UTF-8", None, None))
 }

@@ -290,9 +290,6 @@ impl From<DbError> for ApiError {
             ErrorKind::UndefinedObject => StatusCode::NOT_FOUND,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %e.message, details = ?e.details, "database error");
-        }
         // A server-side failure's details can name backend process ids and statements
         // (PostgreSQL's deadlock report): they go to the log, not to the client.
         let (details, hint) = if status.is_server_error() { (None, None) } else { (e.details, e.hint) };
@@ -305,9 +302,19 @@ impl From<DbError> for ApiError {
     }
 }
 
+/// The message of every 500 answer: what failed is the server's to know (it is logged, in the
+/// request's span), not the client's; the `X-Request-Id` of the answer finds it in the log.
+pub const OPAQUE_MESSAGE: &str = "Internal server error: the server's log has the detail of this request";
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let this = *self.0;
+        let mut this = *self.0;
+        if this.status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(code = %this.code, message = %this.message, details = %this.details, "internal error");
+            this.message = OPAQUE_MESSAGE.to_string();
+            this.details = Value::Null;
+            this.hint = None;
+        }
         let body = json!({
             "code": this.code,
             "message": this.message,

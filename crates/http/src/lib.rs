@@ -60,11 +60,10 @@ pub fn router(state: AppState) -> Router {
         .allow_headers(AllowHeaders::mirror_request())
         .expose_headers(EXPOSED_HEADERS.map(axum::http::HeaderName::from_static))
         .max_age(std::time::Duration::from_secs(86_400));
-    Router::new()
-        .fallback(dispatch::dispatch)
-        .with_state(state.clone())
-        .layer(cors)
-        .layer(axum::middleware::from_fn(dispatch::options_without_preflight))
+    dispatch::routes(state.clone())
+        .layer(axum::middleware::from_fn(move |request, next| {
+            dispatch::cors_but_plain_options(cors.clone(), request, next)
+        }))
         .layer(axum::middleware::from_fn_with_state(state, guard::guard))
         .layer(axum::middleware::from_fn(log::log_request))
 }

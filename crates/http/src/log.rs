@@ -1,20 +1,39 @@
 //! One log line per request: method, path (never the query string, which holds values), status
-//! and latency.
+//! and latency, inside a span carrying the request id, so every line the request causes (a
+//! database error, a cancelled statement) names it. The id is the client's `X-Request-Id` when
+//! it is a sane one, else a new one; it is set on the request (the audit log records it) and on
+//! the response.
 
 use std::time::Instant;
 
 use axum::extract::Request;
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use tracing::Instrument;
 
 /// A request taking this long (1 s) is logged as slow, at `warn`.
 const SLOW_MICROS: u128 = 1_000_000;
 
-/// Logs each request at `info` when it completes (`warn` when slow).
-pub(crate) async fn log_request(request: Request, next: Next) -> Response {
-    if !tracing::enabled!(tracing::Level::INFO) {
-        return next.run(request).await;
-    }
+/// The header that carries the request id, both ways.
+pub(crate) const REQUEST_ID: &str = "x-request-id";
+
+/// Gives the request its id and logs it at `info` when it completes (`warn` when slow, and as
+/// cancelled when the client went away first).
+pub(crate) async fn log_request(mut request: Request, next: Next) -> Response {
+    let id = request_id(request.headers().get(REQUEST_ID));
+    request.headers_mut().insert(REQUEST_ID, id.clone());
+    let mut response = if tracing::enabled!(tracing::Level::INFO) {
+        let span = tracing::info_span!("request", id = %id.to_str().unwrap_or_default());
+        logged(request, next).instrument(span).await
+    } else {
+        next.run(request).await
+    };
+    response.headers_mut().insert(REQUEST_ID, id);
+    response
+}
+
+async fn logged(request: Request, next: Next) -> Response {
     let mut line = Line {
         start: Instant::now(),
         method: request.method().clone(),
@@ -35,6 +54,23 @@ pub(crate) async fn log_request(request: Request, next: Next) -> Response {
     }
     line.done = true;
     response
+}
+
+/// The client's id when it is sane (1 to 200 visible ASCII characters), else a new one unique
+/// to this process (a random per-process prefix and a counter).
+fn request_id(sent: Option<&HeaderValue>) -> HeaderValue {
+    let sane = |v: &&HeaderValue| !v.is_empty() && v.len() <= 200 && v.as_bytes().iter().all(u8::is_ascii_graphic);
+    if let Some(sent) = sent.filter(sane) {
+        return sent.clone();
+    }
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| std::collections::hash_map::RandomState::new().build_hasher().finish());
+    let id = format!("{prefix:016x}-{:x}", NEXT.fetch_add(1, Ordering::Relaxed));
+    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 /// A request in flight: dropped before it is `done`, the client went away (the server dropped

@@ -106,7 +106,7 @@ pub(crate) async fn write_rows(
 
 /// Who writes, for the audit log: the actor from the header the server trusts (set by the
 /// gateway that authenticated the caller; none unless `--actor-header` names one) and the
-/// request id (the client's `X-Request-Id` when it is a sane one, else a new one).
+/// request id (set on every request by the request log, `crate::log`).
 fn audit_context(state: &AppState, headers: &HeaderMap) -> AuditContext {
     let sane = |v: &str| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_graphic());
     let actor = state
@@ -116,23 +116,8 @@ fn audit_context(state: &AppState, headers: &HeaderMap) -> AuditContext {
         .and_then(|name| headers.get(name).and_then(|v| v.to_str().ok()))
         .filter(|v| sane(v))
         .map(str::to_string);
-    let request_id = headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| sane(v))
-        .map_or_else(new_request_id, str::to_string);
+    let request_id = headers.get(crate::log::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     AuditContext { actor, request_id }
-}
-
-/// A request id unique to this process (a random per-process prefix and a counter).
-fn new_request_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::OnceLock;
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static PREFIX: OnceLock<u64> = OnceLock::new();
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let prefix = *PREFIX.get_or_init(|| std::collections::hash_map::RandomState::new().build_hasher().finish());
-    format!("{prefix:016x}-{:x}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 fn payload(headers: &HeaderMap, body: &[u8], params: &QueryParams, max_rows: usize) -> Result<Payload, ApiError> {

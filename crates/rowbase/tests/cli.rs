@@ -81,10 +81,17 @@ async fn serves_from_database_url_logs_requests_and_stops_on_sigterm() {
     assert!(!server.serving.contains('\u{1b}'), "no colour codes when stdout is not a terminal: {}", server.serving);
 
     let secret = "TopSecretValue";
-    let reply = reqwest::get(format!("http://{}/Artist?Name=eq.{secret}", server.addr)).await.unwrap();
+    let reply = reqwest::Client::new()
+        .get(format!("http://{}/Artist?Name=eq.{secret}", server.addr))
+        .header("X-Request-Id", "req-42")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(reply.status(), 200);
+    assert_eq!(reply.headers().get("x-request-id").and_then(|v| v.to_str().ok()), Some("req-42"));
     let log = server.lines.recv_timeout(Duration::from_secs(5)).unwrap();
     assert!(log.contains("method=GET") && log.contains("path=/Artist") && log.contains("status=200"), "{log}");
+    assert!(log.contains("request{id=req-42}"), "the line is in the request's span: {log}");
     assert!(!log.contains(secret), "query values stay out of the log: {log}");
 
     let (status, rest) = server.stop().await;

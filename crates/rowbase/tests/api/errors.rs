@@ -71,4 +71,24 @@ async fn paths_and_methods() {
     assert_eq!((options.status, options.header("allow")), (200, Some("OPTIONS,GET,HEAD,POST,PUT,PATCH,DELETE")));
     let trace = app.request(reqwest::Method::TRACE, "/Album", &[]).await;
     assert_eq!((trace.status, trace.code()), (405, "PGRST117".into()));
+    // The same routes under /rest/v1, with or without a trailing slash.
+    for path in ["/rest/v1/Album?limit=1", "/Album/?limit=1", "/rest/v1/Album/?limit=1"] {
+        assert_eq!(app.get(path).await.status, 200, "{path}");
+    }
+    assert_eq!(app.get("/rest/v1/").await.status, 200);
+    assert_eq!(app.get("/rest/v1/rpc/nothing").await.code(), "PGRST202");
+    assert_eq!(app.get("/%FF").await.code(), "PGRST100");
+}
+
+#[tokio::test]
+async fn every_answer_carries_its_request_id() {
+    let app = spawn_app().await;
+    let made = app.get("/Album?limit=1").await;
+    let id = made.header("x-request-id").unwrap_or_default().to_string();
+    assert!(id.len() > 8, "a new id: {id}");
+    assert_ne!(app.get("/Album?limit=1").await.header("x-request-id"), Some(id.as_str()), "one per request");
+    let kept = app.get_with("/Nope", &[("X-Request-Id", "abc-123")]).await;
+    assert_eq!(kept.header("x-request-id"), Some("abc-123"), "the client's, on errors too");
+    let refused = app.get_with("/Album?limit=1", &[("X-Request-Id", "no spaces allowed")]).await;
+    assert_ne!(refused.header("x-request-id"), Some("no spaces allowed"));
 }

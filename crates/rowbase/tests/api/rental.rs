@@ -402,6 +402,9 @@ async fn postgres_errors_answer_postgrest_statuses() {
         if *status >= 500 {
             assert_eq!(reply.json()["details"], Value::Null, "{code}: no backend details in a 5xx: {}", reply.text);
         }
+        if *status == 500 {
+            assert_eq!(reply.json()["message"], json!(rowbase_http::error::OPAQUE_MESSAGE), "{code}: an opaque 500");
+        }
     }
     let ruled = app.write(Method::POST, "/payment", &[], json!({ "id": 1, "amount": 9.99 })).await;
     assert_eq!((ruled.status, ruled.code()), (400, "0A000".to_string()), "{}", ruled.text);

@@ -9,7 +9,7 @@ use std::path::Path;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rowbase_catalog::Catalog;
 use rowbase_db::{Database, DatabaseOptions};
-use rowbase_plan::{ReadRequest, Window, plan_read};
+use rowbase_plan::{Action, Plan, ReadPlan, ReadRequest, RequestContext, Window, plan};
 use rowbase_request::{QueryParams, parse_query};
 use rowbase_sql::{Dialect, MySqlDialect, PostgresDialect, SqliteDialect, render_read};
 
@@ -35,16 +35,25 @@ fn window(params: &QueryParams) -> Window {
     Window { offset: params.root_offset().unwrap_or(0), limit: params.root_limit().map(i64::unsigned_abs) }
 }
 
+/// Plans a read as the server does, with a default context.
+fn plan_read(catalog: &rowbase_catalog::Catalog, ctx: &RequestContext, request: ReadRequest<'_>) -> ReadPlan {
+    match plan(catalog, ctx, Action::Read(request)) {
+        Ok(Plan::Read(plan)) => plan,
+        other => panic!("not a read plan: {other:?}"),
+    }
+}
+
 fn stages(c: &mut Criterion) {
     let catalog = chinook();
+    let ctx = RequestContext { schema: "public".into(), ..Default::default() };
     for (name, table, query) in REQUESTS {
         c.bench_function(&format!("parse/{name}"), |b| b.iter(|| parse_query(black_box(query)).expect("parses")));
         let params = parse_query(query).expect("parses");
         let request = ReadRequest { table, params: &params, window: window(&params), count: false };
         c.bench_function(&format!("plan/{name}"), |b| {
-            b.iter(|| plan_read(black_box(&catalog), "public", black_box(&request)).expect("plans"))
+            b.iter(|| plan_read(black_box(&catalog), &ctx, black_box(request)))
         });
-        let plan = plan_read(&catalog, "public", &request).expect("plans");
+        let plan = plan_read(&catalog, &ctx, request);
         let dialects: [&dyn Dialect; 3] = [&SqliteDialect, &PostgresDialect, &MySqlDialect];
         for dialect in dialects {
             c.bench_function(&format!("render/{name}/{}", dialect.name()), |b| {
@@ -55,7 +64,7 @@ fn stages(c: &mut Criterion) {
             b.iter(|| {
                 let params = parse_query(black_box(query)).expect("parses");
                 let request = ReadRequest { table, params: &params, window: window(&params), count: false };
-                let plan = plan_read(&catalog, "public", &request).expect("plans");
+                let plan = plan_read(&catalog, &ctx, request);
                 render_read(&plan, &SqliteDialect).expect("renders")
             })
         });

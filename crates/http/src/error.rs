@@ -164,6 +164,28 @@ impl From<PlanError> for ApiError {
                 Some(format!("'{table}' and '{relation}' do not form a many-to-one or one-to-one relationship")),
                 None,
             ),
+            PlanError::HardDeleteForbidden(_) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "42501",
+                message,
+                Some("Prefer: delete=hard needs a server started with --allow-hard-delete".into()),
+                Some("Without it, DELETE marks rows deleted (deleted_at); restore them with PATCH".into()),
+            ),
+            PlanError::UnfilteredWrite(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "21000",
+                message,
+                Some("The request has no filter, so it would change every row of the table".into()),
+                Some("Add a filter, or start the server with --allow-unfiltered-writes".into()),
+            ),
+            PlanError::AsOf(text) => {
+                let hint = if text.contains("audit trail") {
+                    "Declare audit = true for it in the schema file"
+                } else {
+                    "Read every row as it was, or read rowbase_audit with filters"
+                };
+                ApiError::new(StatusCode::BAD_REQUEST, "22023", message, None, Some(hint.into()))
+            }
             PlanError::NotWritable { reason, .. } => {
                 ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "55000", message, Some(reason), None)
             }

@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rowbase_catalog::AUDIT_LOG;
+use rowbase_plan::{Action, Plan, RequestContext, plan};
 use rowbase_request::QueryParams;
 use rowbase_sql::{ReadStatement, render_as_of};
 
@@ -13,13 +13,14 @@ use crate::error::ApiError;
 use crate::read::catalog;
 use crate::state::AppState;
 
-/// Answers an as-of read of `table` at `instant` (an HTTP-date, as `Accept-Datetime` takes).
+/// Answers an as-of read of `table` at `instant` (an HTTP-date, as `Accept-Datetime` takes),
+/// planned as any read is (`rowbase_plan::plan`, `Action::AsOf`).
 ///
 /// Errors: 400 `22007` for a date that is not an HTTP-date; 400 `22023` for a table without an
 /// audit trail, or a request with `select`, filters, order or a window (not supported here yet).
 pub(crate) async fn as_of(
     state: &AppState,
-    schema: &str,
+    ctx: &RequestContext,
     table: &str,
     params: &QueryParams,
     instant: &str,
@@ -33,30 +34,13 @@ pub(crate) async fn as_of(
             Some("e.g. Accept-Datetime: Sat, 21 Nov 2026 08:00:00 GMT".into()),
         )
     })?;
-    let plain = QueryParams { deleted: params.deleted, ..QueryParams::default() };
-    if *params != plain {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "22023",
-            "An as-of read takes no select, filters, order, limit or offset",
-            None,
-            Some("Read every row as it was, or read rowbase_audit with filters".into()),
-        ));
-    }
-    let catalog = catalog(state, schema)?;
-    let audited = catalog.table(AUDIT_LOG).is_some() && catalog.table(table).is_some_and(|t| t.is_audited());
-    if !audited {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "22023",
-            format!("{table} has no audit trail to read as of a time"),
-            None,
-            Some("Declare audit = true for it in the schema file".into()),
-        ));
-    }
-    let seconds =
+    let at_unix_seconds =
         at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-    let statement = render_as_of(schema, table, seconds, state.db().dialect());
+    let catalog = catalog(state, &ctx.schema)?;
+    let Plan::AsOf(plan) = plan(&catalog, ctx, Action::AsOf { table, params, at_unix_seconds })? else {
+        unreachable!("an as-of action plans an as-of read")
+    };
+    let statement = render_as_of(&plan.schema, &plan.table, plan.at_unix_seconds, state.db().dialect());
     let output = state.db().read(ReadStatement::page(statement)).await?;
     let mut response = Body::from(output.body).into_response();
     *response.status_mut() = StatusCode::OK;

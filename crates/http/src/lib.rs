@@ -16,6 +16,7 @@
 //! 5. any error of any layer becomes one [`error::ApiError`], whose status and code table is the
 //!    only place HTTP meets the lower layers' errors.
 
+mod context;
 mod csv_body;
 mod dispatch;
 pub mod error;

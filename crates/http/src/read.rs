@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rowbase_plan::{ReadRequest, Window, plan_read};
+use rowbase_plan::{Action, Plan, ReadRequest, Window, plan};
 use rowbase_request::headers::{MediaType, Preferences, RangeHeader, negotiate, parse_range};
 use rowbase_request::{QueryParams, parse_query};
 use rowbase_sql::render_read;
@@ -21,12 +21,11 @@ pub(crate) async fn read_rows(
     raw_query: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let schema = profile(state, headers, "accept-profile")?;
-    let mut params = parse_query(raw_query)?;
+    let params = parse_query(raw_query)?;
     let preferences = preferences(headers)?;
-    params.deleted = preferences.deleted.unwrap_or_default();
+    let ctx = crate::context::request_context(state, headers, "accept-profile", &preferences)?;
     if let Some(instant) = headers.get("accept-datetime").and_then(|v| v.to_str().ok()) {
-        return crate::history::as_of(state, &schema, table, &params, instant).await;
+        return crate::history::as_of(state, &ctx, table, &params, instant).await;
     }
     let media = media_type(headers, &[MediaType::Json, MediaType::SingleObject, MediaType::Csv])?;
     // PostgREST reads the Range header on GET only.
@@ -40,8 +39,10 @@ pub(crate) async fn read_rows(
         window.limit = Some(window.limit.map_or(max, |l| l.min(max)));
     }
     let request = ReadRequest { table, params: &params, window, count: preferences.count.is_some() };
-    let catalog = catalog(state, &schema)?;
-    let plan = plan_read(&catalog, &schema, &request)?;
+    let catalog = catalog(state, &ctx.schema)?;
+    let Plan::Read(plan) = plan(&catalog, &ctx, Action::Read(request))? else {
+        unreachable!("a read action plans a read")
+    };
     let statement = render_read(&plan, state.db().dialect())?;
     let output = state.db().read(statement).await?;
 

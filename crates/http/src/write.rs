@@ -6,17 +6,16 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use rowbase_db::{AuditContext, Returning, WriteJob, WriteOutput};
+use rowbase_db::{Returning, WriteJob, WriteOutput};
 use rowbase_plan::{
-    ConflictAction, Expr, InsertRequest, Mutation, OnDuplicate, RowKey, Value, WritePlan, plan_delete, plan_insert,
-    plan_put, plan_update,
+    Action, ConflictAction, InsertRequest, Mutation, OnDuplicate, Plan, RowKey, Value, WritePlan, plan,
 };
 use rowbase_request::body::{Payload, body_format, parse_body_limited};
 use rowbase_request::headers::{MediaType, Missing, Preferences, Resolution, ReturnPreference, TxEnd};
 use rowbase_request::{QueryParams, parse_query};
 
 use crate::error::ApiError;
-use crate::read::{catalog, header_str, media_type, preferences, profile};
+use crate::read::{catalog, header_str, media_type, preferences};
 use crate::state::AppState;
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded in a `Location`.
@@ -31,60 +30,33 @@ pub(crate) async fn write_rows(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Response, ApiError> {
-    let schema = profile(state, headers, "content-profile")?;
-    let schema = schema.as_str();
-    let mut params = parse_query(raw_query)?;
+    let params = parse_query(raw_query)?;
     let prefs = preferences(headers)?;
-    params.deleted = prefs.deleted.unwrap_or_default();
+    let ctx = crate::context::request_context(state, headers, "content-profile", &prefs)?;
     let media = media_type(headers, &[MediaType::Json, MediaType::SingleObject])?;
-    let catalog = catalog(state, schema)?;
-    let plan = match *method {
-        Method::POST => {
-            let payload = payload(headers, body, &params, state.config().max_write_rows)?;
-            let on_duplicate = match prefs.resolution {
+    let catalog = catalog(state, &ctx.schema)?;
+    let max_rows = state.config().max_write_rows;
+    let payload = match *method {
+        Method::DELETE => None,
+        _ => Some(payload(headers, body, &params, max_rows)?),
+    };
+    let action = match (method, payload.as_ref()) {
+        (&Method::POST, Some(payload)) => Action::Insert(InsertRequest {
+            table,
+            params: &params,
+            payload,
+            on_duplicate: match prefs.resolution {
                 Some(Resolution::MergeDuplicates) => OnDuplicate::Merge,
                 Some(Resolution::IgnoreDuplicates) => OnDuplicate::Ignore,
                 None => OnDuplicate::Error,
-            };
-            let request = InsertRequest {
-                table,
-                params: &params,
-                payload: &payload,
-                on_duplicate,
-                missing_default: prefs.missing == Some(Missing::Default),
-            };
-            plan_insert(&catalog, schema, &request)?
-        }
-        Method::PUT => plan_put(
-            &catalog,
-            schema,
-            table,
-            &params,
-            &payload(headers, body, &params, state.config().max_write_rows)?,
-        )?,
-        Method::PATCH => plan_update(
-            &catalog,
-            schema,
-            table,
-            &params,
-            &payload(headers, body, &params, state.config().max_write_rows)?,
-        )?,
-        _ => {
-            let hard = prefs.hard_delete == Some(true);
-            let soft_delete = catalog.table(table).is_some_and(|t| t.soft_delete_column().is_some());
-            if hard && soft_delete && !state.config().allow_hard_delete {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "42501",
-                    format!("permission denied to hard-delete rows of {table}"),
-                    Some("Prefer: delete=hard needs a server started with --allow-hard-delete".into()),
-                    Some("Without it, DELETE marks rows deleted (deleted_at); restore them with PATCH".into()),
-                ));
-            }
-            plan_delete(&catalog, schema, table, &params, hard)?
-        }
+            },
+            missing_default: prefs.missing == Some(Missing::Default),
+        }),
+        (&Method::PUT, Some(payload)) => Action::Put { table, params: &params, payload },
+        (&Method::PATCH, Some(payload)) => Action::Update { table, params: &params, payload },
+        _ => Action::Delete { table, params: &params },
     };
-    refuse_unfiltered(state, &plan)?;
+    let Plan::Write(plan) = plan(&catalog, &ctx, action)? else { unreachable!("a write action plans a write") };
     let returning = match prefs.return_ {
         Some(ReturnPreference::Representation) => Returning::Representation,
         Some(ReturnPreference::HeadersOnly) => Returning::Keys,
@@ -98,56 +70,15 @@ pub(crate) async fn write_rows(
         exactly_one: media == MediaType::SingleObject,
         dry_run: prefs.tx == Some(TxEnd::Rollback),
         // The audit triggers are there when their log is.
-        audit: catalog.table(rowbase_catalog::AUDIT_LOG).map(|_| audit_context(state, headers)),
+        audit: catalog.table(rowbase_catalog::AUDIT_LOG).map(|_| crate::context::audit_context(&ctx)),
     };
     let out = state.db().write(job).await?;
     Ok(respond(method, table, &plan, &prefs, media, returning, &out))
 }
 
-/// Who writes, for the audit log: the actor from the header the server trusts (set by the
-/// gateway that authenticated the caller; none unless `--actor-header` names one) and the
-/// request id (set on every request by the request log, `crate::log`).
-fn audit_context(state: &AppState, headers: &HeaderMap) -> AuditContext {
-    let sane = |v: &str| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_graphic());
-    let actor = state
-        .config()
-        .actor_header
-        .as_deref()
-        .and_then(|name| headers.get(name).and_then(|v| v.to_str().ok()))
-        .filter(|v| sane(v))
-        .map(str::to_string);
-    let request_id = headers.get(crate::log::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    AuditContext { actor, request_id }
-}
-
 fn payload(headers: &HeaderMap, body: &[u8], params: &QueryParams, max_rows: usize) -> Result<Payload, ApiError> {
     let format = body_format(header_str(headers, header::CONTENT_TYPE))?;
     Ok(parse_body_limited(format, body, params.columns.as_deref(), max_rows)?)
-}
-
-/// `PATCH`/`DELETE` without any filter would touch every row: refused unless the server allows
-/// it (the seed tutorials' "never DELETE without WHERE"; pg-safeupdate's `21000` in PostgREST).
-fn refuse_unfiltered(state: &AppState, plan: &WritePlan) -> Result<(), ApiError> {
-    let (verb, filters) = match &plan.mutation {
-        Mutation::Update { filters, .. } => ("UPDATE", filters),
-        Mutation::Delete { filters, .. } => ("DELETE", filters),
-        Mutation::Insert(_) => return Ok(()),
-    };
-    // A limited write picks rows through a subquery; a limit alone filters none.
-    let filtered = match filters.as_slice() {
-        [Expr::KeyInQuery { query, .. }] => !query.filters.is_empty(),
-        other => !other.is_empty(),
-    };
-    if !filtered && !state.config().allow_unfiltered_writes {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "21000",
-            format!("{verb} requires a WHERE clause"),
-            Some("The request has no filter, so it would change every row of the table".into()),
-            Some("Add a filter, or start the server with --allow-unfiltered-writes".into()),
-        ));
-    }
-    Ok(())
 }
 
 /// Status, headers and body of a write (PostgREST API reference: the status of each operation).

@@ -83,6 +83,18 @@ pub enum PlanError {
     /// refused on every engine so no engine keeps what another would refuse.
     #[error("invalid byte sequence for encoding \"UTF8\": 0x00")]
     NulCharacter,
+    /// `42501` (403): `Prefer: delete=hard` on a soft-delete table, on a server without
+    /// `--allow-hard-delete`.
+    #[error("permission denied to hard-delete rows of {0}")]
+    HardDeleteForbidden(String),
+    /// `21000` (400): a `PATCH` or `DELETE` (the verb given) without any filter, on a server
+    /// without `--allow-unfiltered-writes`.
+    #[error("{0} requires a WHERE clause")]
+    UnfilteredWrite(&'static str),
+    /// `22023` (400): an as-of read that cannot be answered (a table without an audit trail, or a
+    /// query string, not supported with an instant yet).
+    #[error("{0}")]
+    AsOf(String),
     /// `55000` (405): a write the view does not take, refused before any SQL runs; the message
     /// is PostgreSQL's (`cannot update view "v"`).
     #[error("cannot {action} view \"{relation}\"")]

@@ -6,16 +6,19 @@
 //! (`22P02`). What comes out refers only to catalog names and typed values, so the SQL renderer
 //! (`rowbase-sql`) never sees raw client text in an identifier position.
 
+mod context;
 pub mod error;
 mod expr;
 mod plan;
 mod read;
 mod relation;
+pub mod rules;
 mod value;
 mod write;
 
+pub use context::{Action, AsOfPlan, Plan, RequestContext, ServerRules, plan};
 pub use error::PlanError;
 pub use plan::*;
-pub use read::{ReadRequest, Window, plan_read};
+pub use read::{ReadRequest, Window};
 pub use value::{Value, coerce, invalid_input_code};
-pub use write::{InsertRequest, OnDuplicate, plan_delete, plan_insert, plan_put, plan_update};
+pub use write::{InsertRequest, OnDuplicate};

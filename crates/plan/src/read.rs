@@ -3,7 +3,7 @@
 //! complete.
 
 use rowbase_catalog::{Catalog, Table};
-use rowbase_request::{Condition, DeletedRows, IsValue, QueryParams, Scoped, SelectItem};
+use rowbase_request::{Condition, DeletedRows, QueryParams, Scoped, SelectItem};
 
 use crate::error::PlanError;
 use crate::expr::{condition_to_expr, order_to_plan};
@@ -36,7 +36,12 @@ pub struct ReadRequest<'a> {
 /// Plans a read against `catalog` (whose tables live in `schema`, for error messages).
 ///
 /// Errors: any [`PlanError`]; nothing is executed.
-pub fn plan_read(catalog: &Catalog, schema: &str, request: &ReadRequest<'_>) -> Result<ReadPlan, PlanError> {
+pub(crate) fn plan_read(
+    catalog: &Catalog,
+    schema: &str,
+    request: &ReadRequest<'_>,
+    deleted: DeletedRows,
+) -> Result<ReadPlan, PlanError> {
     let table = find_table(catalog, schema, request.table)?;
     // An absent or empty root select means every column (embeds use an empty select to filter
     // without output).
@@ -48,46 +53,11 @@ pub fn plan_read(catalog: &Catalog, schema: &str, request: &ReadRequest<'_>) -> 
     let mut aliases = 0;
     let mut root = build_node(catalog, schema, table, items, &mut aliases)?;
     check_paths(&root, request.params)?;
-    resolve(catalog, &mut root, &mut Vec::new(), request.params)?;
-    check_size(&root)?;
+    resolve(catalog, &mut root, &mut Vec::new(), request.params, deleted)?;
+    crate::rules::check_size(&root)?;
     root.offset = request.window.offset;
     root.limit = request.window.limit;
     Ok(ReadPlan { schema: table.schema.clone(), root, count: request.count })
-}
-
-/// At most this many output keys (columns and embeddings, `*` expanded, all levels together)
-/// in one request: every engine builds JSON objects from argument lists, and SQLite's function
-/// arguments stop at 1,000 (500 keys in one object).
-pub const MAX_OUTPUTS: usize = 400;
-
-/// At most this many sort keys in one request, all levels together.
-pub const MAX_ORDER_TERMS: usize = 64;
-
-/// Refuses a plan past [`MAX_OUTPUTS`] or [`MAX_ORDER_TERMS`] before any SQL is made
-/// (`PGRST100`-class 400, naming the limit).
-fn check_size(root: &Node) -> Result<(), PlanError> {
-    fn walk(node: &Node, outputs: &mut usize, order: &mut usize) {
-        *outputs += node.outputs.len();
-        *order += node.order.len();
-        for output in &node.outputs {
-            if let Output::Embed { embed, .. } = output {
-                walk(&embed.node, outputs, order);
-            }
-        }
-    }
-    let (mut outputs, mut order) = (0, 0);
-    walk(root, &mut outputs, &mut order);
-    if outputs > MAX_OUTPUTS {
-        return Err(PlanError::TooLarge(format!(
-            "the request selects {outputs} columns and embeddings; at most {MAX_OUTPUTS} are allowed"
-        )));
-    }
-    if order > MAX_ORDER_TERMS {
-        return Err(PlanError::TooLarge(format!(
-            "the request orders by {order} keys; at most {MAX_ORDER_TERMS} are allowed"
-        )));
-    }
-    Ok(())
 }
 
 /// The table named `name`, or `PGRST205` with the closest name as a hint.
@@ -265,11 +235,17 @@ fn at<'p, T>(items: &'p [Scoped<T>], path: &'p [String]) -> impl Iterator<Item =
 
 /// Resolves the node at `path`: children first, then its filters, `!inner` embeds, orders and
 /// (below the root) limits.
-fn resolve(catalog: &Catalog, node: &mut Node, path: &mut Vec<String>, params: &QueryParams) -> Result<(), PlanError> {
+fn resolve(
+    catalog: &Catalog,
+    node: &mut Node,
+    path: &mut Vec<String>,
+    params: &QueryParams,
+    deleted: DeletedRows,
+) -> Result<(), PlanError> {
     for output in &mut node.outputs {
         if let Output::Embed { key, embed, .. } = output {
             path.push(key.clone());
-            resolve(catalog, &mut embed.node, path, params)?;
+            resolve(catalog, &mut embed.node, path, params, deleted)?;
             path.pop();
         }
     }
@@ -282,16 +258,9 @@ fn resolve(catalog: &Catalog, node: &mut Node, path: &mut Vec<String>, params: &
         let expr = condition_to_expr(node, table, condition)?;
         node.filters.push(expr);
     }
-    // Soft delete: live rows only, unless the request says otherwise or filters on the column
-    // itself at this level.
     if let Some(column) = table.soft_delete_column() {
         let named = at(&params.conditions, path).any(|c| mentions(c, &column.name));
-        let value = match params.deleted {
-            DeletedRows::Live => Some(IsValue::Null),
-            DeletedRows::Only => Some(IsValue::NotNull),
-            DeletedRows::Include => None,
-        };
-        if let (false, Some(value)) = (named, value) {
+        if let Some(value) = crate::rules::soft_delete(deleted, named) {
             node.filters.push(Expr::Is { left: column_ref(table, node.alias, &column.name)?, value });
         }
     }

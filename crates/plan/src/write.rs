@@ -7,7 +7,7 @@
 
 use rowbase_catalog::{Catalog, Column, DataType, Table, TableKind};
 use rowbase_request::body::Payload;
-use rowbase_request::{Condition, Predicate, QueryParams};
+use rowbase_request::{Condition, DeletedRows, Predicate, QueryParams};
 use serde_json::Value as Json;
 
 use crate::error::PlanError;
@@ -42,11 +42,16 @@ pub struct InsertRequest<'a> {
 }
 
 /// Plans an insert or upsert.
-pub fn plan_insert(catalog: &Catalog, schema: &str, request: &InsertRequest<'_>) -> Result<WritePlan, PlanError> {
+pub(crate) fn plan_insert(
+    catalog: &Catalog,
+    schema: &str,
+    request: &InsertRequest<'_>,
+    deleted: DeletedRows,
+) -> Result<WritePlan, PlanError> {
     let table = find_table(catalog, schema, request.table)?;
-    check_writable(table, "insert into", table.writable.insert)?;
+    crate::rules::check_writable(table, "insert into", table.writable.insert)?;
     if request.on_duplicate == OnDuplicate::Merge {
-        check_writable(table, "update", table.writable.update)?;
+        crate::rules::check_writable(table, "update", table.writable.update)?;
     }
     let columns = payload_columns(table, &request.payload.keys)?;
     let rows = request
@@ -91,37 +96,9 @@ pub fn plan_insert(catalog: &Catalog, schema: &str, request: &InsertRequest<'_>)
     Ok(WritePlan {
         mutation,
         key: row_key(table),
-        representation: representation(catalog, schema, table, request.params)?,
+        representation: representation(catalog, schema, table, request.params, deleted)?,
         view: table.kind == TableKind::View,
     })
-}
-
-/// Refuses a write the relation does not take (`allowed` false: a view neither automatically
-/// updatable nor given an `INSTEAD OF` trigger for it), or any write to a view with no key to
-/// write through, before any SQL runs (405 `55000`, in PostgreSQL's words).
-fn check_writable(table: &Table, action: &'static str, allowed: bool) -> Result<(), PlanError> {
-    if !allowed {
-        return Err(PlanError::NotWritable {
-            relation: table.name.clone(),
-            action,
-            reason: format!(
-                "The view is not automatically updatable and has no INSTEAD OF trigger for this write: \
-                 add one (CREATE TRIGGER ... INSTEAD OF {} ON \"{}\")",
-                action.split_whitespace().next().unwrap_or(action).to_ascii_uppercase(),
-                table.name
-            ),
-        });
-    }
-    if table.kind == TableKind::View && table.primary_key.is_empty() {
-        return Err(PlanError::NotWritable {
-            relation: table.name.clone(),
-            action,
-            reason: "Rowbase writes a view by the primary key of its base table, and the view shows no base \
-                     table's whole primary key under the key's own column names"
-                .into(),
-        });
-    }
-    Ok(())
 }
 
 /// Orders an upsert's rows by their conflict key, so two bulk upserts of the same keys take the
@@ -149,16 +126,17 @@ fn sort_by_key(rows: &mut [Vec<Option<Value>>], columns: &[&Column], target: &[S
 }
 
 /// Plans `PUT /table?pk=eq.v`: an upsert of one full row identified by its whole primary key.
-pub fn plan_put(
+pub(crate) fn plan_put(
     catalog: &Catalog,
     schema: &str,
     table: &str,
     params: &QueryParams,
     payload: &Payload,
+    deleted: DeletedRows,
 ) -> Result<WritePlan, PlanError> {
     let found = find_table(catalog, schema, table)?;
-    check_writable(found, "insert into", found.writable.insert)?;
-    check_writable(found, "update", found.writable.update)?;
+    crate::rules::check_writable(found, "insert into", found.writable.insert)?;
+    crate::rules::check_writable(found, "update", found.writable.update)?;
     if !params.limit.is_empty() || !params.offset.is_empty() {
         return Err(PlanError::PutWindow);
     }
@@ -183,7 +161,7 @@ pub fn plan_put(
         }
     }
     let request = InsertRequest { table, params, payload, on_duplicate: OnDuplicate::Merge, missing_default: false };
-    let mut plan = plan_insert(catalog, schema, &request)?;
+    let mut plan = plan_insert(catalog, schema, &request, deleted)?;
     if let Mutation::Insert(insert) = &mut plan.mutation {
         insert.conflict = Some(Conflict {
             target: found.primary_key.clone(),
@@ -219,15 +197,16 @@ fn put_key_filters<'p>(table: &Table, params: &'p QueryParams) -> Option<Vec<(St
 }
 
 /// Plans `PATCH /table?filters` with a body of column values.
-pub fn plan_update(
+pub(crate) fn plan_update(
     catalog: &Catalog,
     schema: &str,
     table: &str,
     params: &QueryParams,
     payload: &Payload,
+    deleted: DeletedRows,
 ) -> Result<WritePlan, PlanError> {
     let found = find_table(catalog, schema, table)?;
-    check_writable(found, "update", found.writable.update)?;
+    crate::rules::check_writable(found, "update", found.writable.update)?;
     let columns = payload_columns(found, &payload.keys)?;
     // PostgREST applies one object to every matched row; with an array, the first element.
     let row = payload.rows.first();
@@ -236,7 +215,7 @@ pub fn plan_update(
         .filter_map(|c| row.and_then(|r| r.get(&c.name)).map(|json| (c, json)))
         .map(|(c, json)| json_value(found, c, json).map(|v| (c.name.clone(), v)))
         .collect::<Result<Vec<_>, _>>()?;
-    let representation = representation(catalog, schema, found, params)?;
+    let representation = representation(catalog, schema, found, params, deleted)?;
     let filters = limited(found, &representation.root, params)?;
     Ok(WritePlan {
         mutation: Mutation::Update {
@@ -255,23 +234,23 @@ pub fn plan_update(
 /// Plans `DELETE /table?filters`. On a soft-delete table (a nullable `deleted_at`), unless
 /// `hard`, the rows are marked deleted (`deleted_at` set to the time of the statement), never
 /// removed; only live rows are marked, so a second delete keeps the first time.
-pub fn plan_delete(
+pub(crate) fn plan_delete(
     catalog: &Catalog,
     schema: &str,
     table: &str,
     params: &QueryParams,
     hard: bool,
+    deleted: DeletedRows,
 ) -> Result<WritePlan, PlanError> {
     let found = find_table(catalog, schema, table)?;
     match found.soft_delete_column().filter(|_| !hard) {
-        Some(_) => check_writable(found, "update", found.writable.update)?,
-        None => check_writable(found, "delete from", found.writable.delete)?,
+        Some(_) => crate::rules::check_writable(found, "update", found.writable.update)?,
+        None => crate::rules::check_writable(found, "delete from", found.writable.delete)?,
     }
     if let Some(column) = found.soft_delete_column().filter(|_| !hard) {
-        let mut live = params.clone();
-        live.deleted = rowbase_request::DeletedRows::Live;
-        let representation = representation(catalog, schema, found, &live)?;
-        let mut filters = limited(found, &representation.root, &live)?;
+        // A soft delete marks live rows only, whatever the request reads.
+        let representation = representation(catalog, schema, found, params, DeletedRows::Live)?;
+        let mut filters = limited(found, &representation.root, params)?;
         // Even when the request filters on the column itself.
         filters.push(Expr::Is { left: column_ref(found, 0, &column.name)?, value: rowbase_request::IsValue::Null });
         return Ok(WritePlan {
@@ -287,7 +266,7 @@ pub fn plan_delete(
             view: found.kind == TableKind::View,
         });
     }
-    let mut representation = representation(catalog, schema, found, params)?;
+    let mut representation = representation(catalog, schema, found, params, deleted)?;
     let filters = limited(found, &representation.root, params)?;
     // Deleted rows are read before they go, so the read must pick exactly the rows deleted.
     representation.root.filters.clone_from(&filters);
@@ -325,8 +304,10 @@ fn representation(
     schema: &str,
     table: &Table,
     params: &QueryParams,
+    deleted: DeletedRows,
 ) -> Result<crate::plan::ReadPlan, PlanError> {
-    plan_read(catalog, schema, &ReadRequest { table: &table.name, params, window: Window::default(), count: false })
+    let request = ReadRequest { table: &table.name, params, window: Window::default(), count: false };
+    plan_read(catalog, schema, &request, deleted)
 }
 
 fn row_key(table: &Table) -> RowKey {

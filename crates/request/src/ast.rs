@@ -349,8 +349,6 @@ pub struct QueryParams {
     pub columns: Option<Vec<String>>,
     /// `on_conflict=`: the upsert target.
     pub on_conflict: Option<Vec<String>>,
-    /// Which rows of soft-delete tables the request sees (from `Prefer: deleted=`).
-    pub deleted: DeletedRows,
 }
 
 impl QueryParams {

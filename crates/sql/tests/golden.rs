@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use rowbase_catalog::{Catalog, Column, DataType, ForeignKey, ReferentialAction, Table, TableKind};
-use rowbase_plan::{ReadRequest, Window, plan_read};
+use rowbase_plan::{Action, Plan, ReadRequest, RequestContext, Window, plan};
 use rowbase_request::parse_query;
 use rowbase_sql::{Dialect, MySqlDialect, PostgresDialect, SqliteDialect, render_read};
 
@@ -134,8 +134,10 @@ fn report(cases: &[(&str, &str)]) -> String {
         let offset = if flags.contains("deep") { 900 } else { 0 };
         let window = Window { offset, limit: flags.contains("window").then_some(10) };
         let request = ReadRequest { table, params: &params, window, count: flags.contains("count") };
-        let plan = match plan_read(&catalog, "public", &request) {
-            Ok(plan) => plan,
+        let ctx = RequestContext { schema: "public".into(), ..Default::default() };
+        let plan = match plan(&catalog, &ctx, Action::Read(request)) {
+            Ok(Plan::Read(plan)) => plan,
+            Ok(other) => panic!("not a read: {other:?}"),
             Err(e) => {
                 let _ = writeln!(out, "  error: {e}");
                 continue;
@@ -204,10 +206,16 @@ fn embedding() {
 
 /// `METHOD table?query body` for writes: the mutation statements and their parameters.
 fn write_report(cases: &[(&str, &str, &str, &str)]) -> String {
-    use rowbase_plan::{InsertRequest, Mutation, OnDuplicate, plan_delete, plan_insert, plan_update};
+    use rowbase_plan::{Action, InsertRequest, Mutation, OnDuplicate, Plan};
     use rowbase_request::body::{BodyFormat, parse_body};
     use rowbase_sql::{Target, render_delete, render_existing_count, render_insert, render_update};
     let catalog = catalog();
+    // Snapshots show what each write renders, unfiltered ones included.
+    let ctx = rowbase_plan::RequestContext {
+        schema: "public".into(),
+        server: rowbase_plan::ServerRules { allow_unfiltered_writes: true, ..Default::default() },
+        ..Default::default()
+    };
     let mut out = String::new();
     for (method, table, query, body) in cases {
         let _ = writeln!(out, "{method} {table}?{query} {body}");
@@ -221,17 +229,19 @@ fn write_report(cases: &[(&str, &str, &str, &str)]) -> String {
                     _ => OnDuplicate::Error,
                 };
                 let payload = payload.unwrap();
-                plan_insert(
-                    &catalog,
-                    "public",
-                    &InsertRequest { table, params: &params, payload: &payload, on_duplicate, missing_default: true },
-                )
+                let request =
+                    InsertRequest { table, params: &params, payload: &payload, on_duplicate, missing_default: true };
+                rowbase_plan::plan(&catalog, &ctx, Action::Insert(request))
             }
-            "PATCH" => plan_update(&catalog, "public", table, &params, &payload.unwrap()),
-            _ => plan_delete(&catalog, "public", table, &params, false),
+            "PATCH" => {
+                let payload = payload.unwrap();
+                rowbase_plan::plan(&catalog, &ctx, Action::Update { table, params: &params, payload: &payload })
+            }
+            _ => rowbase_plan::plan(&catalog, &ctx, Action::Delete { table, params: &params }),
         };
         let plan = match plan {
-            Ok(plan) => plan,
+            Ok(Plan::Write(plan)) => plan,
+            Ok(other) => panic!("not a write: {other:?}"),
             Err(e) => {
                 let _ = writeln!(out, "  error: {e}");
                 continue;

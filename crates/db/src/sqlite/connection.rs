@@ -255,7 +255,7 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::AtomicU64;
 
-    use rowbase_plan::{ReadRequest, Window, plan_read};
+    use rowbase_plan::{Action, Plan, ReadRequest, RequestContext, Window, plan};
     use rowbase_request::parse_query;
     use rowbase_sql::{SqliteDialect, render_read};
     use rusqlite::{Connection, StatementStatus};
@@ -292,7 +292,8 @@ mod tests {
         ] {
             let params = parse_query(query).expect("parses");
             let request = ReadRequest { table: "person", params: &params, window: Window::default(), count: false };
-            let plan = plan_read(&catalog, "public", &request).expect("plans");
+            let ctx = RequestContext { schema: "public".into(), ..Default::default() };
+            let Ok(Plan::Read(plan)) = plan(&catalog, &ctx, Action::Read(request)) else { panic!("plans a read") };
             let read = render_read(&plan, &SqliteDialect).expect("renders");
             let output = run_read(&conn, &read, usize::MAX).expect("runs");
             let names: serde_json::Value = serde_json::from_str(&output.body).expect("JSON");
@@ -338,7 +339,8 @@ mod tests {
                     limit: params.root_limit().map(i64::unsigned_abs),
                 };
                 let request = ReadRequest { table, params: &params, window, count: false };
-                let plan = plan_read(&catalog, "public", &request).expect("plans");
+                let ctx = RequestContext { schema: "public".into(), ..Default::default() };
+                let Ok(Plan::Read(plan)) = plan(&catalog, &ctx, Action::Read(request)) else { panic!("plans a read") };
                 let read = render_read(&plan, &SqliteDialect).expect("renders");
                 let output = run_read(&conn, &read, usize::MAX).expect("runs");
                 assert!(output.page_rows > 0, "{query} found rows");

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rowbase_catalog::Catalog;
-use rowbase_sql::{Dialect, ReadStatement};
+use rowbase_plan::{AsOfPlan, ReadPlan};
+use rowbase_sql::{Dialect, ReadStatement, render_as_of, render_read};
 
 use crate::error::DbError;
 use crate::mysql::MySqlDatabase;
@@ -278,8 +279,26 @@ impl Database {
         }
     }
 
-    /// Runs a rendered read in a read-only transaction.
-    pub async fn read(&self, statement: ReadStatement) -> Result<ReadOutput, DbError> {
+    /// The read door: renders `plan` in the engine's dialect and runs it (one statement; a
+    /// counted read on MySQL runs its count beside it in one snapshot).
+    ///
+    /// Errors: the plan's operators the engine lacks (400 `PGRST127`), the engine's own, the
+    /// statement and answer limits (`DatabaseOptions`).
+    pub async fn read(&self, plan: &ReadPlan) -> Result<ReadOutput, DbError> {
+        let statement = render_read(plan, self.dialect())?;
+        self.run_read(statement).await
+    }
+
+    /// The read door for a table as of an instant, from its audit log.
+    ///
+    /// Errors: as [`Database::read`].
+    pub async fn read_as_of(&self, plan: &AsOfPlan) -> Result<ReadOutput, DbError> {
+        let statement = render_as_of(&plan.schema, &plan.table, plan.at_unix_seconds, self.dialect());
+        self.run_read(ReadStatement::page(statement)).await
+    }
+
+    /// Runs a rendered read on the engine.
+    async fn run_read(&self, statement: ReadStatement) -> Result<ReadOutput, DbError> {
         match self {
             Database::Sqlite(db) => db.read(statement).await,
             Database::Postgres(db) => db.read(statement).await,

@@ -122,3 +122,20 @@ impl DbError {
         self
     }
 }
+
+/// A plan the engine cannot run, as reads and writes both answer it: an operator the engine
+/// lacks is 400 `PGRST127` naming the engine; a malformed full-text query 400 `42601`.
+impl From<rowbase_sql::RenderError> for DbError {
+    fn from(e: rowbase_sql::RenderError) -> Self {
+        let (code, hint) = match &e {
+            rowbase_sql::RenderError::Unsupported { .. } => ("PGRST127", "Use an operator this engine supports"),
+            rowbase_sql::RenderError::InvalidSearch(_) => {
+                ("42601", "See docs/schema.md, \"Full-text search\", for the query syntax of each operator")
+            }
+        };
+        let mut error = DbError::new(ErrorKind::Client, e.to_string());
+        error.sqlstate = Some(code.to_string());
+        error.hint = Some(hint.to_string());
+        error
+    }
+}

@@ -61,7 +61,7 @@ pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Resu
 async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteJob, out: &mut WriteOutput) -> Result<(), DbError> {
     let d = exec.dialect();
     let plan = &job.plan;
-    let render = |e: rowbase_sql::RenderError| DbError::new(ErrorKind::Client, e.to_string());
+    let render = DbError::from;
     match &plan.mutation {
         Mutation::Insert(insert) => {
             let without_existing;
@@ -198,8 +198,7 @@ async fn drop_existing<E: Executor>(exec: &mut E, insert: &InsertPlan) -> Result
         limit: None,
         offset: 0,
     };
-    let statement = render_key_select(&insert.schema, &node, &key, exec.dialect())
-        .map_err(|e| DbError::new(ErrorKind::Client, e.to_string()))?;
+    let statement = render_key_select(&insert.schema, &node, &key, exec.dialect())?;
     let existing: Vec<Vec<String>> =
         exec.keys(&statement).await?.iter().map(|k| k.iter().map(value_text).collect()).collect();
     plain.rows.retain(|row| {
@@ -242,8 +241,7 @@ async fn locked_keys<E: Executor>(
             offset: 0,
         },
     };
-    let statement = render_key_select(schema, &node, &plan.key, exec.dialect())
-        .map_err(|e| DbError::new(ErrorKind::Client, e.to_string()))?;
+    let statement = render_key_select(schema, &node, &plan.key, exec.dialect())?;
     exec.keys(&statement).await
 }
 

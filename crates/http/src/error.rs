@@ -8,7 +8,6 @@ use rowbase_db::{DbError, ErrorKind};
 use rowbase_plan::PlanError;
 use rowbase_request::ParseError;
 use rowbase_request::error::ParseErrorKind;
-use rowbase_sql::RenderError;
 use serde_json::{Value, json};
 
 /// An error response (boxed: errors travel through every `Result` of the request path).
@@ -262,27 +261,6 @@ impl From<PlanError> for ApiError {
             PlanError::PutWindow => ApiError::new(StatusCode::BAD_REQUEST, "PGRST114", message, None, None),
             PlanError::PutPayload(_) => ApiError::new(StatusCode::BAD_REQUEST, "PGRST115", message, None, None),
             PlanError::UnknownType(_) => ApiError::new(StatusCode::BAD_REQUEST, "42704", message, None, None),
-        }
-    }
-}
-
-impl From<RenderError> for ApiError {
-    fn from(e: RenderError) -> Self {
-        match e {
-            RenderError::Unsupported { .. } => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "PGRST127",
-                e.to_string(),
-                None,
-                Some("Use an operator this engine supports".into()),
-            ),
-            RenderError::InvalidSearch(message) => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "42601",
-                message,
-                None,
-                Some("See docs/schema.md, \"Full-text search\", for the query syntax of each operator".into()),
-            ),
         }
     }
 }

@@ -7,7 +7,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rowbase_plan::{Action, Plan, RequestContext, plan};
 use rowbase_request::QueryParams;
-use rowbase_sql::{ReadStatement, render_as_of};
 
 use crate::error::ApiError;
 use crate::read::catalog;
@@ -40,8 +39,7 @@ pub(crate) async fn as_of(
     let Plan::AsOf(plan) = plan(&catalog, ctx, Action::AsOf { table, params, at_unix_seconds })? else {
         unreachable!("an as-of action plans an as-of read")
     };
-    let statement = render_as_of(&plan.schema, &plan.table, plan.at_unix_seconds, state.db().dialect());
-    let output = state.db().read(ReadStatement::page(statement)).await?;
+    let output = state.db().read_as_of(&plan).await?;
     let mut response = Body::from(output.body).into_response();
     *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();

@@ -1,17 +1,18 @@
 //! The PostgREST-compatible HTTP API.
 //!
-//! One request, walked through the real functions:
-//! 1. [`router`]'s fallback [`dispatch::dispatch`] splits the path (`/`, `/{table}`, the same under
-//!    `/rest/v1`) and the method;
-//! 2. [`read::read_rows`] parses the query string and headers with `rowbase_request`
-//!    (`parse_query`, `Preferences::parse`, `parse_range`, `negotiate`), computes the row window,
-//!    plans with `rowbase_plan::plan_read` against the catalog, renders one statement with
-//!    `rowbase_sql::render_read` in the database's dialect, and runs it with
-//!    `rowbase_db::Database::read`;
+//! One request, walked through the real functions (docs/architecture.md tells it in full):
+//! 1. `log::log_request` gives the request its id and span; `guard::guard` checks its `Host`
+//!    and `Origin`; CORS applies; [`router`]'s named routes (`dispatch::routes`: `/`,
+//!    `/{relation}`, `/rpc/{function}`, the same under `/rest/v1`) pick the handler by method;
+//! 2. `read::read_rows` parses the query string and headers with `rowbase_request`
+//!    (`parse_query`, `Preferences::parse`, `parse_range`, `negotiate`), builds the request
+//!    context (`context::request_context`), computes the row window, plans with
+//!    `rowbase_plan::plan` against the catalog, and hands the plan to the read door,
+//!    `rowbase_db::Database::read`, which renders and runs it;
 //! 3. the JSON built by the database is passed through (or turned into CSV / a single object),
 //!    with `Content-Range` and the PostgREST status;
-//! 4. writes go through [`write::write_rows`]: the body is parsed (`rowbase_request::body`), planned
-//!    (`plan_insert`, `plan_put`, `plan_update`, `plan_delete`) and run by the database's writer
+//! 4. writes go through `write::write_rows`: the body is parsed (`rowbase_request::body`),
+//!    planned by the same `plan` and run through the write door, `rowbase_db::Database::write`,
 //!    as one transaction;
 //! 5. any error of any layer becomes one [`error::ApiError`], whose status and code table is the
 //!    only place HTTP meets the lower layers' errors.

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use rowbase_plan::{Action, Plan, ReadRequest, Window, plan};
 use rowbase_request::headers::{MediaType, Preferences, RangeHeader, negotiate, parse_range};
 use rowbase_request::{QueryParams, parse_query};
-use rowbase_sql::render_read;
 
 use crate::csv_body::json_array_to_csv;
 use crate::error::ApiError;
@@ -43,8 +42,7 @@ pub(crate) async fn read_rows(
     let Plan::Read(plan) = plan(&catalog, &ctx, Action::Read(request))? else {
         unreachable!("a read action plans a read")
     };
-    let statement = render_read(&plan, state.db().dialect())?;
-    let output = state.db().read(statement).await?;
+    let output = state.db().read(&plan).await?;
 
     let (status, content_range) = range_status(window.offset, output.page_rows, output.total)?;
     let body = match media {

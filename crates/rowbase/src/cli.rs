@@ -1,5 +1,6 @@
-//! The command line. Settings come in layers: defaults, then `ROWBASE_*` / `DATABASE_URL`
-//! environment variables, then flags.
+//! The command line. Settings come in layers: defaults, the `[server]` section of a
+//! configuration file (`--config`; see `crate::config`), then `ROWBASE_*` / `DATABASE_URL`
+//! environment variables, then flags. `--help` groups the `serve` settings by topic.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -103,134 +104,145 @@ pub struct MigrateTarget {
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     /// The database: `postgres://user@host:port/db`, a path to an SQLite file, or `sqlite://path`.
-    #[arg(env = "DATABASE_URL")]
+    #[arg(env = "DATABASE_URL", hide_env_values = true)]
     pub database: String,
 
+    /// A configuration file whose `[server]` section sets any of these settings (below the
+    /// environment and the flags); docs/rowbase.reference.toml lists them.
+    #[arg(long, env = "ROWBASE_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+
     /// The address to listen on.
-    #[arg(long, env = "ROWBASE_LISTEN", default_value = "127.0.0.1:3000")]
+    #[arg(long, env = "ROWBASE_LISTEN", default_value = "127.0.0.1:3000", help_heading = "Server")]
     pub listen: SocketAddr,
 
     /// Connections in the pool (default: two per core, at least four).
-    #[arg(long, env = "ROWBASE_POOL_SIZE")]
+    #[arg(long, env = "ROWBASE_POOL_SIZE", help_heading = "Database pool")]
     pub pool_size: Option<usize>,
 
     /// Seconds a request waits for a free connection before failing with 503.
-    #[arg(long, env = "ROWBASE_POOL_TIMEOUT", default_value_t = 10)]
+    #[arg(long, env = "ROWBASE_POOL_TIMEOUT", default_value_t = 10, help_heading = "Database pool")]
     pub pool_timeout: u64,
 
     /// Seconds a read statement may run before the engine cancels it and the request answers
     /// 504 `57014` (PostgreSQL: every statement; 0: no limit).
-    #[arg(long, env = "ROWBASE_STATEMENT_TIMEOUT", default_value_t = 10.0)]
+    #[arg(long, env = "ROWBASE_STATEMENT_TIMEOUT", default_value_t = 10.0, help_heading = "Limits")]
     pub statement_timeout: f64,
 
     /// Seconds a pooled server connection may live before it is replaced (`pool_recycle`).
-    #[arg(long, env = "ROWBASE_POOL_MAX_LIFETIME", default_value_t = 1800)]
+    #[arg(long, env = "ROWBASE_POOL_MAX_LIFETIME", default_value_t = 1800, help_heading = "Database pool")]
     pub pool_max_lifetime: u64,
 
     /// Seconds a pooled server connection may sit unused before it is replaced.
-    #[arg(long, env = "ROWBASE_POOL_IDLE_TIMEOUT", default_value_t = 600)]
+    #[arg(long, env = "ROWBASE_POOL_IDLE_TIMEOUT", default_value_t = 600, help_heading = "Database pool")]
     pub pool_idle_timeout: u64,
 
     /// Seconds opening a server connection may take; past it requests fail fast with 503.
-    #[arg(long, env = "ROWBASE_CONNECT_TIMEOUT", default_value_t = 2)]
+    #[arg(long, env = "ROWBASE_CONNECT_TIMEOUT", default_value_t = 2, help_heading = "Database pool")]
     pub connect_timeout: u64,
 
     /// The schemas served, comma-separated; the first is the default, the others are chosen
     /// with `Accept-Profile`/`Content-Profile` (PostgreSQL; SQLite serves `public`).
-    #[arg(long, env = "ROWBASE_SCHEMAS", value_delimiter = ',', default_value = "public")]
+    #[arg(
+        long,
+        env = "ROWBASE_SCHEMAS",
+        value_delimiter = ',',
+        default_value = "public",
+        help_heading = "Database pool"
+    )]
     pub schemas: Vec<String>,
 
     /// Never write to the database file, not even to switch it to WAL mode; writes answer 405.
-    #[arg(long, env = "ROWBASE_READ_ONLY")]
+    #[arg(long, env = "ROWBASE_READ_ONLY", help_heading = "SQLite")]
     pub read_only: bool,
 
     /// SQLite durability: `full` syncs at every commit (survives power loss); `normal` survives a
     /// crash of the process but may lose the last commits on power loss.
-    #[arg(long, env = "ROWBASE_SQLITE_SYNCHRONOUS", value_enum, default_value_t = SynchronousArg::Full)]
+    #[arg(long, env = "ROWBASE_SQLITE_SYNCHRONOUS", value_enum, default_value_t = SynchronousArg::Full, help_heading = "SQLite")]
     pub sqlite_synchronous: SynchronousArg,
 
     /// How many queued writes may share one commit (1 disables group commit).
-    #[arg(long, env = "ROWBASE_GROUP_COMMIT", default_value_t = 64)]
+    #[arg(long, env = "ROWBASE_GROUP_COMMIT", default_value_t = 64, help_heading = "SQLite")]
     pub group_commit: usize,
 
     /// Largest request body accepted, in bytes (larger ones get 413).
-    #[arg(long, env = "ROWBASE_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024)]
+    #[arg(long, env = "ROWBASE_MAX_BODY_BYTES", default_value_t = 10 * 1024 * 1024, help_heading = "Limits")]
     pub max_body_bytes: usize,
 
     /// Let PATCH and DELETE without any filter change every row (refused by default).
-    #[arg(long, env = "ROWBASE_ALLOW_UNFILTERED_WRITES")]
+    #[arg(long, env = "ROWBASE_ALLOW_UNFILTERED_WRITES", help_heading = "Writes")]
     pub allow_unfiltered_writes: bool,
 
     /// Let `Prefer: delete=hard` remove rows of soft-delete tables (refused with 403 by default:
     /// DELETE marks them deleted).
-    #[arg(long, env = "ROWBASE_ALLOW_HARD_DELETE")]
+    #[arg(long, env = "ROWBASE_ALLOW_HARD_DELETE", help_heading = "Writes")]
     pub allow_hard_delete: bool,
 
     /// The request header whose value the audit log records as the actor, set by the gateway
     /// in front of Rowbase that authenticated the caller (e.g. `X-Forwarded-User`). Without it,
     /// changes are logged without an actor: a client could claim any name.
-    #[arg(long, env = "ROWBASE_ACTOR_HEADER")]
+    #[arg(long, env = "ROWBASE_ACTOR_HEADER", help_heading = "Writes")]
     pub actor_header: Option<String>,
 
     /// An origin whose web pages may read and write this server (CORS), e.g.
     /// `https://app.example.com`; repeat, or separate with commas; `*` for any. None by default:
     /// only pages served from the server's own origin.
-    #[arg(long = "cors-origin", env = "ROWBASE_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(long = "cors-origin", env = "ROWBASE_CORS_ORIGINS", value_delimiter = ',', help_heading = "Browsers")]
     pub cors_origins: Vec<String>,
 
     /// A host name requests may address this server by (the `Host` header), besides `localhost`,
     /// `127.0.0.1` and `::1` on a loopback listener; repeat, or separate with commas. On other
     /// listeners, giving any restricts requests to those given.
-    #[arg(long = "allowed-host", env = "ROWBASE_ALLOWED_HOSTS", value_delimiter = ',')]
+    #[arg(long = "allowed-host", env = "ROWBASE_ALLOWED_HOSTS", value_delimiter = ',', help_heading = "Browsers")]
     pub allowed_hosts: Vec<String>,
 
     /// A schema file (`rowbase.toml`): serve only the tables it declares, and refuse to start
     /// unless the database matches it.
-    #[arg(long, env = "ROWBASE_SCHEMA")]
+    #[arg(long, env = "ROWBASE_SCHEMA", help_heading = "Schema")]
     pub schema: Option<std::path::PathBuf>,
 
     /// With `--schema`: the migrations directory.
-    #[arg(long, env = "ROWBASE_MIGRATIONS", default_value = "migrations")]
+    #[arg(long, env = "ROWBASE_MIGRATIONS", default_value = "migrations", help_heading = "Schema")]
     pub migrations: std::path::PathBuf,
 
     /// With `--schema`: apply pending migrations (under the migration lock) before serving.
-    #[arg(long, env = "ROWBASE_MIGRATE", requires = "schema")]
+    #[arg(long, env = "ROWBASE_MIGRATE", requires = "schema", help_heading = "Schema")]
     pub migrate: bool,
 
     /// Milliseconds between checks for schema changes (a migration, DDL by hand); the API
     /// switches to the new schema when one is seen. 0 turns the check off; SIGHUP always reloads.
-    #[arg(long, env = "ROWBASE_SCHEMA_POLL_MS", default_value_t = 2000)]
+    #[arg(long, env = "ROWBASE_SCHEMA_POLL_MS", default_value_t = 2000, help_heading = "Schema")]
     pub schema_poll_ms: u64,
 
     /// Client connections open at once; more are closed as soon as they are accepted.
-    #[arg(long, env = "ROWBASE_MAX_CONNECTIONS", default_value_t = 4096)]
+    #[arg(long, env = "ROWBASE_MAX_CONNECTIONS", default_value_t = 4096, help_heading = "Limits")]
     pub max_connections: usize,
 
     /// Seconds a client may take to send a request's headers; also how long an idle keep-alive
     /// connection stays open.
-    #[arg(long, env = "ROWBASE_HEADER_TIMEOUT", default_value_t = 10)]
+    #[arg(long, env = "ROWBASE_HEADER_TIMEOUT", default_value_t = 10, help_heading = "Limits")]
     pub header_timeout: u64,
 
     /// The most rows a read returns at the root (PostgREST's `db-max-rows`); a longer window is
     /// cut, with `Content-Range` saying so. Default: no cap besides --max-response-bytes.
-    #[arg(long, env = "ROWBASE_MAX_ROWS")]
+    #[arg(long, env = "ROWBASE_MAX_ROWS", help_heading = "Limits")]
     pub max_rows: Option<u64>,
 
     /// The largest answer a read builds, in bytes; a larger one stops and answers 400 `54000`.
-    #[arg(long, env = "ROWBASE_MAX_RESPONSE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    #[arg(long, env = "ROWBASE_MAX_RESPONSE_BYTES", default_value_t = 64 * 1024 * 1024, help_heading = "Limits")]
     pub max_response_bytes: usize,
 
     /// The most rows one write takes (a bulk insert's array or CSV lines); more: 413.
-    #[arg(long, env = "ROWBASE_MAX_WRITE_ROWS", default_value_t = 50_000)]
+    #[arg(long, env = "ROWBASE_MAX_WRITE_ROWS", default_value_t = 50_000, help_heading = "Limits")]
     pub max_write_rows: usize,
 
     /// Seconds a client may take to send a request's body (408 past it).
-    #[arg(long, env = "ROWBASE_BODY_TIMEOUT", default_value_t = 30)]
+    #[arg(long, env = "ROWBASE_BODY_TIMEOUT", default_value_t = 30, help_heading = "Limits")]
     pub body_timeout: u64,
 
     /// Seconds requests in flight get to finish after SIGTERM/SIGINT; connections still open
     /// then (an idle keep-alive a client never closes, a slow request) are dropped.
-    #[arg(long, env = "ROWBASE_SHUTDOWN_GRACE", default_value_t = 10)]
+    #[arg(long, env = "ROWBASE_SHUTDOWN_GRACE", default_value_t = 10, help_heading = "Server")]
     pub shutdown_grace: u64,
 }
 

@@ -4,6 +4,7 @@
 //! → `rowbase-sql` (render) → `rowbase-db` (execute), behind `rowbase-http`.
 
 pub mod cli;
+pub mod config;
 pub mod migrate;
 mod serve;
 

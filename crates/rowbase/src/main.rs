@@ -2,8 +2,7 @@
 
 use std::io::IsTerminal;
 
-use clap::Parser;
-use rowbase::cli::{AuditCommand, Cli, Command, MigrateCommand};
+use rowbase::cli::{AuditCommand, Command, MigrateCommand};
 use rowbase::migrate::{self, Planned};
 use tracing_subscriber::EnvFilter;
 
@@ -20,7 +19,8 @@ async fn main() -> anyhow::Result<()> {
         .with_target(false)
         .with_ansi(std::io::stdout().is_terminal())
         .init();
-    match Cli::parse().command {
+    let cli = rowbase::config::parse(std::env::args_os().collect()).unwrap_or_else(|e| e.exit());
+    match cli.command {
         Command::Serve(args) => {
             let mut options = args.options();
             if let Some(schema) = &args.schema {

@@ -33,7 +33,8 @@ async fn open_with(url: &str, create: bool) -> anyhow::Result<(Database, Engine)
         statement_timeout: None,
         ..DatabaseOptions::default()
     };
-    let db = Database::open(url, &options).await.with_context(|| format!("opening {url}"))?;
+    let db =
+        Database::open(url, &options).await.with_context(|| format!("opening {}", crate::config::masked_url(url)))?;
     let engine = match db.engine() {
         "postgresql" => Engine::Postgres,
         "mysql" => Engine::MySql,

@@ -225,3 +225,60 @@ async fn start_up_warns_of_unindexed_foreign_keys() {
     let (status, _) = served.stop().await;
     assert!(status.success());
 }
+
+/// Settings in layers: the configuration file's `[server]` over the defaults, the environment
+/// over the file, a flag over both (here `max-rows`, seen in the number of rows a read returns).
+#[tokio::test]
+async fn settings_come_in_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = chinook_copy(dir.path());
+    let config = dir.path().join("rowbase.toml");
+    std::fs::write(&config, format!("[server]\ndatabase = {:?}\nmax-rows = 2\nlisten = \"127.0.0.1:0\"\n", db))
+        .unwrap();
+    let rows = |configure: &dyn Fn(&mut Command)| {
+        let served = serve(|c| {
+            c.arg("--config").arg(&config).env_remove("DATABASE_URL").env_remove("ROWBASE_MAX_ROWS");
+            configure(c);
+        });
+        let addr = served.addr.clone();
+        (served, addr)
+    };
+    for (label, configure, expected) in [
+        ("the file", Box::new(|_: &mut Command| {}) as Box<dyn Fn(&mut Command)>, 2),
+        (
+            "the environment",
+            Box::new(|c: &mut Command| {
+                c.env("ROWBASE_MAX_ROWS", "3");
+            }),
+            3,
+        ),
+        (
+            "a flag",
+            Box::new(|c: &mut Command| {
+                c.env("ROWBASE_MAX_ROWS", "3").args(["--max-rows", "1"]);
+            }),
+            1,
+        ),
+    ] {
+        let (served, addr) = rows(&*configure);
+        let body: serde_json::Value =
+            reqwest::get(format!("http://{addr}/Artist?select=ArtistId")).await.unwrap().json().await.unwrap();
+        assert_eq!(body.as_array().map(Vec::len), Some(expected), "{label}");
+        let (status, _) = served.stop().await;
+        assert!(status.success());
+    }
+}
+
+/// A database URL in an error has its password masked.
+#[test]
+fn passwords_never_reach_an_error() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rowbase"))
+        .args(["migrate", "status", "postgres://app:TopSecretPw@127.0.0.1:1/app"])
+        .env("ROWBASE_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(all.contains("app:***@127.0.0.1"), "{all}");
+    assert!(!all.contains("TopSecretPw"), "{all}");
+}

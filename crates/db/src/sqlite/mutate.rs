@@ -75,7 +75,7 @@ fn query_keys(conn: &Connection, statement: &Statement) -> Result<Vec<Vec<Value>
                     ValueRef::Integer(n) => Value::Integer(n),
                     ValueRef::Real(f) => Value::Real(f),
                     ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                    ValueRef::Blob(b) => Value::Text(b.iter().map(|x| format!("{x:02x}")).collect()),
+                    ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;

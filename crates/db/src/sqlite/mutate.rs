@@ -205,3 +205,60 @@ fn still_referenced(conn: &Connection, table: &str) -> Option<DbError> {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rowbase_plan::{Action, InsertRequest, OnDuplicate, Plan, RequestContext, plan};
+    use rowbase_request::body::{BodyFormat, parse_body};
+    use rowbase_request::parse_query;
+    use rusqlite::Connection;
+
+    use super::run_write_now;
+    use crate::write::{Returning, WriteJob};
+
+    /// The writer thread runs each job by polling it once (`run_write_now`): a write that
+    /// waited on anything would fail there. Every kind of write, with its representation read
+    /// back, completes without waiting.
+    #[test]
+    fn sqlite_writes_never_wait() {
+        let conn = Connection::open_in_memory().expect("opens");
+        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, note TEXT)").expect("t");
+        let catalog = crate::sqlite::introspect::catalog(&conn).expect("catalog");
+        let ctx = RequestContext { schema: "public".into(), ..Default::default() };
+        let params = parse_query("select=id,name").expect("parses");
+        let filtered = parse_query("id=eq.1&select=id,name").expect("parses");
+        let body = parse_body(BodyFormat::Json, br#"[{"id":1,"name":"a"},{"id":2,"name":"b"}]"#, None).expect("body");
+        let change = parse_body(BodyFormat::Json, br#"{"note":"n"}"#, None).expect("body");
+        let actions = [
+            Action::Insert(InsertRequest {
+                table: "t",
+                params: &params,
+                payload: &body,
+                on_duplicate: OnDuplicate::Error,
+                missing_default: false,
+            }),
+            Action::Insert(InsertRequest {
+                table: "t",
+                params: &params,
+                payload: &body,
+                on_duplicate: OnDuplicate::Merge,
+                missing_default: false,
+            }),
+            Action::Update { table: "t", params: &filtered, payload: &change },
+            Action::Delete { table: "t", params: &filtered },
+        ];
+        for action in actions {
+            let Ok(Plan::Write(plan)) = plan(&catalog, &ctx, action) else { panic!("plans a write") };
+            let job = WriteJob {
+                plan,
+                returning: Returning::Representation,
+                max_affected: None,
+                exactly_one: false,
+                dry_run: false,
+                audit: None,
+            };
+            let out = run_write_now(&conn, &job).expect("ran without waiting");
+            assert!(out.body.is_some(), "the representation was read back");
+        }
+    }
+}

@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{TestApp, spawn_app_with_schema_configured};
-use crate::declared::Engine;
+use crate::common::TestApp;
+use crate::declared::{Engine, app_with_sql};
 
 /// A server whose `slow` view takes far longer than its one-second statement limit, with a pool
 /// of two connections (so two stuck statements would starve it).
@@ -15,34 +15,23 @@ async fn slow_app(engine: Engine) -> Option<TestApp> {
     let mut options = rowbase::Options::default();
     options.database.statement_timeout = Some(Duration::from_secs(1));
     options.database.pool_size = Some(2);
-    match engine {
-        Engine::Sqlite => Some(
-            spawn_app_with_schema_configured(
-                "CREATE TABLE t (id INTEGER PRIMARY KEY);
-                 INSERT INTO t VALUES (1);
-                 CREATE VIEW slow AS WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 2000000000)
-                   SELECT count(*) AS n FROM c;",
-                options,
-            )
-            .await,
-        ),
+    let sql = match engine {
+        Engine::Sqlite => {
+            "CREATE TABLE t (id INTEGER PRIMARY KEY);
+             INSERT INTO t VALUES (1);
+             CREATE VIEW slow AS WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 2000000000)
+               SELECT count(*) AS n FROM c;"
+        }
         Engine::Postgres => {
-            crate::pg::app_with_schema(
-                "CREATE TABLE t (id integer PRIMARY KEY); INSERT INTO t VALUES (1);
-                 CREATE VIEW slow AS SELECT pg_sleep(30)::text AS n;",
-                options,
-            )
-            .await
+            "CREATE TABLE t (id integer PRIMARY KEY); INSERT INTO t VALUES (1);
+             CREATE VIEW slow AS SELECT pg_sleep(30)::text AS n;"
         }
         Engine::MySql => {
-            crate::my::app_with_schema(
-                "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);
-                 CREATE VIEW slow AS SELECT SLEEP(30) AS n FROM t",
-                options,
-            )
-            .await
+            "CREATE TABLE t (id INT PRIMARY KEY); INSERT INTO t VALUES (1);
+             CREATE VIEW slow AS SELECT SLEEP(30) AS n FROM t"
         }
-    }
+    };
+    app_with_sql(engine, sql, options).await
 }
 
 async fn statement_time_limit(engine: Engine) {
@@ -270,40 +259,29 @@ async fn answers_are_bounded(engine: Engine) {
     options.database.max_response_bytes = 1024 * 1024;
     options.database.pool_size = Some(2);
     options.http.max_rows = Some(3);
-    let app = match engine {
+    let sql = match engine {
         Engine::Sqlite => {
-            spawn_app_with_schema_configured(
-                "CREATE TABLE parent (id INTEGER PRIMARY KEY);
-                 CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id), body TEXT NOT NULL);
-                 INSERT INTO parent VALUES (1), (2);
-                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
-                   INSERT INTO child SELECT i, CASE WHEN i <= 10 THEN 2 ELSE 1 END, printf('%.1000c', 'x') FROM n;",
-                options,
-            )
-            .await
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+             CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id), body TEXT NOT NULL);
+             INSERT INTO parent VALUES (1), (2);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+               INSERT INTO child SELECT i, CASE WHEN i <= 10 THEN 2 ELSE 1 END, printf('%.1000c', 'x') FROM n;"
         }
         Engine::Postgres => {
-            let schema = "CREATE TABLE parent (id integer PRIMARY KEY);
-                 CREATE TABLE child (id integer PRIMARY KEY, parent_id integer NOT NULL REFERENCES parent (id), body text NOT NULL);
-                 INSERT INTO parent VALUES (1), (2);
-                 INSERT INTO child SELECT i, CASE WHEN i <= 10 THEN 2 ELSE 1 END, repeat('x', 1000) FROM generate_series(1, 5000) i;";
-            match crate::pg::app_with_schema(schema, options).await {
-                Some(app) => app,
-                None => return,
-            }
+            "CREATE TABLE parent (id integer PRIMARY KEY);
+             CREATE TABLE child (id integer PRIMARY KEY, parent_id integer NOT NULL REFERENCES parent (id), body text NOT NULL);
+             INSERT INTO parent VALUES (1), (2);
+             INSERT INTO child SELECT i, CASE WHEN i <= 10 THEN 2 ELSE 1 END, repeat('x', 1000) FROM generate_series(1, 5000) i;"
         }
         Engine::MySql => {
-            let schema = "CREATE TABLE parent (id INT PRIMARY KEY);
-                 CREATE TABLE child (id INT PRIMARY KEY, parent_id INT NOT NULL, body TEXT NOT NULL,
-                   CONSTRAINT child_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES parent (id));
-                 INSERT INTO parent VALUES (1), (2);
-                 INSERT INTO child SELECT seq, IF(seq <= 10, 2, 1), REPEAT('x', 1000) FROM seq_1_to_5000";
-            match crate::my::app_with_schema(schema, options).await {
-                Some(app) => app,
-                None => return,
-            }
+            "CREATE TABLE parent (id INT PRIMARY KEY);
+             CREATE TABLE child (id INT PRIMARY KEY, parent_id INT NOT NULL, body TEXT NOT NULL,
+               CONSTRAINT child_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES parent (id));
+             INSERT INTO parent VALUES (1), (2);
+             INSERT INTO child SELECT seq, IF(seq <= 10, 2, 1), REPEAT('x', 1000) FROM seq_1_to_5000"
         }
     };
+    let Some(app) = app_with_sql(engine, sql, options).await else { return };
     // max_rows cuts the root's window, and says so.
     let reply = app.get_with("/child?select=id&order=id", &[("Prefer", "count=exact")]).await;
     assert_eq!(reply.status, 206, "{engine:?}: {}", reply.text);

@@ -113,3 +113,15 @@ async fn fresh_database(engine: Engine, dir: &std::path::Path) -> Option<(String
         }
     })
 }
+
+/// A server on a new database of `engine` built by plain SQL written for it (SQLite runs it as a
+/// batch; PostgreSQL as a batch; MySQL statement by statement, split at `;`), with `options`; or
+/// `None` when the engine's server is not there (and not required). The one way the suites of
+/// this directory run a fixture of their own on every engine.
+pub async fn app_with_sql(engine: Engine, sql: &str, options: rowbase::Options) -> Option<TestApp> {
+    match engine {
+        Engine::Sqlite => Some(crate::common::spawn_app_with_schema_configured(sql, options).await),
+        Engine::Postgres => crate::pg::app_with_schema(sql, options).await,
+        Engine::MySql => crate::my::app_with_schema(sql, options).await,
+    }
+}

@@ -6,8 +6,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, spawn_app_with_schema};
-use crate::declared::Engine;
+use crate::common::TestApp;
+use crate::declared::{Engine, app_with_sql};
 
 const POSTGRES: &str = r#"
 CREATE TYPE mpaa_rating AS ENUM ('G', 'PG', 'PG-13', 'R', 'NC-17');
@@ -112,13 +112,12 @@ INSERT INTO rental (rental_id, film_id, amount, rented_at) VALUES
 
 /// A server on the rental fixture, or `None` when the engine's server is not there.
 async fn rental_app(engine: Engine) -> Option<TestApp> {
-    match engine {
-        Engine::Sqlite => Some(spawn_app_with_schema(&format!("{SQLITE}{ROWS};")).await),
-        Engine::Postgres => {
-            crate::pg::app_with_schema(&format!("{POSTGRES}{ROWS};"), rowbase::Options::default()).await
-        }
-        Engine::MySql => crate::my::app_with_schema(&format!("{MYSQL};{ROWS}"), rowbase::Options::default()).await,
-    }
+    let sql = match engine {
+        Engine::Sqlite => format!("{SQLITE}{ROWS};"),
+        Engine::Postgres => format!("{POSTGRES}{ROWS};"),
+        Engine::MySql => format!("{MYSQL};{ROWS}"),
+    };
+    app_with_sql(engine, &sql, rowbase::Options::default()).await
 }
 
 async fn ok(app: &TestApp, engine: Engine, path: &str) -> Value {
@@ -434,14 +433,8 @@ async fn unique_index_is_not_one_to_one(engine: Engine) {
         INSERT INTO store VALUES (1, 'Lethbridge');
         INSERT INTO manager VALUES (10, 1);
         INSERT INTO address VALUES (20, 1);";
-    let app = match engine {
-        Engine::Sqlite => spawn_app_with_schema(schema).await,
-        Engine::Postgres => match crate::pg::app_with_schema(schema, rowbase::Options::default()).await {
-            Some(app) => app,
-            None => return,
-        },
-        Engine::MySql => unreachable!("MySQL does not tell a unique index from a unique constraint"),
-    };
+    assert_ne!(engine, Engine::MySql, "MySQL does not tell a unique index from a unique constraint");
+    let Some(app) = app_with_sql(engine, schema, rowbase::Options::default()).await else { return };
     assert_eq!(
         ok(&app, engine, "/store?select=name,manager(manager_id),address(address_id)").await,
         json!([{ "name": "Lethbridge", "manager": [{ "manager_id": 10 }], "address": { "address_id": 20 } }]),

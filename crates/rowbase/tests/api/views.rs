@@ -6,8 +6,8 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::common::{TestApp, spawn_app_with_schema};
-use crate::declared::Engine;
+use crate::common::TestApp;
+use crate::declared::{Engine, app_with_sql};
 
 const SQLITE: &str = "
 CREATE TABLE customer (customer_id INTEGER PRIMARY KEY, name TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1);
@@ -38,11 +38,12 @@ CREATE VIEW renamed AS SELECT customer_id AS id, name FROM customer
 ";
 
 async fn app(engine: Engine) -> Option<TestApp> {
-    match engine {
-        Engine::Sqlite => Some(spawn_app_with_schema(SQLITE).await),
-        Engine::Postgres => crate::pg::app_with_schema(POSTGRES, rowbase::Options::default()).await,
-        Engine::MySql => crate::my::app_with_schema(MYSQL, rowbase::Options::default()).await,
-    }
+    let sql = match engine {
+        Engine::Sqlite => SQLITE,
+        Engine::Postgres => POSTGRES,
+        Engine::MySql => MYSQL,
+    };
+    app_with_sql(engine, sql, rowbase::Options::default()).await
 }
 
 async fn writes_through_views(engine: Engine) {

@@ -1,14 +1,13 @@
 //! `Accept: text/csv`: the JSON array the database built, as CSV with a header row and no
 //! trailing newline (PostgREST's form). NULL is an empty field; nested JSON is written as JSON.
 
-use axum::http::StatusCode;
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, HttpError};
 
 /// Converts a JSON array of objects (keys in the order of the first object) into CSV.
 pub(crate) fn json_array_to_csv(body: &str) -> Result<String, ApiError> {
-    let internal = |e: String| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "XX000", e, None, None);
+    let internal = |e: String| ApiError::from(HttpError::Internal(e));
     let rows: Vec<serde_json::Map<String, Value>> = serde_json::from_str(body).map_err(|e| internal(e.to_string()))?;
     let Some(first) = rows.first() else { return Ok(String::new()) };
     let keys: Vec<&String> = first.keys().collect();

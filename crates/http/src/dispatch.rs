@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tower::ServiceExt;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, HttpError};
 use crate::read::read_rows;
 use crate::write::write_rows;
 
@@ -25,35 +25,13 @@ async fn read_body(
     limit: usize,
     time: std::time::Duration,
 ) -> Result<axum::body::Bytes, ApiError> {
-    let read = tokio::time::timeout(time, axum::body::to_bytes(body, limit)).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "PGRST102",
-            format!("The request body did not arrive within {} s", time.as_secs_f64()),
-            None,
-            Some("Send the body at once, or raise --body-timeout".into()),
-        )
-    })?;
+    let read = tokio::time::timeout(time, axum::body::to_bytes(body, limit))
+        .await
+        .map_err(|_| HttpError::BodyTimeout(time.as_secs_f64()))?;
     read.map_err(|e| {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.downcast_ref::<http_body_util::LengthLimitError>().is_some());
-        if too_large {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "54000",
-                format!("The request body is larger than the limit of {limit} bytes"),
-                None,
-                Some("Send fewer rows per request, or raise --max-body-bytes".into()),
-            )
-        } else {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "PGRST102",
-                "The request body could not be read",
-                Some(e.to_string()),
-                None,
-            )
-        }
+        if too_large { HttpError::BodyTooLarge(limit).into() } else { HttpError::BodyUnreadable(e.to_string()).into() }
     })
 }
 use crate::state::AppState;
@@ -97,7 +75,7 @@ pub(crate) async fn cors_but_plain_options(
 }
 
 fn not_found_path() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL", None, None)
+    HttpError::PathNotFound.into()
 }
 
 /// `/`: the OpenAPI document.
@@ -111,14 +89,7 @@ async fn function(path: Result<Path<String>, PathRejection>) -> Response {
         Ok(Path(name)) => name,
         Err(_) => return invalid_path().into_response(),
     };
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "PGRST202",
-        format!("Could not find the function public.{name} in the schema cache"),
-        None,
-        Some("Functions are not served on this engine yet".into()),
-    )
-    .into_response()
+    HttpError::FunctionNotFound(name).into_response()
 }
 
 /// `/{relation}`: reads and writes of a table or view, by method.
@@ -144,21 +115,14 @@ async fn relation(
                 Err(e) => Err(e),
             }
         }
-        _ => Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "PGRST117",
-            format!("Unsupported HTTP method: {method}"),
-            None,
-            None,
-        )
-        .with_header(header::ALLOW, TABLE_METHODS.into())),
+        _ => Err(HttpError::MethodNotAllowed(method.to_string(), Some(TABLE_METHODS)).into()),
     };
     answer.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// A path segment that is not valid percent-encoded UTF-8.
 fn invalid_path() -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, "PGRST100", "the URL path is not valid UTF-8", None, None)
+    HttpError::PathNotUtf8.into()
 }
 
 fn root(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<Response, ApiError> {
@@ -173,13 +137,7 @@ fn root(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<Respon
             Ok(response)
         }
         Method::OPTIONS => Ok(allow("OPTIONS,GET,HEAD")),
-        _ => Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "PGRST117",
-            format!("Unsupported HTTP method: {method}"),
-            None,
-            None,
-        )),
+        _ => Err(HttpError::MethodNotAllowed(method.to_string(), None).into()),
     }
 }
 

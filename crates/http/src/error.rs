@@ -62,6 +62,173 @@ impl ApiError {
     }
 }
 
+/// The HTTP layer's own refusals: with [`ParseError`], [`PlanError`] and [`DbError`], every
+/// error a request can meet, each mapped to its status and code in this file only.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpError {
+    /// `PGRST125` (404): a path that names no route.
+    PathNotFound,
+    /// `PGRST100` (400): a path segment that is not percent-encoded UTF-8.
+    PathNotUtf8,
+    /// `PGRST202` (404): a function (not served yet).
+    FunctionNotFound(String),
+    /// `PGRST117` (405): a method the resource does not take; the `Allow` list when known.
+    MethodNotAllowed(String, Option<&'static str>),
+    /// `54000` (413): a body past `--max-body-bytes`.
+    BodyTooLarge(usize),
+    /// `PGRST102` (408): a body slower than `--body-timeout` (seconds).
+    BodyTimeout(f64),
+    /// `PGRST102` (400): a body that is not well-formed HTTP (e.g. a malformed chunk size).
+    BodyUnreadable(String),
+    /// `PGRST107` (406): no offered media type matches `Accept`.
+    NotAcceptable(String),
+    /// `PGRST122` (400): preferences not understood, with `handling=strict`.
+    InvalidPreferences(Vec<String>),
+    /// `PGRST106` (406): a schema that is not exposed, and those that are.
+    InvalidSchema(String, Vec<String>),
+    /// `PGRST103` (416): a negative `limit`.
+    NegativeLimit(i64),
+    /// `PGRST103` (416): an offset past the total, with the total.
+    OffsetPastEnd(u64, u64),
+    /// `PGRST116` (406): a singular answer asked for, and this many rows.
+    NotSingular(u64),
+    /// `22007` (400): an `Accept-Datetime` that is not an HTTP date.
+    NotAnHttpDate(String),
+    /// `RB421` (421): a `Host` the server does not answer for, and those it does.
+    HostNotAllowed(String, Vec<String>),
+    /// `RB403` (403): a write from a page of another origin.
+    OriginNotAllowed(String),
+    /// `XX000` (500): a failure of the server's own (logged, never shown).
+    Internal(String),
+}
+
+impl From<HttpError> for ApiError {
+    fn from(e: HttpError) -> Self {
+        use HttpError as H;
+        match e {
+            H::PathNotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "PGRST125", "Invalid path specified in request URL", None, None)
+            }
+            H::PathNotUtf8 => {
+                ApiError::new(StatusCode::BAD_REQUEST, "PGRST100", "the URL path is not valid UTF-8", None, None)
+            }
+            H::FunctionNotFound(name) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "PGRST202",
+                format!("Could not find the function public.{name} in the schema cache"),
+                None,
+                Some("Functions are not served on this engine yet".into()),
+            ),
+            H::MethodNotAllowed(method, allow) => {
+                let error = ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "PGRST117",
+                    format!("Unsupported HTTP method: {method}"),
+                    None,
+                    None,
+                );
+                match allow {
+                    Some(allow) => error.with_header(header::ALLOW, allow.into()),
+                    None => error,
+                }
+            }
+            H::BodyTooLarge(limit) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "54000",
+                format!("The request body is larger than the limit of {limit} bytes"),
+                None,
+                Some("Send fewer rows per request, or raise --max-body-bytes".into()),
+            ),
+            H::BodyTimeout(seconds) => ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "PGRST102",
+                format!("The request body did not arrive within {seconds} s"),
+                None,
+                Some("Send the body at once, or raise --body-timeout".into()),
+            ),
+            H::BodyUnreadable(detail) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST102",
+                "The request body could not be read",
+                Some(detail),
+                None,
+            ),
+            H::NotAcceptable(asked) => ApiError::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "PGRST107",
+                format!("None of these media types are available: {asked}"),
+                None,
+                None,
+            ),
+            H::InvalidPreferences(invalid) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "PGRST122",
+                "Invalid preferences given with handling=strict",
+                Some(format!("Invalid preferences: {}", invalid.join(", "))),
+                None,
+            ),
+            H::InvalidSchema(asked, exposed) => ApiError::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "PGRST106",
+                format!("Invalid schema: {asked}"),
+                None,
+                (!exposed.is_empty())
+                    .then(|| format!("Only the following schemas are exposed: {}", exposed.join(", "))),
+            ),
+            H::NegativeLimit(limit) => ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "PGRST103",
+                "Requested range not satisfiable",
+                Some(format!("The limit must be a non-negative integer, not {limit}")),
+                None,
+            ),
+            H::OffsetPastEnd(offset, total) => ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "PGRST103",
+                "Requested range not satisfiable",
+                Some(format!("An offset of {offset} was requested, but there are only {total} rows.")),
+                None,
+            )
+            .with_header(header::CONTENT_RANGE, format!("*/{total}")),
+            H::NotSingular(rows) => ApiError::new(
+                StatusCode::NOT_ACCEPTABLE,
+                "PGRST116",
+                "Cannot coerce the result to a single JSON object",
+                Some(format!("The result contains {rows} rows")),
+                None,
+            ),
+            H::NotAnHttpDate(text) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "22007",
+                format!("Accept-Datetime is not an HTTP date: {text}"),
+                None,
+                Some("e.g. Accept-Datetime: Sat, 21 Nov 2026 08:00:00 GMT".into()),
+            ),
+            H::HostNotAllowed(host, allowed) => ApiError::new(
+                StatusCode::MISDIRECTED_REQUEST,
+                "RB421",
+                format!("This server does not answer for the host {host}"),
+                Some(format!("Hosts answered: {}", allowed.join(", "))),
+                Some("Use one of those names, or start the server with --allowed-host".into()),
+            ),
+            H::OriginNotAllowed(origin) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "RB403",
+                format!("Writes from the origin {origin} are not allowed"),
+                None,
+                Some("Start the server with --cors-origin for each origin that may write".into()),
+            ),
+            H::Internal(message) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "XX000", message, None, None),
+        }
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
+    }
+}
+
 impl From<ParseError> for ApiError {
     fn from(e: ParseError) -> Self {
         match e.kind {

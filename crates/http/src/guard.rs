@@ -5,11 +5,11 @@
 //! security headers on every answer.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ApiError;
+use crate::error::HttpError;
 use crate::state::AppState;
 
 /// Security headers set on every response: no MIME sniffing, no framing, no referrer, and a
@@ -29,28 +29,15 @@ pub(crate) async fn guard(State(state): State<AppState>, request: Request, next:
     if let Some(allowed) = &config.allowed_hosts {
         let host = request_host(&request);
         if !host.as_deref().is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h))) {
-            let error = ApiError::new(
-                StatusCode::MISDIRECTED_REQUEST,
-                "RB421",
-                format!("This server does not answer for the host {}", host.as_deref().unwrap_or("(none)")),
-                Some(format!("Hosts answered: {}", allowed.join(", "))),
-                Some("Use one of those names, or start the server with --allowed-host".into()),
-            );
-            return secured(error.into_response());
+            let host = host.unwrap_or_else(|| "(none)".into());
+            return secured(HttpError::HostNotAllowed(host, allowed.clone()).into_response());
         }
     }
     let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method {
         if let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
             if !origin_allowed(origin, &config.cors_origins, request_host_port(&request).as_deref()) {
-                let error = ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "RB403",
-                    format!("Writes from the origin {origin} are not allowed"),
-                    None,
-                    Some("Start the server with --cors-origin for each origin that may write".into()),
-                );
-                return secured(error.into_response());
+                return secured(HttpError::OriginNotAllowed(origin.to_string()).into_response());
             }
         }
     }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use rowbase_plan::{Action, Plan, RequestContext, plan};
 use rowbase_request::QueryParams;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, HttpError};
 use crate::read::catalog;
 use crate::state::AppState;
 
@@ -24,15 +24,7 @@ pub(crate) async fn as_of(
     params: &QueryParams,
     instant: &str,
 ) -> Result<Response, ApiError> {
-    let at = httpdate::parse_http_date(instant).map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "22007",
-            format!("Accept-Datetime is not an HTTP date: {instant}"),
-            None,
-            Some("e.g. Accept-Datetime: Sat, 21 Nov 2026 08:00:00 GMT".into()),
-        )
-    })?;
+    let at = httpdate::parse_http_date(instant).map_err(|_| HttpError::NotAnHttpDate(instant.to_string()))?;
     let at_unix_seconds =
         at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
     let catalog = catalog(state, &ctx.schema)?;

@@ -9,7 +9,7 @@ use rowbase_request::headers::{MediaType, Preferences, RangeHeader, negotiate, p
 use rowbase_request::{QueryParams, parse_query};
 
 use crate::csv_body::json_array_to_csv;
-use crate::error::ApiError;
+use crate::error::{ApiError, HttpError};
 use crate::state::AppState;
 
 /// Reads rows of `table`.
@@ -48,13 +48,7 @@ pub(crate) async fn read_rows(
     let body = match media {
         MediaType::SingleObject => {
             if output.page_rows != 1 {
-                return Err(ApiError::new(
-                    StatusCode::NOT_ACCEPTABLE,
-                    "PGRST116",
-                    "Cannot coerce the result to a single JSON object",
-                    Some(format!("The result contains {} rows", output.page_rows)),
-                    None,
-                ));
+                return Err(HttpError::NotSingular(output.page_rows).into());
             }
             output.body[1..output.body.len() - 1].to_string()
         }
@@ -76,15 +70,7 @@ pub(crate) async fn read_rows(
 
 /// The response format the `Accept` header chooses among `offered`, or 406 (`PGRST107`).
 pub(crate) fn media_type(headers: &HeaderMap, offered: &[MediaType]) -> Result<MediaType, ApiError> {
-    negotiate(header_str(headers, header::ACCEPT), offered).map_err(|asked| {
-        ApiError::new(
-            StatusCode::NOT_ACCEPTABLE,
-            "PGRST107",
-            format!("None of these media types are available: {asked}"),
-            None,
-            None,
-        )
-    })
+    negotiate(header_str(headers, header::ACCEPT), offered).map_err(|asked| HttpError::NotAcceptable(asked).into())
 }
 
 /// Every `Prefer` header, merged. With `handling=strict`, a preference that was not understood is
@@ -92,13 +78,7 @@ pub(crate) fn media_type(headers: &HeaderMap, offered: &[MediaType]) -> Result<M
 pub(crate) fn preferences(headers: &HeaderMap) -> Result<Preferences, ApiError> {
     let preferences = Preferences::parse(headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()));
     if preferences.strict == Some(true) && !preferences.invalid.is_empty() {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "PGRST122",
-            "Invalid preferences given with handling=strict",
-            Some(format!("Invalid preferences: {}", preferences.invalid.join(", "))),
-            None,
-        ));
+        return Err(HttpError::InvalidPreferences(preferences.invalid).into());
     }
     Ok(preferences)
 }
@@ -130,23 +110,12 @@ pub(crate) fn profile(state: &AppState, headers: &HeaderMap, name: &'static str)
     if schemas.any(|s| s == asked) {
         return Ok(asked.to_string());
     }
-    Err(ApiError::new(
-        StatusCode::NOT_ACCEPTABLE,
-        "PGRST106",
-        format!("Invalid schema: {asked}"),
-        None,
-        Some(format!(
-            "Only the following schemas are exposed: {}",
-            current.iter().map(|(name, _, _)| name.as_str()).collect::<Vec<_>>().join(", ")
-        )),
-    ))
+    Err(HttpError::InvalidSchema(asked.to_string(), current.iter().map(|(name, _, _)| name.clone()).collect()).into())
 }
 
 /// The catalog of a schema `profile` accepted.
 pub(crate) fn catalog(state: &AppState, schema: &str) -> Result<std::sync::Arc<rowbase_catalog::Catalog>, ApiError> {
-    state.catalog(schema).ok_or_else(|| {
-        ApiError::new(StatusCode::NOT_ACCEPTABLE, "PGRST106", format!("Invalid schema: {schema}"), None, None)
-    })
+    state.catalog(schema).ok_or_else(|| HttpError::InvalidSchema(schema.to_string(), Vec::new()).into())
 }
 
 /// The root's window: the intersection of `offset`/`limit` with the `Range` header
@@ -156,13 +125,7 @@ fn window(params: &QueryParams, range: Option<RangeHeader>) -> Result<Window, Ap
     let offset = params.root_offset().unwrap_or(0);
     if let Some(l) = limit {
         if l < 0 {
-            return Err(ApiError::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "PGRST103",
-                "Requested range not satisfiable",
-                Some(format!("The limit must be a non-negative integer, not {l}")),
-                None,
-            ));
+            return Err(HttpError::NegativeLimit(l).into());
         }
     }
     // Exclusive ends; None is unbounded.
@@ -188,14 +151,7 @@ fn range_status(offset: u64, rows: u64, total: Option<u64>) -> Result<(StatusCod
     let content_range = format!("{range}/{total_text}");
     let status = match total {
         Some(t) if offset > t => {
-            return Err(ApiError::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "PGRST103",
-                "Requested range not satisfiable",
-                Some(format!("An offset of {offset} was requested, but there are only {t} rows.")),
-                None,
-            )
-            .with_header(header::CONTENT_RANGE, format!("*/{t}")));
+            return Err(HttpError::OffsetPastEnd(offset, t).into());
         }
         Some(t) if rows < t => StatusCode::PARTIAL_CONTENT,
         _ => StatusCode::OK,

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::HeaderValue;
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
@@ -15,13 +15,13 @@ use tracing::Instrument;
 /// A request taking this long (1 s) is logged as slow, at `warn`.
 const SLOW_MICROS: u128 = 1_000_000;
 
-/// The header that carries the request id, both ways.
-pub(crate) const REQUEST_ID: &str = "x-request-id";
+/// The header that carries the request id, both ways (a constant: never parsed per request).
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Gives the request its id and logs it at `info` when it completes (`warn` when slow, and as
 /// cancelled when the client went away first).
 pub(crate) async fn log_request(mut request: Request, next: Next) -> Response {
-    let id = request_id(request.headers().get(REQUEST_ID));
+    let id = request_id(request.headers().get(&REQUEST_ID));
     request.headers_mut().insert(REQUEST_ID, id.clone());
     let mut response = if tracing::enabled!(tracing::Level::INFO) {
         let span = tracing::info_span!("request", id = %id.to_str().unwrap_or_default());
@@ -69,8 +69,17 @@ fn request_id(sent: Option<&HeaderValue>) -> HeaderValue {
     static PREFIX: OnceLock<u64> = OnceLock::new();
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let prefix = *PREFIX.get_or_init(|| std::collections::hash_map::RandomState::new().build_hasher().finish());
-    let id = format!("{prefix:016x}-{:x}", NEXT.fetch_add(1, Ordering::Relaxed));
-    HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+    // `{prefix:016x}-{counter:x}`, written by hand: no formatting machinery per request.
+    let mut id = [0u8; 33];
+    let hex = |n: u64, out: &mut [u8]| {
+        for (i, byte) in out.iter_mut().rev().enumerate() {
+            *byte = b"0123456789abcdef"[((n >> (4 * i)) & 0xf) as usize];
+        }
+    };
+    hex(prefix, &mut id[..16]);
+    id[16] = b'-';
+    hex(NEXT.fetch_add(1, Ordering::Relaxed), &mut id[17..]);
+    HeaderValue::from_bytes(&id).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 /// A request in flight: dropped before it is `done`, the client went away (the server dropped

@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use regex::{Regex, RegexBuilder};
 use rowbase_plan::Value;
@@ -50,9 +51,30 @@ pub(crate) fn open_reader(
     read_only: bool,
     statements: Arc<AtomicU64>,
 ) -> Result<Connection, rusqlite::Error> {
-    let conn = open(path, read_only, statements)?;
+    let mut conn = open(path, read_only, statements)?;
     conn.pragma_update(None, "query_only", "ON")?;
+    // The statement time limit: every few thousand VM steps SQLite asks whether the read that
+    // runs on this thread is past its deadline (`with_deadline`); past it, the statement stops
+    // with SQLITE_INTERRUPT. No timer is armed per read.
+    conn.progress_handler(PROGRESS_STEPS, Some(|| DEADLINE.get().is_some_and(|d| Instant::now() >= d)))?;
     Ok(conn)
+}
+
+/// VM steps between two looks at the deadline (a few tens of microseconds of work).
+const PROGRESS_STEPS: std::ffi::c_int = 5_000;
+
+thread_local! {
+    /// The deadline of the read running on this thread, if it has one.
+    static DEADLINE: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `read` (a read on a reader connection, on this thread) with the statement time limit
+/// `limit`: past it the reader's progress handler stops the statement (SQLITE_INTERRUPT).
+pub(crate) fn with_deadline<T>(limit: Option<std::time::Duration>, read: impl FnOnce() -> T) -> T {
+    DEADLINE.set(limit.map(|l| Instant::now() + l));
+    let out = read();
+    DEADLINE.set(None);
+    out
 }
 
 /// The writer's connection, with the chosen durability: `synchronous=FULL` syncs the WAL at

@@ -162,36 +162,29 @@ impl SqliteDatabase {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// Runs one read statement on a pooled connection.
+    /// Runs one read statement on a pooled connection, on the blocking pool, within the
+    /// statement time limit (the connection's progress handler); a read whose request is dropped
+    /// (the client went away) is interrupted.
     pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
         let conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         let handle = conn.get_interrupt_handle();
-        let limit = self.max_response_bytes;
+        let (limit, timeout) = (self.max_response_bytes, self.statement_timeout);
         // The connection comes back with the answer, so it returns to the pool only after
         // `interrupt` can no longer reach it (locals drop in reverse order: `interrupt` first).
-        let mut task = tokio::task::spawn_blocking(move || {
-            let output = connection::run_read(&conn, &read, limit).map_err(|e| classify(&e));
-            (conn, output)
+        let task = tokio::task::spawn_blocking(move || {
+            let output = connection::with_deadline(timeout, || connection::run_read(&conn, &read, limit));
+            (conn, output.map_err(|e| classify(&e)))
         });
         let mut interrupt = Interrupt { handle: Some(handle) };
-        let joined = match self.statement_timeout {
-            Some(limit) => match tokio::time::timeout(limit, &mut task).await {
-                Ok(joined) => joined,
-                Err(_) => {
-                    // Past the limit: stop the statement and wait for the connection to be free.
-                    interrupt.fire();
-                    let _ = task.await;
-                    return Err(timeout_error(limit));
-                }
-            },
-            None => task.await,
-        };
+        let joined = task.await;
         interrupt.disarm();
         let (_conn, output) = joined.map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
-        // A value SQLite refused to make longer than the connection's length limit, which is
-        // the answer's limit.
-        output.map_err(|e| {
-            if e.kind == ErrorKind::TooComplex && e.message.contains("too big") { answer_too_large(limit) } else { e }
+        output.map_err(|e| match e.kind {
+            // A value SQLite refused to make longer than the connection's length limit, which
+            // is the answer's limit.
+            ErrorKind::TooComplex if e.message.contains("too big") => answer_too_large(limit),
+            ErrorKind::Timeout => timeout_error(timeout.unwrap_or_default()),
+            _ => e,
         })
     }
 }

@@ -309,7 +309,7 @@ impl Database {
     /// Runs a write in its own transaction.
     ///
     /// Errors: constraint violations and the job's checks, classified; the write is rolled back.
-    pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
+    pub async fn write(&self, job: WriteJob) -> Result<Vec<WriteOutput>, DbError> {
         match self {
             Database::Sqlite(db) => db.write(job).await,
             Database::Postgres(db) => db.write(job).await,

@@ -9,7 +9,7 @@ use rowbase_sql::{
 };
 
 use crate::error::{DbError, ErrorKind};
-use crate::write::{Returning, WriteJob, WriteOutput};
+use crate::write::{Returning, WriteJob, WriteOutput, WriteStep};
 
 /// Runs statements of one engine inside an open transaction.
 pub(crate) trait Executor {
@@ -33,13 +33,14 @@ pub(crate) trait Executor {
     }
 }
 
-/// Runs `job` through `exec`.
+/// Runs `job` through `exec`: the audit context, then each step in order (its links filled
+/// from the outputs of the steps before), then the audit context's end. One output per step.
 ///
 /// Errors: the engine's, classified; `AffectedLimit` past `max-affected`; `NotSingular` when a
-/// singular response was asked for and other than one row was touched.
-pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Result<WriteOutput, DbError> {
+/// singular response was asked for and other than one row was touched; a link to a step that
+/// is not before it or returned no such row (400). The caller rolls back on any error.
+pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Result<Vec<WriteOutput>, DbError> {
     let d = exec.dialect();
-    let mut out = WriteOutput::default();
     if let Some(context) = &job.audit {
         let statement = Statement {
             sql: d.audit_context().to_string(),
@@ -50,15 +51,59 @@ pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Resu
         };
         exec.keys(&statement).await?;
     }
-    run_mutation(exec, job, &mut out).await?;
+    let mut outputs: Vec<WriteOutput> = Vec::with_capacity(job.steps.len());
+    for step in &job.steps {
+        let linked;
+        let step = if step.links.is_empty() {
+            step
+        } else {
+            linked = with_links(step, &outputs)?;
+            &linked
+        };
+        let mut out = WriteOutput::default();
+        run_mutation(exec, step, &mut out).await?;
+        outputs.push(out);
+    }
     if let (Some(_), Some(end)) = (&job.audit, d.audit_context_end()) {
         exec.keys(&Statement { sql: end.to_string(), params: Vec::new() }).await?;
     }
-    Ok(out)
+    Ok(outputs)
 }
 
-/// The mutation of `job`, its representation and counts into `out`.
-async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteJob, out: &mut WriteOutput) -> Result<(), DbError> {
+/// `step` with the values its links take from `earlier` steps' outputs written into its insert.
+fn with_links(step: &WriteStep, earlier: &[WriteOutput]) -> Result<WriteStep, DbError> {
+    let refused = |why: String| DbError::new(ErrorKind::Client, why);
+    let mut step = step.clone();
+    let Mutation::Insert(insert) = &mut step.plan.mutation else {
+        return Err(refused("only an insert takes values from an earlier step".into()));
+    };
+    for link in &step.links {
+        let source = earlier.get(link.step).ok_or_else(|| refused(format!("no step {} before this one", link.step)))?;
+        let position = match insert.columns.iter().position(|c| *c == link.column) {
+            Some(p) => p,
+            None => {
+                insert.columns.push(link.column.clone());
+                insert.column_types.push(rowbase_catalog::DataType::Other);
+                insert.rows.iter_mut().for_each(|r| r.push(None));
+                insert.columns.len() - 1
+            }
+        };
+        for (i, row) in insert.rows.iter_mut().enumerate() {
+            let key = match source.keys.as_slice() {
+                [only] => Some(only),
+                keys => keys.get(i),
+            };
+            let value = key
+                .and_then(|k| k.get(link.key_column))
+                .ok_or_else(|| refused(format!("step {} returned no key for row {i}", link.step)))?;
+            row[position] = Some(value.clone());
+        }
+    }
+    Ok(step)
+}
+
+/// The mutation of `job` (one step), its representation and counts into `out`.
+async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteStep, out: &mut WriteOutput) -> Result<(), DbError> {
     let d = exec.dialect();
     let plan = &job.plan;
     let render = DbError::from;

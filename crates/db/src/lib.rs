@@ -16,4 +16,4 @@ mod write;
 
 pub use database::{Database, DatabaseOptions, ReadOutput, Synchronous};
 pub use error::{DbError, ErrorKind};
-pub use write::{AuditContext, Returning, WriteJob, WriteOutput};
+pub use write::{AuditContext, Link, Returning, WriteJob, WriteOutput, WriteStep};

@@ -17,9 +17,28 @@ pub enum Returning {
     Representation,
 }
 
-/// A write to run.
+/// A write to run: its steps in order, in one transaction, all or nothing.
 #[derive(Debug, Clone)]
 pub struct WriteJob {
+    /// The steps. A step may take values an earlier one returned ([`Link`]): a child row the
+    /// key of the parent inserted before it.
+    pub steps: Vec<WriteStep>,
+    /// `Prefer: tx=rollback`: run everything, return the result, keep nothing.
+    pub dry_run: bool,
+    /// Who and which request the audit log records for this write, when the database has one.
+    pub audit: Option<AuditContext>,
+}
+
+impl WriteJob {
+    /// A job of one step.
+    pub fn single(step: WriteStep, dry_run: bool, audit: Option<AuditContext>) -> WriteJob {
+        WriteJob { steps: vec![step], dry_run, audit }
+    }
+}
+
+/// One step of a [`WriteJob`]: a planned mutation, what it returns, and its checks.
+#[derive(Debug, Clone)]
+pub struct WriteStep {
     /// The planned mutation and representation.
     pub plan: WritePlan,
     /// What to return.
@@ -28,10 +47,29 @@ pub struct WriteJob {
     pub max_affected: Option<u64>,
     /// A singular `Accept`: other than one touched row rolls back with `PGRST116`.
     pub exactly_one: bool,
-    /// `Prefer: tx=rollback`: run everything, return the result, keep nothing.
-    pub dry_run: bool,
-    /// Who and which request the audit log records for this write, when the database has one.
-    pub audit: Option<AuditContext>,
+    /// Values this step takes from earlier steps' results (inserts only).
+    pub links: Vec<Link>,
+}
+
+impl WriteStep {
+    /// A step with no checks and no links.
+    pub fn new(plan: WritePlan, returning: Returning) -> WriteStep {
+        WriteStep { plan, returning, max_affected: None, exactly_one: false, links: Vec::new() }
+    }
+}
+
+/// A value an insert step takes from an earlier step's result: every row of the insert gets, in
+/// `column`, key column `key_column` of the earlier step's row at the same position (or of its
+/// only row, when it returned one). The earlier step's keys are its `RETURNING` key, in the
+/// table's key order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// The column of this step's insert that takes the value.
+    pub column: String,
+    /// The earlier step (an index into [`WriteJob::steps`], below this one).
+    pub step: usize,
+    /// Which of its key columns.
+    pub key_column: usize,
 }
 
 /// What the audit triggers record of a change made through Rowbase (docs/schema.md, "Audit").

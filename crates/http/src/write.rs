@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use rowbase_db::{Returning, WriteJob, WriteOutput};
+use rowbase_db::{Returning, WriteJob, WriteOutput, WriteStep};
 use rowbase_plan::{
     Action, ConflictAction, InsertRequest, Mutation, OnDuplicate, Plan, RowKey, Value, WritePlan, plan,
 };
@@ -63,16 +63,17 @@ pub(crate) async fn write_rows(
         _ => Returning::Nothing,
     };
     let strict = prefs.strict == Some(true);
-    let job = WriteJob {
+    let step = WriteStep {
         plan: plan.clone(),
         returning,
         max_affected: if strict { prefs.max_affected } else { None },
         exactly_one: media == MediaType::SingleObject,
-        dry_run: prefs.tx == Some(TxEnd::Rollback),
-        // The audit triggers are there when their log is.
-        audit: catalog.table(rowbase_catalog::AUDIT_LOG).map(|_| crate::context::audit_context(&ctx)),
+        links: Vec::new(),
     };
-    let out = state.db().write(job).await?;
+    // The audit triggers are there when their log is.
+    let audit = catalog.table(rowbase_catalog::AUDIT_LOG).map(|_| crate::context::audit_context(&ctx));
+    let job = WriteJob::single(step, prefs.tx == Some(TxEnd::Rollback), audit);
+    let out = state.db().write(job).await?.pop().unwrap_or_default();
     Ok(respond(method, table, &plan, &prefs, media, returning, &out))
 }
 

@@ -186,12 +186,12 @@ impl MySqlDatabase {
 
     /// Runs one write in a transaction; commits unless it failed or is a dry run. A deadlock is
     /// retried a few times ([`crate::write::retry_conflicts`]).
-    pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
+    pub async fn write(&self, job: WriteJob) -> Result<Vec<WriteOutput>, DbError> {
         crate::write::retry_conflicts(|| self.write_once(&job)).await
     }
 
     /// One attempt of [`MySqlDatabase::write`].
-    async fn write_once(&self, job: &WriteJob) -> Result<WriteOutput, DbError> {
+    async fn write_once(&self, job: &WriteJob) -> Result<Vec<WriteOutput>, DbError> {
         let mut conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         let mut tx = conn.start_transaction(TxOpts::default()).await.map_err(|e| classify(&e))?;
         let result = {

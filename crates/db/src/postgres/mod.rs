@@ -171,12 +171,12 @@ impl PostgresDatabase {
 
     /// Runs one write in a transaction; commits unless it failed or is a dry run. A deadlock or
     /// serialization failure is retried a few times ([`crate::write::retry_conflicts`]).
-    pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
+    pub async fn write(&self, job: WriteJob) -> Result<Vec<WriteOutput>, DbError> {
         crate::write::retry_conflicts(|| self.write_once(&job)).await
     }
 
     /// One attempt of [`PostgresDatabase::write`].
-    async fn write_once(&self, job: &WriteJob) -> Result<WriteOutput, DbError> {
+    async fn write_once(&self, job: &WriteJob) -> Result<Vec<WriteOutput>, DbError> {
         let mut client = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         let tx = client.transaction().await.map_err(|e| classify(&e))?;
         let result = {

@@ -193,7 +193,7 @@ impl SqliteDatabase {
     /// Queues a write for the writer thread and waits for its commit.
     ///
     /// Errors: `ReadOnly` when the database was opened read-only.
-    pub async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
+    pub async fn write(&self, job: WriteJob) -> Result<Vec<WriteOutput>, DbError> {
         match &self.writer {
             Some(writer) => writer.write(job).await,
             None => Err(DbError::new(ErrorKind::ReadOnly, "the database is served read-only")),

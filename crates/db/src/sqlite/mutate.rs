@@ -50,7 +50,7 @@ impl Executor for SqliteExecutor<'_> {
 }
 
 /// Runs `job` to completion on `conn`, which is inside a transaction.
-pub(crate) fn run_write_now(conn: &Connection, job: &WriteJob) -> Result<WriteOutput, DbError> {
+pub(crate) fn run_write_now(conn: &Connection, job: &WriteJob) -> Result<Vec<WriteOutput>, DbError> {
     let mut exec = SqliteExecutor { conn };
     let mut future = std::pin::pin!(run_write(&mut exec, job));
     match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
@@ -214,7 +214,7 @@ mod tests {
     use rusqlite::Connection;
 
     use super::run_write_now;
-    use crate::write::{Returning, WriteJob};
+    use crate::write::{Returning, WriteJob, WriteStep};
 
     /// The writer thread runs each job by polling it once (`run_write_now`): a write that
     /// waited on anything would fail there. Every kind of write, with its representation read
@@ -249,16 +249,9 @@ mod tests {
         ];
         for action in actions {
             let Ok(Plan::Write(plan)) = plan(&catalog, &ctx, action) else { panic!("plans a write") };
-            let job = WriteJob {
-                plan,
-                returning: Returning::Representation,
-                max_affected: None,
-                exactly_one: false,
-                dry_run: false,
-                audit: None,
-            };
-            let out = run_write_now(&conn, &job).expect("ran without waiting");
-            assert!(out.body.is_some(), "the representation was read back");
+            let job = WriteJob::single(WriteStep::new(plan, Returning::Representation), false, None);
+            let outputs = run_write_now(&conn, &job).expect("ran without waiting");
+            assert!(outputs[0].body.is_some(), "the representation was read back");
         }
     }
 }

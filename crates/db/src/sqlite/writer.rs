@@ -17,7 +17,7 @@ use super::mutate::run_write_now;
 use crate::error::{DbError, ErrorKind};
 use crate::write::{WriteJob, WriteOutput};
 
-type Reply = oneshot::Sender<Result<WriteOutput, DbError>>;
+type Reply = oneshot::Sender<Result<Vec<WriteOutput>, DbError>>;
 
 /// A handle to the writer thread.
 pub(crate) struct Writer {
@@ -37,7 +37,7 @@ impl Writer {
     }
 
     /// Queues `job` and waits for its commit.
-    pub(crate) async fn write(&self, job: WriteJob) -> Result<WriteOutput, DbError> {
+    pub(crate) async fn write(&self, job: WriteJob) -> Result<Vec<WriteOutput>, DbError> {
         let (reply, answer) = oneshot::channel();
         self.queue.send((job, reply)).map_err(|_| DbError::new(ErrorKind::Unavailable, "the writer has stopped"))?;
         answer.await.map_err(|_| DbError::new(ErrorKind::Internal, "the writer dropped a request"))?
@@ -88,7 +88,7 @@ fn commit_group(conn: &Connection, batch: Vec<(WriteJob, Reply)>) {
 }
 
 /// Runs one job in a savepoint; keeps its changes only when it succeeded and is not a dry run.
-fn in_savepoint(conn: &Connection, job: &WriteJob) -> Result<WriteOutput, DbError> {
+fn in_savepoint(conn: &Connection, job: &WriteJob) -> Result<Vec<WriteOutput>, DbError> {
     conn.execute_batch("SAVEPOINT rowbase_request").map_err(|e| classify(&e))?;
     let result = run_write_now(conn, job);
     let keep = result.is_ok() && !job.dry_run;

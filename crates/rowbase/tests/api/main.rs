@@ -26,6 +26,7 @@ mod reads;
 mod rental;
 mod search;
 mod soft_delete;
+mod steps;
 mod timestamps;
 mod views;
 mod writes;

@@ -19,8 +19,6 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db_path: PathBuf,
     pub server: Option<Server>,
-    /// The PostgreSQL database served, for PostgreSQL apps (dropped with the app).
-    pub pg: Option<crate::pg::PgDatabase>,
     /// Any other server database served (dropped with the app).
     _server_db: Option<Box<dyn std::any::Any + Send>>,
     /// The database URL or path served.
@@ -52,15 +50,11 @@ impl Reply {
 
 /// Starts the server on a copy of Chinook.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_on(&chinook(), |_| {}).await
+    spawn_app_configured(&chinook(), |_| {}, rowbase::Options::default()).await
 }
 
-/// Starts the server on a copy of `source`, after `prepare` has run on the copy.
-pub async fn spawn_app_on(source: &Path, prepare: impl FnOnce(&Connection)) -> TestApp {
-    spawn_app_configured(source, prepare, rowbase::Options::default()).await
-}
-
-/// Starts the server on a copy of `source` with `options`.
+/// Starts the server on a copy of the SQLite file `source`, after `prepare` has run on the copy,
+/// with `options`.
 pub async fn spawn_app_configured(
     source: &Path,
     prepare: impl FnOnce(&Connection),
@@ -87,32 +81,13 @@ pub async fn spawn_app_configured(
         url: db_path.to_string_lossy().into_owned(),
         db_path,
         server: Some(server),
-        pg: None,
-        _server_db: None,
-        _dir: dir,
-    }
-}
-
-/// Starts the server on a PostgreSQL database, which lives as long as the app.
-pub async fn spawn_app_url(db: crate::pg::PgDatabase, options: rowbase::Options) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = rowbase::start(&db.url, &options, "127.0.0.1:0".parse().expect("address"), std::future::pending())
-        .await
-        .expect("server starts on PostgreSQL");
-    TestApp {
-        base: format!("http://{}", server.addr),
-        client: reqwest::Client::new(),
-        db_path: dir.path().join("none"),
-        url: db.url.clone(),
-        server: Some(server),
-        pg: Some(db),
         _server_db: None,
         _dir: dir,
     }
 }
 
 /// Starts the server on a server database at `url`; `keep` lives (and is dropped) with the app.
-pub async fn spawn_app_url_any(url: &str, keep: Box<dyn std::any::Any + Send>, options: rowbase::Options) -> TestApp {
+pub async fn spawn_app_at_url(url: &str, keep: Box<dyn std::any::Any + Send>, options: rowbase::Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = rowbase::start(url, &options, "127.0.0.1:0".parse().expect("address"), std::future::pending())
         .await
@@ -123,7 +98,6 @@ pub async fn spawn_app_url_any(url: &str, keep: Box<dyn std::any::Any + Send>, o
         db_path: dir.path().join("none"),
         url: url.to_string(),
         server: Some(server),
-        pg: None,
         _server_db: Some(keep),
         _dir: dir,
     }

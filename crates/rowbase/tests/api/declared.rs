@@ -3,7 +3,7 @@
 
 use mysql_async::prelude::Queryable;
 
-use crate::common::{TestApp, spawn_app_url_any};
+use crate::common::{TestApp, spawn_app_at_url};
 
 /// The engines a declared-schema test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +81,7 @@ pub async fn app_from_schema_with(engine: Engine, schema: &str, options: rowbase
     let migrations = dir.path().join("migrations");
     rowbase::migrate::plan(&url, &file, &migrations, "schema", false).await.unwrap();
     rowbase::migrate::apply(&url, &migrations).await.unwrap();
-    let app = spawn_app_url_any(&url, Box::new((keep, dir)), options).await;
+    let app = spawn_app_at_url(&url, Box::new((keep, dir)), options).await;
     Some((app, Raw { url, engine }))
 }
 
@@ -95,7 +95,7 @@ pub async fn app_from_migrations(
     let dir = tempfile::tempdir().unwrap();
     let (url, keep) = fresh_database(engine, dir.path()).await?;
     let applied = rowbase::migrate::apply(&url, migrations).await.unwrap().len();
-    Some((spawn_app_url_any(&url, Box::new((keep, dir)), options).await, applied))
+    Some((spawn_app_at_url(&url, Box::new((keep, dir)), options).await, applied))
 }
 
 /// A new, empty database of `engine` (SQLite: a file in `dir`, created by the first migration)

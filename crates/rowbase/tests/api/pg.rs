@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use tokio_postgres::NoTls;
 
-use crate::common::{TestApp, spawn_app_url};
+use crate::common::{TestApp, spawn_app_at_url};
 
 /// The Chinook template database.
 pub const CHINOOK: &str = "rowbase_chinook";
@@ -105,7 +105,8 @@ pub async fn database(template: Option<&str>) -> Option<PgDatabase> {
 /// A server on a private copy of Chinook in PostgreSQL.
 pub async fn chinook_app() -> Option<TestApp> {
     let db = database(Some(CHINOOK)).await?;
-    Some(spawn_app_url(db, rowbase::Options::default()).await)
+    let url = db.url.clone();
+    Some(spawn_app_at_url(&url, Box::new(db), rowbase::Options::default()).await)
 }
 
 /// A server on a new PostgreSQL database built by `schema`.
@@ -114,5 +115,6 @@ pub async fn app_with_schema(schema: &str, options: rowbase::Options) -> Option<
     let (client, connection) = tokio_postgres::connect(&db.url, NoTls).await.expect("connect to the new database");
     tokio::spawn(connection);
     client.batch_execute(schema).await.expect("schema");
-    Some(spawn_app_url(db, options).await)
+    let url = db.url.clone();
+    Some(spawn_app_at_url(&url, Box::new(db), options).await)
 }

@@ -122,7 +122,7 @@ async fn an_exhausted_pool_answers_503_quickly() {
         return;
     };
     // Hold a lock so the one pooled connection blocks on `slow`.
-    let (locker, connection) = tokio_postgres::connect(&app.pg.as_ref().unwrap().url, NoTls).await.unwrap();
+    let (locker, connection) = tokio_postgres::connect(&app.server_url(), NoTls).await.unwrap();
     tokio::spawn(connection);
     locker.batch_execute("BEGIN; LOCK TABLE slow IN ACCESS EXCLUSIVE MODE;").await.unwrap();
     let blocked = {

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{column, spawn_app, spawn_app_on, spawn_app_with_schema};
+use crate::common::{column, spawn_app, spawn_app_configured, spawn_app_with_schema};
 
 #[tokio::test]
 async fn the_issue_example_matches_sqlite() {
@@ -266,10 +266,8 @@ async fn read_only_mode_leaves_the_file_byte_for_byte() {
 
 #[tokio::test]
 async fn the_default_mode_switches_to_wal_and_changes_no_data() {
-    let app = spawn_app_on(&crate::common::chinook(), |c| {
-        c.pragma_update(None, "journal_mode", "DELETE").unwrap();
-    })
-    .await;
+    let prepare = |c: &rusqlite::Connection| c.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    let app = spawn_app_configured(&crate::common::chinook(), prepare, rowbase::Options::default()).await;
     let before = app.sql("SELECT count(*) AS n, sum(Milliseconds) AS ms FROM Track");
     let _ = app.get("/Track?select=Name,Album(Title)&limit=50").await;
     let mode: String = app.oracle().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();

@@ -116,6 +116,20 @@ pub trait Dialect: Send + Sync {
         " FOR UPDATE"
     }
 
+    /// For a comparison that [`Dialect::compared`] wraps (so no index on the column serves it),
+    /// a range on the bare column that holds every row the comparison can match, written beside
+    /// it so an index finds the rows: `(low, high)` as `column >= low AND column < high`, either
+    /// side open. `None` by default.
+    fn compared_range(
+        &self,
+        column: &ColumnRef,
+        op: CompareOp,
+        value: &Value,
+    ) -> Option<(Option<Value>, Option<Value>)> {
+        let _ = (column, op, value);
+        None
+    }
+
     /// Closes an object of `entries` entries.
     fn json_object_close(&self, form: ObjectForm, entries: usize) -> &'static str {
         let _ = (form, entries);

@@ -386,6 +386,10 @@ pub(crate) fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), Render
                 w.push("(");
             }
             let (open, close) = d.compared(left);
+            let range = d.compared_range(left, *op, right);
+            if range.is_some() {
+                w.push("(");
+            }
             w.push(open);
             d.column(w, left)?;
             w.push(close);
@@ -394,6 +398,17 @@ pub(crate) fn expr(w: &mut Writer<'_>, e: &Expr, top: bool) -> Result<(), Render
             w.bind(right.clone());
             w.push(close);
             w.push(d.compare_suffix(*op));
+            if let Some((low, high)) = range {
+                for (bound, operator) in [(low, " >= "), (high, " < ")] {
+                    if let Some(bound) = bound {
+                        w.push(" AND ");
+                        d.column(w, left)?;
+                        w.push(operator);
+                        w.bind(bound);
+                    }
+                }
+                w.push(")");
+            }
             if !top {
                 w.push(")");
             }

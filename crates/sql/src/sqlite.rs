@@ -184,6 +184,32 @@ impl Dialect for SqliteDialect {
         }
     }
 
+    fn compared_range(
+        &self,
+        column: &ColumnRef,
+        op: CompareOp,
+        value: &Value,
+    ) -> Option<(Option<Value>, Option<Value>)> {
+        // The comparison wraps the column in strftime()/date(), which no index serves. Stored
+        // text begins with its local date, at most a day from the instant's UTC date (zones are
+        // within ±14 hours): every match of `col >= v` has text >= the date a day before v's,
+        // and every match of `col <= v` text < the date two days after v's. The range is on the
+        // bare column in BINARY order, as the column's index is kept.
+        if self.compared(column).0.is_empty() {
+            return None;
+        }
+        let (Value::Text(text) | Value::Timestamp(text)) = value else { return None };
+        let date: jiff::civil::Date = text.get(..10)?.parse().ok()?;
+        let day = |days: i64| date.checked_add(jiff::Span::new().days(days)).ok().map(|d| Value::Text(d.to_string()));
+        let (low, high) = match op {
+            CompareOp::Eq => (day(-1), day(2)),
+            CompareOp::Gt | CompareOp::Gte => (day(-1), None),
+            CompareOp::Lt | CompareOp::Lte => (None, day(2)),
+            _ => return None,
+        };
+        Some((low, high))
+    }
+
     fn cast(&self, cast: Cast) -> (&'static str, &'static str) {
         match cast {
             Cast::Text => ("CAST(", " AS TEXT)"),

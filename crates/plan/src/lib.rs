@@ -20,5 +20,5 @@ pub use context::{Action, AsOfPlan, Plan, RequestContext, ServerRules, plan};
 pub use error::PlanError;
 pub use plan::*;
 pub use read::{ReadRequest, Window};
-pub use value::{Value, coerce, invalid_input_code};
+pub use value::{Value, coerce, invalid_input_code, without_zone};
 pub use write::{InsertRequest, OnDuplicate};

@@ -189,6 +189,17 @@ fn check_datetime(text: &str, kind: Temporal) -> Option<()> {
     Some(())
 }
 
+/// A timestamp's text without the zone designator after its time of day (`Z`, `+05:30`,
+/// `-0800`, `+01`), as PostgreSQL's `timestamp` input ignores it (`...T11:13:20.123Z` is
+/// `...T11:13:20.123`); text without one, or not a timestamp, comes back as it is.
+pub fn without_zone(text: &str) -> &str {
+    let trimmed = text.trim_end();
+    match (trimmed.get(10..11), trimmed.get(11..)) {
+        (Some("T" | "t" | " "), Some(time)) => strip_zone(time).map_or(text, |time| &trimmed[..11 + time.len()]),
+        _ => text,
+    }
+}
+
 /// `time` without its zone designator (`Z`, `±HH`, `±HH:MM`, `±HHMM`); `None` for a malformed
 /// zone.
 fn strip_zone(time: &str) -> Option<&str> {
@@ -290,6 +301,15 @@ mod tests {
         assert!(coerce("23:59:59.5", DataType::Time).is_ok());
         assert!(coerce("24:61", DataType::Time).is_err());
         assert_eq!(invalid_input_code("integer"), "22P02");
+    }
+
+    #[test]
+    fn timestamps_lose_their_zone() {
+        assert_eq!(without_zone("2026-11-21T11:13:20.123Z"), "2026-11-21T11:13:20.123");
+        assert_eq!(without_zone("2026-11-21 16:43:20.5+05:30"), "2026-11-21 16:43:20.5");
+        assert_eq!(without_zone("2026-11-21T16:43:20-0800"), "2026-11-21T16:43:20");
+        assert_eq!(without_zone("2026-11-21 16:43:20"), "2026-11-21 16:43:20");
+        assert_eq!(without_zone("2026-11-21"), "2026-11-21");
     }
 
     #[test]

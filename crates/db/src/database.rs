@@ -112,20 +112,54 @@ pub(crate) fn check_answer(body: &str, limit: usize) -> Result<(), DbError> {
     if body.len() > limit { Err(answer_too_large(limit)) } else { Ok(()) }
 }
 
-/// Joins JSON texts (one per row) into a JSON array; returns it with the number of rows.
-pub(crate) fn json_array<E>(rows: impl IntoIterator<Item = Result<String, E>>) -> Result<(String, u64), E> {
-    let mut body = String::with_capacity(1024);
-    body.push('[');
-    let mut count = 0u64;
-    for row in rows {
-        if count > 0 {
-            body.push(',');
-        }
-        body.push_str(&row?);
-        count += 1;
+/// A JSON array built from one JSON text per row, as rows arrive, bounded in bytes: every
+/// engine's read joins its rows' objects with it.
+pub(crate) struct JsonArray {
+    body: String,
+    rows: u64,
+    limit: usize,
+}
+
+impl JsonArray {
+    /// An empty array that may grow to `limit` bytes.
+    pub(crate) fn new(limit: usize) -> JsonArray {
+        let mut body = String::with_capacity(1024);
+        body.push('[');
+        JsonArray { body, rows: 0, limit }
     }
-    body.push(']');
-    Ok((body, count))
+
+    /// Appends one row's JSON.
+    ///
+    /// Errors: [`answer_too_large`] once the body is past the limit (the caller stops reading).
+    pub(crate) fn push(&mut self, row: &str) -> Result<(), DbError> {
+        if self.rows > 0 {
+            self.body.push(',');
+        }
+        self.body.push_str(row);
+        self.rows += 1;
+        check_answer(&self.body, self.limit)
+    }
+
+    /// The array's text and its number of rows.
+    pub(crate) fn finish(mut self) -> (String, u64) {
+        self.body.push(']');
+        (self.body, self.rows)
+    }
+}
+
+/// Joins JSON texts (one per row) into a JSON array of at most `limit` bytes; returns it with
+/// the number of rows.
+///
+/// Errors: a row's own, or [`answer_too_large`].
+pub(crate) fn json_array<E: Into<DbError>>(
+    rows: impl IntoIterator<Item = Result<String, E>>,
+    limit: usize,
+) -> Result<(String, u64), DbError> {
+    let mut array = JsonArray::new(limit);
+    for row in rows {
+        array.push(&row.map_err(Into::into)?)?;
+    }
+    Ok(array.finish())
 }
 
 /// A pooled connection idle longer than this is checked with a round trip before it is handed

@@ -161,8 +161,7 @@ impl MySqlDatabase {
             let warnings = tx.get_warnings();
             truncation(&mut tx, warnings).await?;
             tx.commit().await.map_err(|e| classify(&e))?;
-            let (body, page_rows) = json_array(rows.iter().map(|row| text(row, 0)))?;
-            check_answer(&body, self.max_response_bytes)?;
+            let (body, page_rows) = json_array(rows.iter().map(|row| text(row, 0)), self.max_response_bytes)?;
             return Ok(ReadOutput { body, page_rows, total: Some(total.unwrap_or(0)) });
         }
         self.statements.fetch_add(1, Ordering::Relaxed);
@@ -179,8 +178,7 @@ impl MySqlDatabase {
             check_answer(&body, self.max_response_bytes)?;
             return Ok(ReadOutput { body, page_rows: page, total: Some(total) });
         }
-        let (body, page_rows) = json_array(rows.iter().map(|row| text(row, 0)))?;
-        check_answer(&body, self.max_response_bytes)?;
+        let (body, page_rows) = json_array(rows.iter().map(|row| text(row, 0)), self.max_response_bytes)?;
         Ok(ReadOutput { body, page_rows, total: None })
     }
 
@@ -370,7 +368,7 @@ impl Executor for MySqlExecutor<'_, '_> {
 
     async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError> {
         let rows = self.rows(statement).await?;
-        json_array(rows.iter().map(|row| text(row, 0))).map(|(body, _)| body)
+        json_array(rows.iter().map(|row| text(row, 0)), usize::MAX).map(|(body, _)| body)
     }
 }
 

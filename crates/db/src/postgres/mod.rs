@@ -21,7 +21,7 @@ use tokio_postgres::NoTls;
 
 use self::params::{JsonText, params, refs};
 use crate::database::{
-    CHECK_AFTER_IDLE, DatabaseOptions, ReadOutput, check_answer, json_array, pool_error, server_pool,
+    CHECK_AFTER_IDLE, DatabaseOptions, JsonArray, ReadOutput, check_answer, json_array, pool_error, server_pool,
 };
 use crate::error::{DbError, ErrorKind};
 use crate::exec::{Executor, run_write};
@@ -154,18 +154,11 @@ impl PostgresDatabase {
             while rows.try_next().await.map_err(|e| classify(&e))?.is_some() {}
             return Ok(ReadOutput { body, page_rows: page.unsigned_abs(), total: Some(total.unsigned_abs()) });
         }
-        let mut body = String::with_capacity(1024);
-        body.push('[');
-        let mut page_rows = 0u64;
+        let mut array = JsonArray::new(limit);
         while let Some(row) = rows.try_next().await.map_err(|e| classify(&e))? {
-            if page_rows > 0 {
-                body.push(',');
-            }
-            body.push_str(&text(&row, 0)?);
-            check_answer(&body, limit)?;
-            page_rows += 1;
+            array.push(&text(&row, 0)?)?;
         }
-        body.push(']');
+        let (body, page_rows) = array.finish();
         Ok(ReadOutput { body, page_rows, total: None })
     }
 
@@ -272,8 +265,11 @@ impl Executor for PostgresExecutor<'_> {
 
     async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError> {
         let rows = self.query(statement).await?;
-        json_array(rows.iter().map(|row| row.try_get::<_, JsonText>(0).map(|t| t.0).map_err(|e| classify(&e))))
-            .map(|(b, _)| b)
+        json_array(
+            rows.iter().map(|row| row.try_get::<_, JsonText>(0).map(|t| t.0).map_err(|e| classify(&e))),
+            usize::MAX,
+        )
+        .map(|(b, _)| b)
     }
 }
 

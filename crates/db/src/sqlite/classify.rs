@@ -47,7 +47,6 @@ pub fn classify(e: &rusqlite::Error) -> DbError {
             let kind = match f.code {
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => ErrorKind::Busy,
                 ErrorCode::ReadOnly => ErrorKind::ReadOnly,
-                ErrorCode::TooBig if text.starts_with("The answer is larger") => ErrorKind::AnswerTooLarge,
                 ErrorCode::TooBig => ErrorKind::TooComplex,
                 // Only the statement time limit interrupts a connection (see SqliteDatabase::read).
                 ErrorCode::OperationInterrupted => ErrorKind::Timeout,

@@ -14,7 +14,9 @@ use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, ToSql};
 
-use crate::database::ReadOutput;
+use super::classify::classify;
+use crate::database::{JsonArray, ReadOutput, answer_too_large, check_answer};
+use crate::error::{DbError, ErrorKind};
 
 /// Prepared statements kept per connection (rusqlite's LRU).
 const STATEMENT_CACHE: usize = 256;
@@ -210,47 +212,35 @@ impl ToSql for Param<'_> {
 /// Runs a read and assembles the response body. Rows already carry their JSON objects; the
 /// array is joined here (streaming form) or built by the engine (counted form).
 ///
-/// Errors: the engine's; `SQLITE_TOOBIG` with [`crate::database::answer_too_large`]'s text once
-/// the body passes `limit` bytes (the rows after are not read).
-pub(crate) fn run_read(conn: &Connection, read: &ReadStatement, limit: usize) -> Result<ReadOutput, rusqlite::Error> {
-    let too_large = || {
-        rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_TOOBIG),
-            Some(crate::database::answer_too_large(limit).message),
-        )
+/// Errors: the engine's, classified; [`crate::database::answer_too_large`] once the body passes
+/// `limit` bytes (the rows after are not read), or SQLite refused to make one value that long
+/// (the reader connections' length limit is the answer's).
+pub(crate) fn run_read(conn: &Connection, read: &ReadStatement, limit: usize) -> Result<ReadOutput, DbError> {
+    let classified = |e: rusqlite::Error| match classify(&e) {
+        e if e.kind == ErrorKind::TooComplex && e.message.contains("too big") => answer_too_large(limit),
+        other => other,
     };
-    let mut stmt = conn.prepare_cached(&read.statement.sql)?;
+    let mut stmt = conn.prepare_cached(&read.statement.sql).map_err(classified)?;
     let params = rusqlite::params_from_iter(read.statement.params.iter().map(Param));
-    let mut rows = stmt.query(params)?;
+    let mut rows = stmt.query(params).map_err(classified)?;
     if read.counted {
-        let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-        let total: i64 = row.get(0)?;
-        let page: i64 = row.get(1)?;
-        let body: String = row.get(2)?;
-        if body.len() > limit {
-            return Err(too_large());
-        }
+        let row = rows.next().map_err(classified)?.ok_or_else(|| classified(rusqlite::Error::QueryReturnedNoRows))?;
+        let total: i64 = row.get(0).map_err(classified)?;
+        let page: i64 = row.get(1).map_err(classified)?;
+        let body: String = row.get(2).map_err(classified)?;
+        check_answer(&body, limit)?;
         return Ok(ReadOutput { body, page_rows: page.unsigned_abs(), total: Some(total.unsigned_abs()) });
     }
-    // Each row's object goes straight from SQLite's buffer into the body: valid UTF-8 (what
-    // SQLite's JSON functions write) is borrowed, not copied into a String of its own first.
-    let mut body = String::with_capacity(1024);
-    body.push('[');
-    let mut page_rows = 0u64;
-    while let Some(row) = rows.next()? {
-        if page_rows > 0 {
-            body.push(',');
+    // Each row's object goes from SQLite's buffer into the body: valid UTF-8 (what SQLite's JSON
+    // functions write) is borrowed, not copied into a String of its own first.
+    let mut array = JsonArray::new(limit);
+    while let Some(row) = rows.next().map_err(classified)? {
+        match row.get_ref(0).map_err(classified)? {
+            ValueRef::Text(t) => array.push(&String::from_utf8_lossy(t))?,
+            _ => array.push("null")?,
         }
-        match row.get_ref(0)? {
-            ValueRef::Text(t) => body.push_str(&String::from_utf8_lossy(t)),
-            _ => body.push_str("null"),
-        }
-        if body.len() > limit {
-            return Err(too_large());
-        }
-        page_rows += 1;
     }
-    body.push(']');
+    let (body, page_rows) = array.finish();
     Ok(ReadOutput { body, page_rows, total: None })
 }
 

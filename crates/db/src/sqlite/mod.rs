@@ -20,7 +20,7 @@ use deadpool::managed::{self, Pool};
 use rowbase_catalog::Catalog;
 use rowbase_sql::ReadStatement;
 
-use crate::database::{DatabaseOptions, ReadOutput, answer_too_large, pool_error};
+use crate::database::{DatabaseOptions, ReadOutput, pool_error};
 use crate::error::{DbError, ErrorKind};
 use crate::write::{WriteJob, WriteOutput};
 
@@ -173,16 +173,13 @@ impl SqliteDatabase {
         // `interrupt` can no longer reach it (locals drop in reverse order: `interrupt` first).
         let task = tokio::task::spawn_blocking(move || {
             let output = connection::with_deadline(timeout, || connection::run_read(&conn, &read, limit));
-            (conn, output.map_err(|e| classify(&e)))
+            (conn, output)
         });
         let mut interrupt = Interrupt { handle: Some(handle) };
         let joined = task.await;
         interrupt.disarm();
         let (_conn, output) = joined.map_err(|e| DbError::new(ErrorKind::Internal, e.to_string()))?;
         output.map_err(|e| match e.kind {
-            // A value SQLite refused to make longer than the connection's length limit, which
-            // is the answer's limit.
-            ErrorKind::TooComplex if e.message.contains("too big") => answer_too_large(limit),
             ErrorKind::Timeout => timeout_error(timeout.unwrap_or_default()),
             _ => e,
         })

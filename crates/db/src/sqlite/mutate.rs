@@ -39,9 +39,7 @@ impl Executor for SqliteExecutor<'_> {
     }
 
     async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError> {
-        run_read(self.conn, &ReadStatement::page(statement.clone()), usize::MAX)
-            .map(|o| o.body)
-            .map_err(|e| classify(&e))
+        run_read(self.conn, &ReadStatement::page(statement.clone()), usize::MAX).map(|o| o.body)
     }
 
     async fn explain(&mut self, plan: &WritePlan, error: DbError) -> DbError {

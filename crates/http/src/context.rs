@@ -23,13 +23,12 @@ pub(crate) fn request_context(
     profile_header: &'static str,
     prefs: &Preferences,
 ) -> Result<RequestContext, ApiError> {
-    let sane = |v: &&str| !v.is_empty() && v.len() <= 200 && v.bytes().all(|b| b.is_ascii_graphic());
     let config = state.config();
     let actor = config
         .actor_header
         .as_deref()
         .and_then(|name| headers.get(name).and_then(|v| v.to_str().ok()))
-        .filter(sane)
+        .filter(|v| crate::log::sane(v.as_bytes()))
         .map(str::to_string);
     let request_id = headers.get(crate::log::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     Ok(RequestContext {

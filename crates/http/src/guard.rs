@@ -28,16 +28,16 @@ const SECURITY_HEADERS: [(HeaderName, HeaderValue); 4] = [
 pub(crate) async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let config = state.config();
     if let Some(allowed) = &config.allowed_hosts {
-        let host = request_host(&request);
-        if !host.as_deref().is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h))) {
-            let host = host.unwrap_or_else(|| "(none)".into());
+        let host = request_host_port(&request).map(strip_port);
+        if !host.is_some_and(|h| allowed.iter().any(|a| a.eq_ignore_ascii_case(h))) {
+            let host = host.unwrap_or("(none)").to_string();
             return secured(HttpError::HostNotAllowed(host, allowed.clone()).into_response());
         }
     }
     let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method {
         if let Some(origin) = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-            if !origin_allowed(origin, &config.cors_origins, request_host_port(&request).as_deref()) {
+            if !origin_allowed(origin, &config.cors_origins, request_host_port(&request)) {
                 return secured(HttpError::OriginNotAllowed(origin.to_string()).into_response());
             }
         }
@@ -64,19 +64,12 @@ fn origin_allowed(origin: &str, configured: &[String], host_port: Option<&str>) 
 }
 
 /// The `Host` header (or the URI's authority, HTTP/2), as sent: `host[:port]`.
-fn request_host_port(request: &Request) -> Option<String> {
+fn request_host_port(request: &Request) -> Option<&str> {
     request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| request.uri().authority().map(|a| a.as_str().to_string()))
-}
-
-/// The host name of the request, without its port (`[::1]` as `::1`).
-fn request_host(request: &Request) -> Option<String> {
-    let host_port = request_host_port(request)?;
-    Some(strip_port(&host_port).to_string())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
 }
 
 /// `host` of `host:port`, `::1` of `[::1]:port`.

@@ -59,8 +59,7 @@ async fn logged(request: Request, next: Next) -> Response {
 /// The client's id when it is sane (1 to 200 visible ASCII characters), else a new one unique
 /// to this process (a random per-process prefix and a counter).
 fn request_id(sent: Option<&HeaderValue>) -> HeaderValue {
-    let sane = |v: &&HeaderValue| !v.is_empty() && v.len() <= 200 && v.as_bytes().iter().all(u8::is_ascii_graphic);
-    if let Some(sent) = sent.filter(sane) {
+    if let Some(sent) = sent.filter(|v| sane(v.as_bytes())) {
         return sent.clone();
     }
     use std::hash::{BuildHasher, Hasher};
@@ -80,6 +79,12 @@ fn request_id(sent: Option<&HeaderValue>) -> HeaderValue {
     id[16] = b'-';
     hex(NEXT.fetch_add(1, Ordering::Relaxed), &mut id[17..]);
     HeaderValue::from_bytes(&id).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+}
+
+/// Whether a header value a client sent may be recorded as an id or an actor: 1 to 200
+/// visible ASCII characters (nothing that could forge a log line or a column's content).
+pub(crate) fn sane(value: &[u8]) -> bool {
+    !value.is_empty() && value.len() <= 200 && value.iter().all(u8::is_ascii_graphic)
 }
 
 /// A request in flight: dropped before it is `done`, the client went away (the server dropped

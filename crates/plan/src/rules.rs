@@ -20,8 +20,8 @@ pub const MAX_ORDER_TERMS: usize = 64;
 
 /// Soft delete (docs/schema.md, "Soft delete"): on a table with a `deleted_at` column, the rows
 /// a node sees are the live ones, the deleted ones or both (`Prefer: deleted=`), unless the
-/// request filters on the column itself at that level (`named`). `left` is the node's
-/// `deleted_at`. `None`: no condition.
+/// request filters on the column itself at that level (`named`): the condition on the node's
+/// `deleted_at`, or `None` for none.
 pub(crate) fn soft_delete(deleted: DeletedRows, named: bool) -> Option<IsValue> {
     match (named, deleted) {
         (true, _) | (false, DeletedRows::Include) => None,

@@ -143,7 +143,7 @@ pub async fn start(
 /// embedding (a nested loop over the whole child table per parent row; 36 s on PostgreSQL in
 /// the sample that found it). MySQL's InnoDB indexes every foreign key itself.
 fn warn_unindexed_foreign_keys(db: &Database) {
-    if db.dialect().name() == "mysql" {
+    if matches!(db, Database::MySql(_)) {
         return;
     }
     for schema in db.schemas() {

@@ -86,25 +86,32 @@ async fn run_migrate(command: MigrateCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Completes on SIGINT or SIGTERM, so requests in flight finish before exit.
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Registers the SIGINT and SIGTERM handlers now and returns a future that completes on either,
+/// so requests in flight finish before exit. Registering before the server says it is serving
+/// matters: a handler installed lazily, at the future's first poll, left a window in which a
+/// SIGTERM took the default action and killed the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = interrupt.await;
-                return;
+        use tokio::signal::unix::{SignalKind, signal};
+        // `signal` installs the handler when called, unlike `ctrl_c`, which waits for a poll.
+        let handlers = signal(SignalKind::terminate()).and_then(|t| Ok((t, signal(SignalKind::interrupt())?)));
+        async move {
+            match handlers {
+                Ok((mut term, mut interrupt)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-        };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = term.recv() => {}
         }
     }
     #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -5,8 +5,10 @@
 //! declared schema file. Everything above this crate asks the catalog, never the engine.
 //! It owns no I/O and no SQL.
 
+mod engine;
 mod model;
 mod relationship;
 
+pub use engine::Engine;
 pub use model::*;
 pub use relationship::*;

@@ -231,8 +231,8 @@ pub struct CheckConstraint {
     /// `pg_get_constraintdef`, MySQL's `CHECK_CLAUSE`); `None` on SQLite, which keeps it only
     /// inside the table's `CREATE TABLE`.
     pub definition: Option<String>,
-    /// The engine whose SQL `definition` is: `sqlite`, `postgresql` or `mysql`.
-    pub engine: &'static str,
+    /// The engine whose SQL `definition` is.
+    pub engine: crate::Engine,
 }
 
 /// A SQLite table's stored statements (see [`Table::definition`]).

@@ -265,9 +265,9 @@ impl Database {
         }
     }
 
-    /// The engine's name (`sqlite`).
-    pub fn engine(&self) -> &'static str {
-        self.dialect().name()
+    /// The engine.
+    pub fn engine(&self) -> rowbase_catalog::Engine {
+        self.dialect().engine()
     }
 
     /// The exposed schemas, the default first.

@@ -10,7 +10,6 @@ mod exec;
 pub mod migrations;
 pub mod mysql;
 pub mod postgres;
-mod retention;
 pub mod sqlite;
 mod write;
 

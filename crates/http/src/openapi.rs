@@ -8,7 +8,7 @@ use rowbase_catalog::{Catalog, Table, TableKind};
 use serde_json::{Map, Value, json};
 
 /// The document, as JSON text.
-pub(crate) fn document(catalog: &Catalog, engine: &str) -> String {
+pub(crate) fn document(catalog: &Catalog, engine: rowbase_catalog::Engine) -> String {
     let mut paths = Map::new();
     let mut schemas = Map::new();
     for table in catalog.tables() {
@@ -20,7 +20,7 @@ pub(crate) fn document(catalog: &Catalog, engine: &str) -> String {
         "info": {
             "title": "Rowbase",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": format!("A PostgREST-compatible API over a {engine} database"),
+            "description": format!("A PostgREST-compatible API over a {} database", engine.name()),
         },
         "paths": paths,
         "components": {

@@ -14,7 +14,7 @@
 
 use rowbase_request::{BoolOp, Condition as Tree, Filter, IsValue, Operator, Predicate, parse_query};
 
-use crate::ddl::Engine;
+use crate::ddl::{Engine, EngineDdl};
 use crate::schema::{ColumnType, Table};
 
 /// A parsed, checked condition over one table's columns.
@@ -62,6 +62,7 @@ impl Condition {
 
     /// The condition as an SQL boolean expression for `engine`.
     pub fn sql(&self, engine: Engine) -> String {
+        let engine = crate::ddl::of(engine);
         let parts: Vec<String> = self.tree.iter().map(|c| self.render(c, engine)).collect();
         parts.join(" AND ")
     }
@@ -75,7 +76,7 @@ impl Condition {
         self.types.iter().find(|(n, _)| n == name).map_or(ColumnType::Text, |(_, t)| *t)
     }
 
-    fn render(&self, condition: &Tree, engine: Engine) -> String {
+    fn render(&self, condition: &Tree, engine: &dyn EngineDdl) -> String {
         match condition {
             Tree::Filter(filter) => self.render_filter(filter, engine),
             Tree::Group { op, negated, conditions } => {
@@ -90,7 +91,7 @@ impl Condition {
         }
     }
 
-    fn render_filter(&self, filter: &Filter, engine: Engine) -> String {
+    fn render_filter(&self, filter: &Filter, engine: &dyn EngineDdl) -> String {
         let column = engine.quote(&filter.field.name);
         let column_type = self.column_type(&filter.field.name);
         let test = match &filter.predicate {
@@ -188,7 +189,7 @@ fn is_decimal(value: &str) -> bool {
 }
 
 /// A value checked by [`typed`], as a literal of `column_type` on `engine`.
-fn literal(value: &str, column_type: ColumnType, engine: Engine) -> String {
+fn literal(value: &str, column_type: ColumnType, engine: &dyn EngineDdl) -> String {
     match column_type {
         ColumnType::Integer | ColumnType::BigInt => {
             value.parse::<i64>().map_or_else(|_| "NULL".into(), |v| v.to_string())

@@ -23,7 +23,7 @@ fn ddl_of(example: &str) -> String {
         let _ = writeln!(out, "## step {}: {}", i + 1, step.describe());
         for engine in Engine::ALL {
             let (up, down) = render(std::slice::from_ref(step), engine);
-            let _ = writeln!(out, "### {} up\n{up}\n### {} down\n{down}", engine.file_name(), engine.file_name());
+            let _ = writeln!(out, "### {} up\n{up}\n### {} down\n{down}", engine.name(), engine.name());
         }
         out.push('\n');
     }

@@ -31,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
                 options.http.tables = Some(migrate::check(&args.database, schema).await?);
             }
             let server = rowbase::start(&args.database, &options, args.listen, shutdown_signal()).await?;
-            tracing::info!(addr = %server.addr, engine = server.db.engine(), "serving");
+            tracing::info!(addr = %server.addr, engine = %server.db.engine(), "serving");
             server.wait().await?;
             tracing::info!("stopped");
         }

@@ -35,11 +35,7 @@ async fn open_with(url: &str, create: bool) -> anyhow::Result<(Database, Engine)
     };
     let db =
         Database::open(url, &options).await.with_context(|| format!("opening {}", crate::config::masked_url(url)))?;
-    let engine = match db.engine() {
-        "postgresql" => Engine::Postgres,
-        "mysql" => Engine::MySql,
-        _ => Engine::Sqlite,
-    };
+    let engine = db.engine();
     Ok((db, engine))
 }
 

@@ -13,7 +13,7 @@ pub enum RenderError {
     #[error("{feature} is not supported on {engine}")]
     Unsupported {
         /// The engine (`sqlite`, `postgresql`, `mysql`).
-        engine: &'static str,
+        engine: rowbase_catalog::Engine,
         /// What was asked for, e.g. `the 'cs' operator`.
         feature: String,
     },
@@ -49,8 +49,8 @@ pub struct PrefixRange {
 /// Everything that differs between engines. Methods write into a [`Writer`]; those returning
 /// `(&str, &str)` give a prefix and suffix to wrap around an expression.
 pub trait Dialect: Send + Sync {
-    /// The engine's name in errors and logs (`sqlite`).
-    fn name(&self) -> &'static str;
+    /// The engine this dialect writes for.
+    fn engine(&self) -> rowbase_catalog::Engine;
 
     /// Appends `ident` quoted (ANSI double quotes with `"` doubled by default).
     fn quote_ident(&self, out: &mut String, ident: &str) {
@@ -384,6 +384,15 @@ pub fn limit_with_offset(w: &mut Writer<'_>, limit: Option<u64>, offset: u64, no
     if offset > 0 {
         w.push(" OFFSET ");
         w.bind(rowbase_plan::Value::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+    }
+}
+
+/// The dialect of `engine`: where the compiler asks an engine for its part of a statement.
+pub fn dialect_of(engine: rowbase_catalog::Engine) -> &'static dyn Dialect {
+    match engine {
+        rowbase_catalog::Engine::Sqlite => &crate::SqliteDialect,
+        rowbase_catalog::Engine::Postgres => &crate::PostgresDialect,
+        rowbase_catalog::Engine::MySql => &crate::MySqlDialect,
     }
 }
 

@@ -19,7 +19,7 @@ mod sqlite;
 mod write;
 mod writer;
 
-pub use dialect::{Dialect, ObjectForm, PrefixRange, RenderError, ansi_compare_op};
+pub use dialect::{Dialect, ObjectForm, PrefixRange, RenderError, ansi_compare_op, dialect_of};
 pub use history::render_as_of;
 pub use mysql::MySqlDialect;
 pub use postgres::PostgresDialect;

@@ -20,8 +20,8 @@ use crate::writer::Writer;
 pub struct MySqlDialect;
 
 impl Dialect for MySqlDialect {
-    fn name(&self) -> &'static str {
-        "mysql"
+    fn engine(&self) -> rowbase_catalog::Engine {
+        rowbase_catalog::Engine::MySql
     }
 
     fn quote_ident(&self, out: &mut String, ident: &str) {
@@ -151,7 +151,7 @@ impl Dialect for MySqlDialect {
             // MATCH needs a FULLTEXT index on exactly this column; the query is rewritten into
             // boolean-mode syntax and bound. The parser has no languages: the query's is unused.
             Expr::FullText { left, kind, query, index: Some(FullTextIndex::Fulltext), .. } => {
-                let Some(query) = search::engine_query(self.name(), *kind, query, search::mysql_boolean)? else {
+                let Some(query) = search::engine_query(self.engine(), *kind, query, search::mysql_boolean)? else {
                     w.push("(1 = 0)");
                     return Ok(());
                 };
@@ -169,7 +169,7 @@ impl Dialect for MySqlDialect {
             Expr::Special { op, .. } => format!("the '{}' operator", Operator::name(*op)),
             _ => "this expression".to_string(),
         };
-        Err(RenderError::Unsupported { engine: self.name(), feature })
+        Err(RenderError::Unsupported { engine: self.engine(), feature })
     }
 
     fn audit_context(&self) -> &'static str {
@@ -212,7 +212,7 @@ impl Dialect for MySqlDialect {
 
     fn row_id(&self, _w: &mut Writer<'_>, _alias: Option<usize>) -> Result<(), RenderError> {
         Err(RenderError::Unsupported {
-            engine: self.name(),
+            engine: self.engine(),
             feature: "writing to a table without a primary key".into(),
         })
     }

@@ -40,8 +40,8 @@ fn type_name(data_type: DataType) -> &'static str {
 }
 
 impl Dialect for PostgresDialect {
-    fn name(&self) -> &'static str {
-        "postgresql"
+    fn engine(&self) -> rowbase_catalog::Engine {
+        rowbase_catalog::Engine::Postgres
     }
 
     fn placeholder(&self, out: &mut String, index: usize, cast: Option<DataType>) {
@@ -149,7 +149,7 @@ impl Dialect for PostgresDialect {
                     Operator::Range(RangeOperator::Adjacent) => " -|- ",
                     other => {
                         return Err(RenderError::Unsupported {
-                            engine: self.name(),
+                            engine: self.engine(),
                             feature: format!("the '{}' operator here", other.name()),
                         });
                     }
@@ -189,7 +189,7 @@ impl Dialect for PostgresDialect {
                 w.push(")");
                 Ok(())
             }
-            _ => Err(RenderError::Unsupported { engine: self.name(), feature: "this expression".into() }),
+            _ => Err(RenderError::Unsupported { engine: self.engine(), feature: "this expression".into() }),
         }
     }
 

@@ -287,7 +287,7 @@ fn phrase_words(part: Search) -> Result<Vec<String>, String> {
 /// Errors: [`RenderError::InvalidSearch`] for a malformed query; [`RenderError::Unsupported`],
 /// naming `engine`, for one the syntax cannot express.
 pub(crate) fn engine_query(
-    engine: &'static str,
+    engine: rowbase_catalog::Engine,
     kind: FtsKind,
     query: &str,
     syntax: fn(&Search) -> Result<String, String>,

@@ -25,8 +25,8 @@ pub struct SqliteDialect;
 /// `group_concat`. Every piece is non-NULL (`json_quote(NULL)` is `null`). Objects without
 /// embeddings keep `json_object()`, which is faster than concatenation for flat rows.
 impl Dialect for SqliteDialect {
-    fn name(&self) -> &'static str {
-        "sqlite"
+    fn engine(&self) -> rowbase_catalog::Engine {
+        rowbase_catalog::Engine::Sqlite
     }
 
     fn object_form(&self, embeds: bool) -> ObjectForm {
@@ -266,7 +266,7 @@ impl Dialect for SqliteDialect {
             // search"); the query is rewritten into FTS5 syntax and bound. A language is the
             // index's business here (its tokenizer), so the query's is not used.
             Expr::FullText { left, kind, query, index: Some(FullTextIndex::Fts5(fts)), .. } => {
-                let Some(query) = search::engine_query(self.name(), *kind, query, search::fts5)? else {
+                let Some(query) = search::engine_query(self.engine(), *kind, query, search::fts5)? else {
                     w.push("(1 = 0)");
                     return Ok(());
                 };
@@ -287,7 +287,7 @@ impl Dialect for SqliteDialect {
             Expr::Special { op, .. } => format!("the '{}' operator", Operator::name(*op)),
             _ => "this expression".to_string(),
         };
-        Err(RenderError::Unsupported { engine: self.name(), feature })
+        Err(RenderError::Unsupported { engine: self.engine(), feature })
     }
 
     fn row_id(&self, w: &mut Writer<'_>, alias: Option<usize>) -> Result<(), RenderError> {

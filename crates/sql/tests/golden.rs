@@ -147,14 +147,14 @@ fn report(cases: &[(&str, &str)]) -> String {
         for dialect in dialects {
             match render_read(&plan, dialect) {
                 Ok(read) => {
-                    let _ = writeln!(out, "  {}: {}", dialect.name(), read.statement.sql);
-                    let _ = writeln!(out, "  {} params: {:?}", dialect.name(), read.statement.params);
+                    let _ = writeln!(out, "  {}: {}", dialect.engine(), read.statement.sql);
+                    let _ = writeln!(out, "  {} params: {:?}", dialect.engine(), read.statement.params);
                     if let Some(count) = &read.count {
-                        let _ = writeln!(out, "  {} count: {}", dialect.name(), count.sql);
+                        let _ = writeln!(out, "  {} count: {}", dialect.engine(), count.sql);
                     }
                 }
                 Err(e) => {
-                    let _ = writeln!(out, "  {}: error: {e}", dialect.name());
+                    let _ = writeln!(out, "  {}: error: {e}", dialect.engine());
                 }
             }
         }

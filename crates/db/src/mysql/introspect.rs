@@ -146,7 +146,7 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             tables[i].checks.push(rowbase_catalog::CheckConstraint {
                 name: name.clone(),
                 definition: clause,
-                engine: "mysql",
+                engine: rowbase_catalog::Engine::MySql,
             });
         }
     }

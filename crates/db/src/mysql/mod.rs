@@ -5,6 +5,7 @@
 
 mod classify;
 mod introspect;
+mod maintenance;
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +27,7 @@ use crate::write::{WriteJob, WriteOutput};
 
 pub use classify::classify;
 pub use introspect::{SCHEMA, data_type_of};
+pub use maintenance::MySqlMigrations;
 
 /// Opens and checks connections for the pool.
 #[derive(Debug)]

@@ -129,7 +129,7 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
             "c" => tables[i].checks.push(CheckConstraint {
                 name: row.get(1),
                 definition: row.get(9),
-                engine: "postgresql",
+                engine: rowbase_catalog::Engine::Postgres,
             }),
             _ => {
                 // Relationships are per schema: a key to another schema is not embeddable here.

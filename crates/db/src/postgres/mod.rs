@@ -5,6 +5,7 @@
 
 mod classify;
 mod introspect;
+mod maintenance;
 mod params;
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ use crate::write::{WriteJob, WriteOutput};
 
 pub use classify::classify;
 pub use introspect::data_type_of;
+pub use maintenance::PostgresMigrations;
 
 /// An open PostgreSQL database.
 pub struct PostgresDatabase {

@@ -165,7 +165,11 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
             .map(|d| {
                 named_checks(&d.table)
                     .into_iter()
-                    .map(|name| rowbase_catalog::CheckConstraint { name, definition: None, engine: "sqlite" })
+                    .map(|name| rowbase_catalog::CheckConstraint {
+                        name,
+                        definition: None,
+                        engine: rowbase_catalog::Engine::Sqlite,
+                    })
                     .collect()
             })
             .unwrap_or_default(),

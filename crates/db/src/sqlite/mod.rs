@@ -8,6 +8,7 @@ mod classify;
 mod connection;
 mod fts5;
 mod introspect;
+mod maintenance;
 mod mutate;
 mod types;
 mod writer;
@@ -26,6 +27,7 @@ use crate::write::{WriteJob, WriteOutput};
 
 pub use classify::classify;
 pub use introspect::SCHEMA;
+pub use maintenance::SqliteMigrations;
 pub use types::data_type_of;
 
 /// Creates connections for the pool.

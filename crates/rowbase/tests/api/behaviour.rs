@@ -74,6 +74,57 @@ const READS: &[Case] = &[
     ("GET", "/Track?Milliseconds=gt.long", &[], ""),
     ("GET", "/Album?AlbumId=5", &[], ""),
     ("GET", "/Artist?limit=-1", &[], ""),
+    // From the SQLite suites (reads.rs, embedding.rs), so every engine answers them alike.
+    ("GET", "/Track?TrackId=lte.5&order=TrackId", &[], ""),
+    ("GET", "/Artist?select=key:ArtistId,label:Name&ArtistId=eq.1", &[], ""),
+    ("GET", "/Artist?select=&ArtistId=eq.1", &[], ""),
+    ("GET", "/Artist?select=ArtistId&order=ArtistId&limit=3&offset=2", &[], ""),
+    ("GET", "/Artist?limit=0", &[], ""),
+    ("GET", "/Artist", &[("Range", "5-2")], ""),
+    ("GET", "/Artist?ArtistId=eq.0", &[("Prefer", "count=exact")], ""),
+    ("GET", "/Artist?ArtistId=eq.0", &[("Accept", "application/vnd.pgrst.object+json")], ""),
+    ("GET", "/Album?select=Title&AlbumId=eq.8", &[("Accept", "text/csv")], ""),
+    ("GET", "/Track?select=Name,Album(Title,Artist(Name))&TrackId=eq.1", &[], ""),
+    ("GET", "/Artist?select=Name,Album(AlbumId)&ArtistId=in.(1,25)&order=ArtistId&Album.order=AlbumId", &[], ""),
+    ("GET", "/Playlist?select=Name,Track(TrackId)&PlaylistId=eq.13&Track.order=TrackId", &[], ""),
+    ("GET", "/Track?select=TrackId,Playlist(PlaylistId)&TrackId=eq.1&Playlist.order=PlaylistId", &[], ""),
+    (
+        "GET",
+        "/Employee?select=EmployeeId,reports:Employee!ReportsTo(EmployeeId)&EmployeeId=eq.1&reports.order=EmployeeId",
+        &[],
+        "",
+    ),
+    (
+        "GET",
+        "/Album?select=AlbumId,Track(Name)&AlbumId=in.(1,2)&order=AlbumId&Track.order=Name.desc&Track.limit=2&Track.offset=1",
+        &[],
+        "",
+    ),
+    (
+        "GET",
+        "/Album?select=AlbumId,Track(TrackId)&AlbumId=in.(1,2)&order=AlbumId&Track.Milliseconds=gt.300000&Track.order=TrackId",
+        &[],
+        "",
+    ),
+    ("GET", "/Album?select=AlbumId,Artist(Name)&AlbumId=in.(1,4)&Artist.Name=eq.AC/DC&order=AlbumId", &[], ""),
+    (
+        "GET",
+        "/Album?select=AlbumId,Track(TrackId)&AlbumId=eq.1&Track.or=(TrackId.eq.1,TrackId.eq.8)&Track.order=TrackId",
+        &[],
+        "",
+    ),
+    (
+        "GET",
+        "/Artist?select=ArtistId,Album!inner(AlbumId)&Album.Title=like.*Rock*&order=ArtistId&Album.order=AlbumId",
+        &[],
+        "",
+    ),
+    (
+        "GET",
+        "/Artist?select=ArtistId,Album()&Album=not.is.null&order=ArtistId&limit=5",
+        &[("Prefer", "count=exact")],
+        "",
+    ),
 ];
 
 const WRITES: &[Case] = &[
@@ -137,6 +188,37 @@ const WRITES: &[Case] = &[
         r#"{"GenreId":905,"Name":"ghost"}"#,
     ),
     ("GET", "/Genre?GenreId=eq.905", &[], ""),
+    // From the SQLite suite (writes.rs), so every engine answers them alike.
+    ("POST", "/Genre", &[], r#"[{"GenreId":910,"Name":"ok"},{"GenreId":1,"Name":"dup"}]"#),
+    ("GET", "/Genre?GenreId=eq.910", &[], ""),
+    (
+        "POST",
+        "/Genre?columns=GenreId,Name&select=GenreId,Name",
+        &[("Prefer", "return=representation")],
+        r#"{"GenreId":911,"Name":"picked","Ignored":"x"}"#,
+    ),
+    (
+        "POST",
+        "/MediaType?columns=MediaTypeId,Name&select=MediaTypeId,Name",
+        &[("Prefer", "missing=default, return=representation")],
+        r#"[{"MediaTypeId":912,"Name":"a"},{"MediaTypeId":913}]"#,
+    ),
+    (
+        "POST",
+        "/Genre?select=GenreId,Name",
+        &[("Content-Type", "text/csv"), ("Prefer", "return=representation")],
+        "GenreId,Name\n914,\"Comma, Inc\"\n915,NULL",
+    ),
+    (
+        "PATCH",
+        "/Genre?GenreId=gte.910",
+        &[("Accept", "application/vnd.pgrst.object+json"), ("Prefer", "return=representation")],
+        r#"{"Name":"many"}"#,
+    ),
+    ("GET", "/Genre?GenreId=gte.910&order=GenreId", &[], ""),
+    ("POST", "/Genre", &[], r#"{"GenreId":"#),
+    ("POST", "/Genre", &[], r#"[{"GenreId":916},{"Name":"x"}]"#),
+    ("GET", "/Genre?GenreId=eq.900", &[], ""),
     ("GET", "/Artist?ArtistId=gte.900&order=ArtistId", &[], ""),
 ];
 

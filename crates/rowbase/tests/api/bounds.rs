@@ -151,7 +151,7 @@ async fn slow_clients_are_bounded() {
         ..Default::default()
     };
     options.http.body_timeout = Duration::from_secs(1);
-    let app = crate::common::spawn_app_configured(&crate::common::chinook(), |_| {}, options).await;
+    let app = crate::common::spawn_app().options(options).await;
     let addr = app.base.trim_start_matches("http://").to_string();
 
     // 80 connections that never finish their headers: 50 are held, 30 closed at once.
@@ -243,7 +243,7 @@ async fn bulk_writes_are_capped() {
 
     let mut options = rowbase::Options::default();
     options.http.max_write_rows = 3;
-    let small = crate::common::spawn_app_configured(&crate::common::chinook(), |_| {}, options).await;
+    let small = crate::common::spawn_app().options(options).await;
     let three = serde_json::json!([{ "Name": "a" }, { "Name": "b" }, { "Name": "c" }]);
     assert_eq!(small.write(reqwest::Method::POST, "/Genre", &[], three).await.status, 201);
     let four = serde_json::json!([{ "Name": "a" }, { "Name": "b" }, { "Name": "c" }, { "Name": "d" }]);

@@ -5,7 +5,7 @@
 
 use reqwest::Method;
 
-use crate::common::{chinook, spawn_app, spawn_app_configured};
+use crate::common::spawn_app;
 
 #[tokio::test]
 async fn other_origins_get_no_cors_and_cannot_write() {
@@ -56,7 +56,7 @@ async fn other_origins_get_no_cors_and_cannot_write() {
 async fn configured_origins_may_read_and_write() {
     let mut options = rowbase::Options::default();
     options.http.cors_origins = vec!["https://app.example".into()];
-    let app = spawn_app_configured(&chinook(), |_| {}, options).await;
+    let app = spawn_app().options(options).await;
     let origin = [("Origin", "https://app.example")];
     let read = app.get_with("/Artist?limit=1", &origin).await;
     assert_eq!(read.header("access-control-allow-origin"), Some("https://app.example"));
@@ -94,7 +94,7 @@ async fn a_loopback_server_answers_local_names_only() {
 
     let mut options = rowbase::Options::default();
     options.http.allowed_hosts = Some(vec!["db.internal".into()]);
-    let configured = spawn_app_configured(&chinook(), |_| {}, options).await;
+    let configured = spawn_app().options(options).await;
     let reply = configured.get_with("/Artist?limit=1", &[("Host", "db.internal")]).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
 }

@@ -48,72 +48,96 @@ impl Reply {
     }
 }
 
-/// Starts the server on a copy of Chinook.
-pub async fn spawn_app() -> TestApp {
-    spawn_app_configured(&chinook(), |_| {}, rowbase::Options::default()).await
-}
-
-/// Starts the server on a copy of the SQLite file `source`, after `prepare` has run on the copy,
-/// with `options`.
-pub async fn spawn_app_configured(
-    source: &Path,
-    prepare: impl FnOnce(&Connection),
+/// What a test server serves and how: built by [`spawn_app`], started by `.await`.
+pub struct Spawn<'a> {
+    source: Source,
+    prepare: Option<Box<dyn FnOnce(&Connection) + 'a>>,
     options: rowbase::Options,
-) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("db.sqlite");
-    std::fs::copy(source, &db_path).expect("copy database");
-    {
-        let conn = Connection::open(&db_path).expect("open copy");
-        prepare(&conn);
+}
+
+/// The database a test server serves.
+enum Source {
+    /// A private copy of this SQLite file.
+    File(PathBuf),
+    /// A new SQLite file built by this SQL.
+    Schema(String),
+    /// A server database at this URL, with what keeps it alive (dropped with the app).
+    Url(String, Box<dyn std::any::Any + Send>),
+}
+
+/// The one way tests start a server: on a private copy of Chinook unless told otherwise
+/// (`.schema(sql)`, `.url(url, keep)`), with `.prepare(f)` run on a SQLite copy
+/// before it is served and `.options(o)`; `.await` starts it.
+pub fn spawn_app<'a>() -> Spawn<'a> {
+    Spawn { source: Source::File(chinook()), prepare: None, options: rowbase::Options::default() }
+}
+
+impl<'a> Spawn<'a> {
+    /// Serves a new SQLite database built by `sql`.
+    pub fn schema(mut self, sql: &str) -> Self {
+        self.source = Source::Schema(sql.to_string());
+        self
     }
-    let server = rowbase::start(
-        db_path.to_str().expect("utf-8 path"),
-        &options,
-        "127.0.0.1:0".parse().expect("address"),
-        std::future::pending(),
-    )
-    .await
-    .expect("server starts");
-    TestApp {
-        base: format!("http://{}", server.addr),
-        client: reqwest::Client::new(),
-        url: db_path.to_string_lossy().into_owned(),
-        db_path,
-        server: Some(server),
-        _server_db: None,
-        _dir: dir,
+
+    /// Serves the server database at `url`; `keep` lives (and is dropped) with the app.
+    pub fn url(mut self, url: &str, keep: Box<dyn std::any::Any + Send>) -> Self {
+        self.source = Source::Url(url.to_string(), keep);
+        self
+    }
+
+    /// Runs `prepare` on the SQLite copy before serving it.
+    pub fn prepare(mut self, prepare: impl FnOnce(&Connection) + 'a) -> Self {
+        self.prepare = Some(Box::new(prepare));
+        self
+    }
+
+    /// Serves with `options`.
+    pub fn options(mut self, options: rowbase::Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    async fn start(self) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db_path = dir.path().join("db.sqlite");
+        let (url, keep) = match self.source {
+            Source::Url(url, keep) => (url, Some(keep)),
+            Source::File(source) => {
+                std::fs::copy(source, &db_path).expect("copy database");
+                (db_path.to_string_lossy().into_owned(), None)
+            }
+            Source::Schema(sql) => {
+                Connection::open(&db_path).expect("create").execute_batch(&sql).expect("schema");
+                (db_path.to_string_lossy().into_owned(), None)
+            }
+        };
+        if let Some(prepare) = self.prepare {
+            assert!(keep.is_none(), "prepare runs on SQLite copies only");
+            prepare(&Connection::open(&db_path).expect("open copy"));
+        }
+        let server =
+            rowbase::start(&url, &self.options, "127.0.0.1:0".parse().expect("address"), std::future::pending())
+                .await
+                .expect("server starts");
+        TestApp {
+            base: format!("http://{}", server.addr),
+            client: reqwest::Client::new(),
+            db_path,
+            url,
+            server: Some(server),
+            _server_db: keep,
+            _dir: dir,
+        }
     }
 }
 
-/// Starts the server on a server database at `url`; `keep` lives (and is dropped) with the app.
-pub async fn spawn_app_at_url(url: &str, keep: Box<dyn std::any::Any + Send>, options: rowbase::Options) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let server = rowbase::start(url, &options, "127.0.0.1:0".parse().expect("address"), std::future::pending())
-        .await
-        .expect("server starts");
-    TestApp {
-        base: format!("http://{}", server.addr),
-        client: reqwest::Client::new(),
-        db_path: dir.path().join("none"),
-        url: url.to_string(),
-        server: Some(server),
-        _server_db: Some(keep),
-        _dir: dir,
+impl<'a> std::future::IntoFuture for Spawn<'a> {
+    type Output = TestApp;
+    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = TestApp> + 'a>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.start())
     }
-}
-
-/// Starts the server on a new empty database built by `schema` (SQL run on it first).
-pub async fn spawn_app_with_schema(schema: &str) -> TestApp {
-    spawn_app_with_schema_configured(schema, rowbase::Options::default()).await
-}
-
-/// As [`spawn_app_with_schema`], with `options`.
-pub async fn spawn_app_with_schema_configured(schema: &str, options: rowbase::Options) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("seed.sqlite");
-    Connection::open(&path).expect("create").execute_batch(schema).expect("schema");
-    spawn_app_configured(&path, |_| {}, options).await
 }
 
 impl TestApp {

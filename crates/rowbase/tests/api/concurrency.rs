@@ -4,15 +4,16 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::common::spawn_app_with_schema;
+use crate::common::spawn_app;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_two_writers_never_see_a_locked_database() {
-    let app = spawn_app_with_schema(
-        "CREATE TABLE event (id INTEGER PRIMARY KEY, writer INTEGER NOT NULL, seq INTEGER NOT NULL, note TEXT,
+    let app = spawn_app()
+        .schema(
+            "CREATE TABLE event (id INTEGER PRIMARY KEY, writer INTEGER NOT NULL, seq INTEGER NOT NULL, note TEXT,
                              UNIQUE (writer, seq));",
-    )
-    .await;
+        )
+        .await;
     let base = app.base.clone();
     const WRITERS: i64 = 32;
     const EACH: i64 = 40;

@@ -3,15 +3,10 @@
 
 use mysql_async::prelude::Queryable;
 
-use crate::common::{TestApp, spawn_app_at_url};
+use crate::common::{TestApp, spawn_app};
 
-/// The engines a declared-schema test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    Postgres,
-    MySql,
-}
+/// The engines a declared-schema test runs on: Rowbase's own engine type.
+pub use rowbase_catalog::Engine;
 
 /// A connection to the served database that does not go through Rowbase.
 pub struct Raw {
@@ -81,7 +76,7 @@ pub async fn app_from_schema_with(engine: Engine, schema: &str, options: rowbase
     let migrations = dir.path().join("migrations");
     rowbase::migrate::plan(&url, &file, &migrations, "schema", false).await.unwrap();
     rowbase::migrate::apply(&url, &migrations).await.unwrap();
-    let app = spawn_app_at_url(&url, Box::new((keep, dir)), options).await;
+    let app = spawn_app().url(&url, Box::new((keep, dir))).options(options).await;
     Some((app, Raw { url, engine }))
 }
 
@@ -95,7 +90,7 @@ pub async fn app_from_migrations(
     let dir = tempfile::tempdir().unwrap();
     let (url, keep) = fresh_database(engine, dir.path()).await?;
     let applied = rowbase::migrate::apply(&url, migrations).await.unwrap().len();
-    Some((spawn_app_at_url(&url, Box::new((keep, dir)), options).await, applied))
+    Some((spawn_app().url(&url, Box::new((keep, dir))).options(options).await, applied))
 }
 
 /// A new, empty database of `engine` (SQLite: a file in `dir`, created by the first migration)
@@ -120,7 +115,7 @@ async fn fresh_database(engine: Engine, dir: &std::path::Path) -> Option<(String
 /// this directory run a fixture of their own on every engine.
 pub async fn app_with_sql(engine: Engine, sql: &str, options: rowbase::Options) -> Option<TestApp> {
     match engine {
-        Engine::Sqlite => Some(crate::common::spawn_app_with_schema_configured(sql, options).await),
+        Engine::Sqlite => Some(crate::common::spawn_app().schema(sql).options(options).await),
         Engine::Postgres => crate::pg::app_with_schema(sql, options).await,
         Engine::MySql => crate::my::app_with_schema(sql, options).await,
     }

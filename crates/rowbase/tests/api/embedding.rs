@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{rows_as_json, spawn_app, spawn_app_with_schema};
+use crate::common::{rows_as_json, spawn_app};
 
 #[tokio::test]
 async fn many_to_one_and_one_to_many() {
@@ -32,12 +32,13 @@ async fn a_track_without_album_embeds_null() {
         assert_eq!(reply.json()[0]["Album"], Value::Null);
     }
     // Chinook has none, so make one on a fixture as well.
-    let app = spawn_app_with_schema(
-        "CREATE TABLE a (id INTEGER PRIMARY KEY, n TEXT);
+    let app = spawn_app()
+        .schema(
+            "CREATE TABLE a (id INTEGER PRIMARY KEY, n TEXT);
          CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a);
          INSERT INTO a VALUES (1, 'one'); INSERT INTO b VALUES (1, 1), (2, NULL);",
-    )
-    .await;
+        )
+        .await;
     let reply = app.get("/b?select=id,a(n)&order=id").await;
     assert_eq!(reply.json(), json!([{ "id": 1, "a": { "n": "one" } }, { "id": 2, "a": null }]));
 }
@@ -177,13 +178,14 @@ async fn spreads_and_related_orders() {
 
 #[tokio::test]
 async fn missing_and_ambiguous_relationships() {
-    let app = spawn_app_with_schema(
-        "PRAGMA foreign_keys = OFF;
+    let app = spawn_app()
+        .schema(
+            "PRAGMA foreign_keys = OFF;
          CREATE TABLE departments (id INTEGER PRIMARY KEY, name TEXT, head_id INTEGER REFERENCES agents(id));
          CREATE TABLE agents (id INTEGER PRIMARY KEY, name TEXT, department_id INTEGER REFERENCES departments(id));
          INSERT INTO departments VALUES (1, 'Ops', 1); INSERT INTO agents VALUES (1, 'Ann', 1), (2, 'Bo', 1);",
-    )
-    .await;
+        )
+        .await;
     let ambiguous = app.get("/agents?select=*,departments(*)").await;
     assert_eq!((ambiguous.status, ambiguous.code()), (300, "PGRST201".into()));
     let body = ambiguous.json();

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use mysql_async::prelude::Queryable;
 
-use crate::common::{TestApp, spawn_app_at_url};
+use crate::common::{TestApp, spawn_app};
 
 /// The Chinook fixture database.
 pub const CHINOOK: &str = "rowbase_chinook";
@@ -111,7 +111,7 @@ pub async fn database(chinook: bool) -> Option<MyDatabase> {
 pub async fn chinook_app() -> Option<TestApp> {
     let db = database(true).await?;
     let url = db.url.clone();
-    Some(spawn_app_at_url(&url, Box::new(db), rowbase::Options::default()).await)
+    Some(spawn_app().url(&url, Box::new(db)).await)
 }
 
 /// A server on a new MySQL database built by `schema` (statements separated by `;`).
@@ -123,5 +123,5 @@ pub async fn app_with_schema(schema: &str, options: rowbase::Options) -> Option<
     }
     let _ = conn.disconnect().await;
     let url = db.url.clone();
-    Some(spawn_app_at_url(&url, Box::new(db), options).await)
+    Some(spawn_app().url(&url, Box::new(db)).options(options).await)
 }

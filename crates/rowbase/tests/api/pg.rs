@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use tokio_postgres::NoTls;
 
-use crate::common::{TestApp, spawn_app_at_url};
+use crate::common::{TestApp, spawn_app};
 
 /// The Chinook template database.
 pub const CHINOOK: &str = "rowbase_chinook";
@@ -106,7 +106,7 @@ pub async fn database(template: Option<&str>) -> Option<PgDatabase> {
 pub async fn chinook_app() -> Option<TestApp> {
     let db = database(Some(CHINOOK)).await?;
     let url = db.url.clone();
-    Some(spawn_app_at_url(&url, Box::new(db), rowbase::Options::default()).await)
+    Some(spawn_app().url(&url, Box::new(db)).await)
 }
 
 /// A server on a new PostgreSQL database built by `schema`.
@@ -116,5 +116,5 @@ pub async fn app_with_schema(schema: &str, options: rowbase::Options) -> Option<
     tokio::spawn(connection);
     client.batch_execute(schema).await.expect("schema");
     let url = db.url.clone();
-    Some(spawn_app_at_url(&url, Box::new(db), options).await)
+    Some(spawn_app().url(&url, Box::new(db)).options(options).await)
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::{TestApp, spawn_app, spawn_app_at_url};
+use crate::common::{TestApp, spawn_app};
 
 /// One example: the curl command line and the output printed under it.
 struct Example {
@@ -86,7 +86,7 @@ async fn every_example_walkthrough_returns_what_it_shows() {
         // As the READMEs run it (the ledger's audit log takes the actor from this header).
         let mut options = rowbase::Options::default();
         options.http.actor_header = Some("x-forwarded-user".into());
-        let app = spawn_app_at_url(db.to_str().unwrap(), Box::new(dir), options).await;
+        let app = spawn_app().url(db.to_str().unwrap(), Box::new(dir)).options(options).await;
         replay(&examples, &app).await;
     }
 }

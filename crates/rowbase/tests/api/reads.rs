@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{column, spawn_app, spawn_app_configured, spawn_app_with_schema};
+use crate::common::{column, spawn_app};
 
 #[tokio::test]
 async fn the_issue_example_matches_sqlite() {
@@ -183,7 +183,7 @@ async fn rest_v1_prefix_profiles_and_openapi() {
 async fn cors_exposes_content_range() {
     let mut options = rowbase::Options::default();
     options.http.cors_origins = vec!["http://example.com".into()];
-    let app = crate::common::spawn_app_configured(&crate::common::chinook(), |_| {}, options).await;
+    let app = crate::common::spawn_app().options(options).await;
     let reply = app.get_with("/Artist?limit=1", &[("Origin", "http://example.com")]).await;
     assert_eq!(reply.header("access-control-allow-origin"), Some("http://example.com"));
     assert!(reply.header("access-control-expose-headers").is_some_and(|h| h.contains("content-range")));
@@ -209,12 +209,10 @@ async fn three_levels_of_embedding_are_one_statement() {
 
 #[tokio::test]
 async fn types_come_out_as_json_types() {
-    let app = spawn_app_with_schema(
-        "CREATE TABLE gadget (id INTEGER PRIMARY KEY, active BOOLEAN, meta JSON, price DECIMAL(10,2), raw BLOB, note TEXT);
+    let app = spawn_app().schema("CREATE TABLE gadget (id INTEGER PRIMARY KEY, active BOOLEAN, meta JSON, price DECIMAL(10,2), raw BLOB, note TEXT);
          INSERT INTO gadget VALUES (1, 1, '{\"tags\":[\"a\",\"b\"],\"size\":{\"w\":3}}', 12.5, x'00ff', NULL);
          INSERT INTO gadget VALUES (2, 0, '[1,2,3]', 0, NULL, 'x');
-         INSERT INTO gadget VALUES (3, NULL, NULL, NULL, NULL, NULL);",
-    )
+         INSERT INTO gadget VALUES (3, NULL, NULL, NULL, NULL, NULL);")
     .await;
     let reply = app.get("/gadget?order=id").await;
     assert_eq!(
@@ -267,7 +265,7 @@ async fn read_only_mode_leaves_the_file_byte_for_byte() {
 #[tokio::test]
 async fn the_default_mode_switches_to_wal_and_changes_no_data() {
     let prepare = |c: &rusqlite::Connection| c.pragma_update(None, "journal_mode", "DELETE").unwrap();
-    let app = spawn_app_configured(&crate::common::chinook(), prepare, rowbase::Options::default()).await;
+    let app = spawn_app().prepare(prepare).await;
     let before = app.sql("SELECT count(*) AS n, sum(Milliseconds) AS ms FROM Track");
     let _ = app.get("/Track?select=Name,Album(Title)&limit=50").await;
     let mode: String = app.oracle().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();

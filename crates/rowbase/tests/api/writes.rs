@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, spawn_app, spawn_app_with_schema, spawn_app_with_schema_configured};
+use crate::common::{TestApp, spawn_app};
 
 /// A fresh database with every kind of constraint.
 const SHOP: &str = "
@@ -26,7 +26,7 @@ const SHOP: &str = "
 ";
 
 async fn shop() -> TestApp {
-    spawn_app_with_schema(SHOP).await
+    spawn_app().schema(SHOP).await
 }
 
 fn count(app: &TestApp, sql: &str) -> i64 {
@@ -269,7 +269,7 @@ async fn unfiltered_writes_are_refused_unless_allowed() {
 
     let mut options = rowbase::Options::default();
     options.http.allow_unfiltered_writes = true;
-    let open = spawn_app_with_schema_configured(SHOP, options).await;
+    let open = spawn_app().schema(SHOP).options(options).await;
     let everything = open.request(Method::DELETE, "/line", &[("Prefer", "count=exact")]).await;
     assert_eq!((everything.status, everything.header("content-range")), (204, Some("*/0")));
 }
@@ -371,7 +371,7 @@ async fn bad_bodies_are_rejected() {
 
     let mut options = rowbase::Options::default();
     options.http.max_body_bytes = 1_000;
-    let small = spawn_app_with_schema_configured(SHOP, options).await;
+    let small = spawn_app().schema(SHOP).options(options).await;
     let big: Vec<Value> = (0..100).map(|i| json!({ "name": format!("category number {i}") })).collect();
     let reply = small.write(Method::POST, "/category", &[], Value::Array(big)).await;
     assert_eq!((reply.status, reply.code()), (413, "54000".into()));

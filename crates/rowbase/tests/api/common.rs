@@ -48,10 +48,13 @@ impl Reply {
     }
 }
 
+/// Work done on a SQLite copy before it is served.
+type Prepare<'a> = Box<dyn FnOnce(&Connection) + 'a>;
+
 /// What a test server serves and how: built by [`spawn_app`], started by `.await`.
 pub struct Spawn<'a> {
     source: Source,
-    prepare: Option<Box<dyn FnOnce(&Connection) + 'a>>,
+    prepare: Option<Prepare<'a>>,
     options: rowbase::Options,
 }
 

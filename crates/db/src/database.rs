@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rowbase_catalog::Catalog;
 use rowbase_plan::{AsOfPlan, ReadPlan};
-use rowbase_sql::{Dialect, ReadStatement, render_as_of, render_read};
+use rowbase_sql::{Dialect, ReadStatement, TransactionSettings, render_as_of, render_read};
 
 use crate::error::DbError;
 use crate::mysql::MySqlDatabase;
@@ -314,28 +314,37 @@ impl Database {
     }
 
     /// The read door: renders `plan` in the engine's dialect and runs it (one statement; a
-    /// counted read on MySQL runs its count beside it in one snapshot).
+    /// counted read on MySQL runs its count beside it in one snapshot). Where the engine's
+    /// preamble has something of `settings` to set (PostgreSQL: a role or claims), the read runs
+    /// in a transaction opened by it, sent in one round trip with the statement; the audit part
+    /// of `settings` is for writes and is not used.
     ///
-    /// Errors: the plan's operators the engine lacks (400 `PGRST127`), the engine's own, the
-    /// statement and answer limits (`DatabaseOptions`).
-    pub async fn read(&self, plan: &ReadPlan) -> Result<ReadOutput, DbError> {
+    /// Errors: the plan's operators the engine lacks (400 `PGRST127`), the engine's own (a role
+    /// the server may not take: `42501`), the statement and answer limits (`DatabaseOptions`).
+    pub async fn read(&self, plan: &ReadPlan, settings: &TransactionSettings) -> Result<ReadOutput, DbError> {
         let statement = render_read(plan, self.dialect())?;
-        self.run_read(statement).await
+        self.run_read(statement, settings).await
     }
 
     /// The read door for a table as of an instant, from its audit log.
     ///
     /// Errors: as [`Database::read`].
-    pub async fn read_as_of(&self, plan: &AsOfPlan) -> Result<ReadOutput, DbError> {
+    pub async fn read_as_of(&self, plan: &AsOfPlan, settings: &TransactionSettings) -> Result<ReadOutput, DbError> {
         let statement = render_as_of(&plan.schema, &plan.table, plan.at_unix_seconds, self.dialect());
-        self.run_read(ReadStatement::page(statement)).await
+        self.run_read(ReadStatement::page(statement), settings).await
     }
 
-    /// Runs a rendered read on the engine.
-    async fn run_read(&self, statement: ReadStatement) -> Result<ReadOutput, DbError> {
+    /// Runs a rendered read on the engine. SQLite's and MySQL's preambles carry only the audit
+    /// trail's settings (the planner applies a role's rules to the statement there), which a read
+    /// does not use.
+    async fn run_read(&self, statement: ReadStatement, settings: &TransactionSettings) -> Result<ReadOutput, DbError> {
         match self {
             Database::Sqlite(db) => db.read(statement).await,
-            Database::Postgres(db) => db.read(statement).await,
+            Database::Postgres(db) => {
+                let reading =
+                    TransactionSettings { audit: None, role: settings.role.clone(), claims: settings.claims.clone() };
+                db.read(statement, self.dialect().preamble(&reading)).await
+            }
             Database::MySql(db) => db.read(statement).await,
         }
     }

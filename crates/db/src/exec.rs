@@ -33,23 +33,16 @@ pub(crate) trait Executor {
     }
 }
 
-/// Runs `job` through `exec`: the audit context, then each step in order (its links filled
-/// from the outputs of the steps before), then the audit context's end. One output per step.
+/// Runs `job` through `exec`: the preamble of its settings, then each step in order (its links
+/// filled from the outputs of the steps before), then the preamble's end. One output per step.
 ///
 /// Errors: the engine's, classified; `AffectedLimit` past `max-affected`; `NotSingular` when a
 /// singular response was asked for and other than one row was touched; a link to a step that
 /// is not before it or returned no such row (400). The caller rolls back on any error.
 pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Result<Vec<WriteOutput>, DbError> {
     let d = exec.dialect();
-    if let Some(context) = &job.audit {
-        let statement = Statement {
-            sql: d.audit_context().to_string(),
-            params: vec![
-                Value::Text(context.actor.clone().unwrap_or_default()),
-                Value::Text(context.request_id.clone()),
-            ],
-        };
-        exec.keys(&statement).await?;
+    if let Some(preamble) = d.preamble(&job.settings) {
+        exec.keys(&preamble).await?;
     }
     let mut outputs: Vec<WriteOutput> = Vec::with_capacity(job.steps.len());
     for step in &job.steps {
@@ -64,8 +57,8 @@ pub(crate) async fn run_write<E: Executor>(exec: &mut E, job: &WriteJob) -> Resu
         run_mutation(exec, step, &mut out).await?;
         outputs.push(out);
     }
-    if let (Some(_), Some(end)) = (&job.audit, d.audit_context_end()) {
-        exec.keys(&Statement { sql: end.to_string(), params: Vec::new() }).await?;
+    if let Some(end) = d.preamble_end(&job.settings) {
+        exec.keys(&end).await?;
     }
     Ok(outputs)
 }

@@ -15,4 +15,5 @@ mod write;
 
 pub use database::{Database, DatabaseOptions, ReadOutput, Synchronous};
 pub use error::{DbError, ErrorKind};
-pub use write::{AuditContext, Link, Returning, WriteJob, WriteOutput, WriteStep};
+pub use rowbase_sql::{AuditSettings, TransactionSettings};
+pub use write::{Link, Returning, WriteJob, WriteOutput, WriteStep};

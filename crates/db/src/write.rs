@@ -3,6 +3,7 @@
 //! failed check, so a request is all or nothing.
 
 use rowbase_plan::{Value, WritePlan};
+use rowbase_sql::TransactionSettings;
 
 use crate::error::DbError;
 
@@ -25,14 +26,15 @@ pub struct WriteJob {
     pub steps: Vec<WriteStep>,
     /// `Prefer: tx=rollback`: run everything, return the result, keep nothing.
     pub dry_run: bool,
-    /// Who and which request the audit log records for this write, when the database has one.
-    pub audit: Option<AuditContext>,
+    /// The transaction's settings (the audit trail's actor and request id, the role and claims),
+    /// set by the engine's preamble before the first step.
+    pub settings: TransactionSettings,
 }
 
 impl WriteJob {
     /// A job of one step.
-    pub fn single(step: WriteStep, dry_run: bool, audit: Option<AuditContext>) -> WriteJob {
-        WriteJob { steps: vec![step], dry_run, audit }
+    pub fn single(step: WriteStep, dry_run: bool, settings: TransactionSettings) -> WriteJob {
+        WriteJob { steps: vec![step], dry_run, settings }
     }
 }
 
@@ -70,15 +72,6 @@ pub struct Link {
     pub step: usize,
     /// Which of its key columns.
     pub key_column: usize,
-}
-
-/// What the audit triggers record of a change made through Rowbase (docs/schema.md, "Audit").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditContext {
-    /// The actor, from the trusted header (`--actor-header`), if any.
-    pub actor: Option<String>,
-    /// The request id: the client's `X-Request-Id`, or one Rowbase made.
-    pub request_id: String,
 }
 
 /// The result of a write.

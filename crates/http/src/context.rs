@@ -3,7 +3,7 @@
 //! context: actor and request id).
 
 use axum::http::HeaderMap;
-use rowbase_db::AuditContext;
+use rowbase_db::{AuditSettings, TransactionSettings};
 use rowbase_plan::{RequestContext, ServerRules};
 use rowbase_request::headers::Preferences;
 
@@ -46,7 +46,12 @@ pub(crate) fn request_context(
     })
 }
 
-/// Who writes, for the audit log.
-pub(crate) fn audit_context(ctx: &RequestContext) -> AuditContext {
-    AuditContext { actor: ctx.actor.clone(), request_id: ctx.request_id.clone() }
+/// The settings of the request's transaction: its role and claims, and for a write on a
+/// database that keeps an audit log (`audited`), who writes and which request.
+pub(crate) fn transaction_settings(ctx: &RequestContext, audited: bool) -> TransactionSettings {
+    TransactionSettings {
+        audit: audited.then(|| AuditSettings { actor: ctx.actor.clone(), request_id: ctx.request_id.clone() }),
+        role: ctx.role.clone(),
+        claims: (!ctx.claims.is_empty()).then(|| serde_json::Value::Object(ctx.claims.clone()).to_string()),
+    }
 }

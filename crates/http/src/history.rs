@@ -31,7 +31,7 @@ pub(crate) async fn as_of(
     let Plan::AsOf(plan) = plan(&catalog, ctx, Action::AsOf { table, params, at_unix_seconds })? else {
         unreachable!("an as-of action plans an as-of read")
     };
-    let output = state.db().read_as_of(&plan).await?;
+    let output = state.db().read_as_of(&plan, &crate::context::transaction_settings(ctx, false)).await?;
     let mut response = Body::from(output.body).into_response();
     *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();

@@ -42,7 +42,7 @@ pub(crate) async fn read_rows(
     let Plan::Read(plan) = plan(&catalog, &ctx, Action::Read(request))? else {
         unreachable!("a read action plans a read")
     };
-    let output = state.db().read(&plan).await?;
+    let output = state.db().read(&plan, &crate::context::transaction_settings(&ctx, false)).await?;
 
     let (status, content_range) = range_status(window.offset, output.page_rows, output.total)?;
     let body = match media {

@@ -71,8 +71,9 @@ pub(crate) async fn write_rows(
         links: Vec::new(),
     };
     // The audit triggers are there when their log is.
-    let audit = catalog.table(rowbase_catalog::AUDIT_LOG).map(|_| crate::context::audit_context(&ctx));
-    let job = WriteJob::single(step, prefs.tx == Some(TxEnd::Rollback), audit);
+    let audited = catalog.table(rowbase_catalog::AUDIT_LOG).is_some();
+    let settings = crate::context::transaction_settings(&ctx, audited);
+    let job = WriteJob::single(step, prefs.tx == Some(TxEnd::Rollback), settings);
     let out = state.db().write(job).await?.pop().unwrap_or_default();
     Ok(respond(method, table, &plan, &prefs, media, returning, &out))
 }

@@ -3,7 +3,8 @@
 use rowbase_catalog::DataType;
 use rowbase_plan::{Cast, ColumnRef, CompareOp, Expr, PatternOp, Value};
 
-use crate::writer::Writer;
+use crate::settings::TransactionSettings;
+use crate::writer::{Statement, Writer};
 
 /// A plan the engine cannot execute faithfully. Rendered as HTTP 400 naming the engine, never a
 /// wrong answer.
@@ -217,14 +218,16 @@ pub trait Dialect: Send + Sync {
     /// (the same expression the schema file's `default = "now"` becomes).
     fn now(&self) -> &'static str;
 
-    /// The statement that tells the audit triggers who is writing, run first in a write's
-    /// transaction, with two text parameters: the actor (empty for none) and the request id.
+    /// The statement that opens a request's transaction with what of `settings` this engine
+    /// applies itself (see [`TransactionSettings`]), or `None` when there is nothing to set.
     /// It returns a row (so every engine runs it as a query).
-    fn audit_context(&self) -> &'static str;
+    fn preamble(&self, settings: &TransactionSettings) -> Option<Statement>;
 
-    /// The statement run after a write to clear the audit context, where it outlives the
-    /// transaction (MySQL session variables, SQLite's context row); it returns rows or none.
-    fn audit_context_end(&self) -> Option<&'static str> {
+    /// The statement run at the end of the transaction to clear settings that outlive it
+    /// (MySQL session variables, SQLite's audit context row), when the preamble set any; it
+    /// returns rows or none.
+    fn preamble_end(&self, settings: &TransactionSettings) -> Option<Statement> {
+        let _ = settings;
         None
     }
 

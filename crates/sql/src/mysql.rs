@@ -13,7 +13,8 @@ use rowbase_request::{JsonKey, Operator};
 
 use crate::dialect::{Dialect, ObjectForm, RenderError, ansi_compare_op, limit_with_offset, push_quoted};
 use crate::search;
-use crate::writer::Writer;
+use crate::settings::TransactionSettings;
+use crate::writer::{Statement, Writer};
 
 /// The MySQL/MariaDB dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -172,12 +173,21 @@ impl Dialect for MySqlDialect {
         Err(RenderError::Unsupported { engine: self.engine(), feature })
     }
 
-    fn audit_context(&self) -> &'static str {
-        "SELECT @rowbase_actor := ?, @rowbase_request_id := ?, @rowbase_transaction_id := UUID()"
+    /// Session variables the audit triggers read (role and claims are the planner's to apply).
+    fn preamble(&self, settings: &TransactionSettings) -> Option<Statement> {
+        let audit = settings.audit.as_ref()?;
+        Some(Statement {
+            sql: "SELECT @rowbase_actor := ?, @rowbase_request_id := ?, @rowbase_transaction_id := UUID()".into(),
+            params: vec![Value::Text(audit.actor.clone().unwrap_or_default()), Value::Text(audit.request_id.clone())],
+        })
     }
 
-    fn audit_context_end(&self) -> Option<&'static str> {
-        Some("SELECT @rowbase_actor := NULL, @rowbase_request_id := NULL, @rowbase_transaction_id := NULL")
+    fn preamble_end(&self, settings: &TransactionSettings) -> Option<Statement> {
+        settings.audit.as_ref()?;
+        Some(Statement {
+            sql: "SELECT @rowbase_actor := NULL, @rowbase_request_id := NULL, @rowbase_transaction_id := NULL".into(),
+            params: Vec::new(),
+        })
     }
 
     fn timestamp_of_unix_seconds(&self) -> (&'static str, &'static str) {

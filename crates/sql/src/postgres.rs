@@ -10,7 +10,8 @@ use rowbase_plan::{Cast, ColumnRef, Expr, PatternOp, Value};
 use rowbase_request::{FtsKind, JsonKey, Operator, RangeOperator};
 
 use crate::dialect::{Dialect, ObjectForm, RenderError};
-use crate::writer::Writer;
+use crate::settings::TransactionSettings;
+use crate::writer::{Statement, Writer};
 
 /// `json_build_object` takes at most 100 arguments: 50 entries per call, joined as `jsonb`.
 const ENTRIES_PER_OBJECT: usize = 50;
@@ -193,8 +194,31 @@ impl Dialect for PostgresDialect {
         }
     }
 
-    fn audit_context(&self) -> &'static str {
-        "SELECT set_config('rowbase.actor', $1, true), set_config('rowbase.request_id', $2, true)"
+    /// `set_config(..., true)` (transaction-local) of the audit trail's `rowbase.actor` and
+    /// `rowbase.request_id`, PostgREST's `request.jwt.claims`, and `role` (as `SET LOCAL ROLE`:
+    /// the connecting user must be a member of it, else `42501`), each bound, in one statement.
+    fn preamble(&self, settings: &TransactionSettings) -> Option<Statement> {
+        let mut setting = Vec::new();
+        let mut params = Vec::new();
+        if let Some(audit) = &settings.audit {
+            setting.extend(["rowbase.actor", "rowbase.request_id"]);
+            params.push(Value::Text(audit.actor.clone().unwrap_or_default()));
+            params.push(Value::Text(audit.request_id.clone()));
+        }
+        if let Some(claims) = &settings.claims {
+            setting.push("request.jwt.claims");
+            params.push(Value::Text(claims.clone()));
+        }
+        if let Some(role) = &settings.role {
+            setting.push("role");
+            params.push(Value::Text(role.clone()));
+        }
+        if setting.is_empty() {
+            return None;
+        }
+        let calls: Vec<String> =
+            setting.iter().enumerate().map(|(i, name)| format!("set_config('{name}', ${}, true)", i + 1)).collect();
+        Some(Statement { sql: format!("SELECT {}", calls.join(", ")), params })
     }
 
     fn timestamp_of_unix_seconds(&self) -> (&'static str, &'static str) {

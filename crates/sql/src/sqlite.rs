@@ -10,7 +10,8 @@ use rowbase_request::{JsonKey, Operator};
 
 use crate::dialect::{Dialect, ObjectForm, PrefixRange, RenderError, ansi_compare_op};
 use crate::search;
-use crate::writer::Writer;
+use crate::settings::TransactionSettings;
+use crate::writer::{Statement, Writer};
 
 /// The SQLite dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -304,12 +305,18 @@ impl Dialect for SqliteDialect {
         32_766
     }
 
-    fn audit_context(&self) -> &'static str {
-        "INSERT OR REPLACE INTO \"rowbase_audit_context\" (\"id\", \"actor\", \"request_id\", \"transaction_id\") VALUES (1, ?1, ?2, lower(hex(randomblob(16)))) RETURNING \"id\""
+    /// The audit context row the triggers read (role and claims are the planner's to apply).
+    fn preamble(&self, settings: &TransactionSettings) -> Option<Statement> {
+        let audit = settings.audit.as_ref()?;
+        Some(Statement {
+            sql: "INSERT OR REPLACE INTO \"rowbase_audit_context\" (\"id\", \"actor\", \"request_id\", \"transaction_id\") VALUES (1, ?1, ?2, lower(hex(randomblob(16)))) RETURNING \"id\"".into(),
+            params: vec![Value::Text(audit.actor.clone().unwrap_or_default()), Value::Text(audit.request_id.clone())],
+        })
     }
 
-    fn audit_context_end(&self) -> Option<&'static str> {
-        Some("DELETE FROM \"rowbase_audit_context\" RETURNING \"id\"")
+    fn preamble_end(&self, settings: &TransactionSettings) -> Option<Statement> {
+        settings.audit.as_ref()?;
+        Some(Statement { sql: "DELETE FROM \"rowbase_audit_context\" RETURNING \"id\"".into(), params: Vec::new() })
     }
 
     fn timestamp_of_unix_seconds(&self) -> (&'static str, &'static str) {

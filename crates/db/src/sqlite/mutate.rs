@@ -247,7 +247,7 @@ mod tests {
         ];
         for action in actions {
             let Ok(Plan::Write(plan)) = plan(&catalog, &ctx, action) else { panic!("plans a write") };
-            let job = WriteJob::single(WriteStep::new(plan, Returning::Representation), false, None);
+            let job = WriteJob::single(WriteStep::new(plan, Returning::Representation), false, Default::default());
             let outputs = run_write_now(&conn, &job).expect("ran without waiting");
             assert!(outputs[0].body.is_some(), "the representation was read back");
         }

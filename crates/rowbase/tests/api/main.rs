@@ -25,6 +25,7 @@ mod readme;
 mod reads;
 mod rental;
 mod search;
+mod settings;
 mod soft_delete;
 mod steps;
 mod timestamps;

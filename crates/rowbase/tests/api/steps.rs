@@ -54,7 +54,7 @@ async fn steps_use_earlier_values(engine: Engine) {
             insert_step(db, "child", r#"[{"note":"first"},{"note":"second"}]"#, link()),
         ],
         dry_run: false,
-        audit: None,
+        settings: Default::default(),
     };
     let outputs = db.write(job).await.unwrap_or_else(|e| panic!("{engine:?}: {e}"));
     assert_eq!(outputs.iter().map(|o| o.affected).collect::<Vec<_>>(), [1, 2], "{engine:?}");
@@ -72,7 +72,7 @@ async fn steps_use_earlier_values(engine: Engine) {
             insert_step(db, "child", r#"{"note":null}"#, link()),
         ],
         dry_run: false,
-        audit: None,
+        settings: Default::default(),
     };
     assert!(db.write(failing).await.is_err(), "{engine:?}");
     let names = app.get("/parent?select=name&order=name").await.json();

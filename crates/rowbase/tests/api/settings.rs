@@ -1,0 +1,104 @@
+//! The per-transaction preamble on PostgreSQL: a request's role and claims reach the engine as
+//! PostgREST's transaction-scoped settings (`role`, `request.jwt.claims`) through both doors,
+//! reads in one pipelined transaction, and leave nothing behind on the pooled connection. Until
+//! tokens are verified over HTTP, the test drives the database's doors directly.
+
+use rowbase_db::{Returning, TransactionSettings, WriteJob, WriteStep};
+use rowbase_plan::{Action, InsertRequest, OnDuplicate, Plan, ReadRequest, RequestContext, Window, plan};
+use rowbase_request::body::{BodyFormat, parse_body};
+use rowbase_request::parse_query;
+use serde_json::{Value, json};
+
+fn read_plan(db: &rowbase_db::Database, table: &str, query: &str) -> rowbase_plan::ReadPlan {
+    let catalog = db.catalog("public").unwrap();
+    let ctx = RequestContext { schema: "public".into(), ..Default::default() };
+    let params = parse_query(query).unwrap();
+    let request = ReadRequest { table, params: &params, window: Window::default(), count: false };
+    let Ok(Plan::Read(plan)) = plan(&catalog, &ctx, Action::Read(request)) else { panic!("plans") };
+    plan
+}
+
+fn insert_step(db: &rowbase_db::Database, table: &str, body: &str) -> WriteStep {
+    let catalog = db.catalog("public").unwrap();
+    let ctx = RequestContext { schema: "public".into(), ..Default::default() };
+    let params = parse_query("").unwrap();
+    let payload = parse_body(BodyFormat::Json, body.as_bytes(), None).unwrap();
+    let request = InsertRequest {
+        table,
+        params: &params,
+        payload: &payload,
+        on_duplicate: OnDuplicate::Error,
+        missing_default: true,
+    };
+    let Ok(Plan::Write(plan)) = plan(&catalog, &ctx, Action::Insert(request)) else { panic!("plans") };
+    WriteStep::new(plan, Returning::Keys)
+}
+
+#[tokio::test]
+async fn postgresql_transactions_carry_the_role_and_claims() {
+    let role = format!("rb_test_reader_{}", std::process::id());
+    let schema = format!(
+        "CREATE ROLE {role} NOLOGIN;
+         GRANT {role} TO CURRENT_USER;
+         -- After a transaction that set it, PostgreSQL keeps a custom setting defined but empty
+         -- on the session: SQL reading the claims must take '' as none (as with PostgREST).
+         CREATE VIEW whoami AS
+           SELECT nullif(current_setting('request.jwt.claims', true), '')::json ->> 'sub' AS sub,
+                  current_user::text AS who;
+         CREATE TABLE secret (id integer PRIMARY KEY);
+         CREATE TABLE note (id integer PRIMARY KEY, body text);
+         GRANT USAGE ON SCHEMA public TO {role};
+         GRANT SELECT ON whoami TO {role};
+         GRANT SELECT, INSERT ON note TO {role};"
+    );
+    // One pooled connection, so every request below shares it: nothing may leak between them.
+    let mut options = rowbase::Options::default();
+    options.database.pool_size = Some(1);
+    let Some(app) = crate::pg::app_with_schema(&schema, options).await else { return };
+    let db = &app.server.as_ref().unwrap().db;
+    let me: String = {
+        let reply = db.read(&read_plan(db, "whoami", ""), &TransactionSettings::default()).await.unwrap();
+        serde_json::from_str::<Value>(&reply.body).unwrap()[0]["who"].as_str().unwrap().to_string()
+    };
+    let asking = TransactionSettings {
+        audit: None,
+        role: Some(role.clone()),
+        claims: Some(json!({ "sub": "user-1", "role": role }).to_string()),
+    };
+
+    // A read runs as the role, and sees the claims.
+    let read = db.read(&read_plan(db, "whoami", ""), &asking).await.unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&read.body).unwrap(), json!([{ "sub": "user-1", "who": role }]));
+
+    // What the role may not read is refused by the engine: 42501.
+    let refused = db.read(&read_plan(db, "secret", ""), &asking).await.unwrap_err();
+    assert_eq!(refused.code(), "42501", "{refused}");
+
+    // The same connection, next request without settings: back to the server's own user, no
+    // claims, no transaction left open.
+    let after = db.read(&read_plan(db, "whoami", ""), &TransactionSettings::default()).await.unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&after.body).unwrap(), json!([{ "sub": null, "who": me }]));
+
+    // Writes: the role's grants decide.
+    let write = |table: &str, body: &str, settings: &TransactionSettings| WriteJob {
+        steps: vec![insert_step(db, table, body)],
+        dry_run: false,
+        settings: settings.clone(),
+    };
+    db.write(write("note", r#"{"id":1,"body":"mine"}"#, &asking)).await.unwrap();
+    let denied = db.write(write("secret", r#"{"id":1}"#, &asking)).await.unwrap_err();
+    assert_eq!(denied.code(), "42501", "{denied}");
+    let rows = db.read(&read_plan(db, "secret", ""), &TransactionSettings::default()).await.unwrap();
+    assert_eq!(rows.body, "[]", "the refused insert left nothing");
+
+    // A role the server may not take is refused too, and the connection stays usable.
+    let stranger = TransactionSettings { role: Some("rb_test_no_such_role".into()), ..TransactionSettings::default() };
+    let unknown = db.read(&read_plan(db, "whoami", ""), &stranger).await.unwrap_err();
+    assert!(["22023", "42704"].contains(&unknown.code()), "{unknown}");
+    assert!(db.read(&read_plan(db, "note", "select=id"), &TransactionSettings::default()).await.is_ok());
+
+    drop(app);
+    let _ = std::process::Command::new("psql")
+        .args([&crate::pg::admin_url(), "-qAtXc", &format!("DROP ROLE IF EXISTS {role}")])
+        .output();
+}

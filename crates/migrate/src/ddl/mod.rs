@@ -40,8 +40,11 @@ pub(crate) trait EngineDdl: Sync {
         if value { "TRUE" } else { "FALSE" }
     }
 
-    /// The column type a declared type becomes.
-    fn type_sql(&self, t: ColumnType) -> String;
+    /// The column type a declared type becomes: [`standard_type`] unless the engine says
+    /// otherwise.
+    fn type_sql(&self, t: ColumnType) -> String {
+        standard_type(t)
+    }
 
     /// The default that sets the current time (the API's own `now`, as a soft delete's
     /// `deleted_at` gets it).
@@ -64,12 +67,7 @@ pub(crate) trait EngineDdl: Sync {
     /// The expression a `fulltext` column is generated from: its sources joined by spaces, NULL
     /// as empty.
     fn search_expression(&self, search: &Search) -> String {
-        search
-            .sources
-            .iter()
-            .map(|s| format!("coalesce({}, '')", self.quote(s)))
-            .collect::<Vec<_>>()
-            .join(" || ' ' || ")
+        joined_sources(self, search)
     }
 
     /// The full-text index of `column` of `table`, up and down.
@@ -88,7 +86,7 @@ pub(crate) trait EngineDdl: Sync {
 
     /// The trigger that sets `updated_at` to the time of every update and keeps `created_at`
     /// as it was, named `{table}_updated_at`, up and down.
-    fn timestamps_trigger(&self, table: &str) -> (String, String);
+    fn timestamps_trigger(&self, names: &TimestampsNames) -> (String, String);
 
     /// CREATE INDEX, partial where the index has a condition.
     fn create_index(&self, table: &str, index: &Index) -> String {
@@ -162,6 +160,32 @@ pub(crate) trait EngineDdl: Sync {
     fn audit_triggers(&self, audited: &Audited<'_>) -> (String, String);
 }
 
+/// What a timestamps trigger is written with, quoted for the engine.
+pub(crate) struct TimestampsNames {
+    /// The trigger (and on PostgreSQL its function): `{table}_updated_at`.
+    pub name: String,
+    /// The table.
+    pub table: String,
+    /// `created_at`.
+    pub created: String,
+    /// `updated_at`.
+    pub updated: String,
+    /// The engine's `now` default.
+    pub now: String,
+}
+
+impl TimestampsNames {
+    fn of<E: EngineDdl + ?Sized>(e: &E, table: &str) -> TimestampsNames {
+        TimestampsNames {
+            name: e.quote(&Table::timestamps_trigger(table)),
+            table: e.quote(table),
+            created: e.quote("created_at"),
+            updated: e.quote("updated_at"),
+            now: e.now_default(),
+        }
+    }
+}
+
 /// The DDL of `engine`.
 pub(crate) fn of(engine: Engine) -> &'static dyn EngineDdl {
     match engine {
@@ -169,6 +193,67 @@ pub(crate) fn of(engine: Engine) -> &'static dyn EngineDdl {
         Engine::Postgres => &postgres::PostgresDdl,
         Engine::MySql => &mysql::MySqlDdl,
     }
+}
+
+/// The SQL-standard spelling of a declared type (SQLite's own; the others change a few).
+fn standard_type(t: ColumnType) -> String {
+    use ColumnType as C;
+    match t {
+        C::Varchar(n) => format!("VARCHAR({n})"),
+        C::Decimal(p, s) => format!("DECIMAL({p},{s})"),
+        C::Text | C::FullText => "TEXT".into(),
+        C::Integer | C::Alive => "INTEGER".into(),
+        C::BigInt => "BIGINT".into(),
+        C::Real => "REAL".into(),
+        C::Boolean => "BOOLEAN".into(),
+        C::Date => "DATE".into(),
+        C::TimestampTz => "TIMESTAMPTZ".into(),
+        C::Uuid => "UUID".into(),
+        C::Json => "JSON".into(),
+        C::Bytes => "BLOB".into(),
+    }
+}
+
+/// A `fulltext` column's sources as one text: each NULL as empty, joined by spaces.
+fn joined_sources<E: EngineDdl + ?Sized>(e: &E, search: &Search) -> String {
+    search.sources.iter().map(|s| format!("coalesce({}, '')", e.quote(s))).collect::<Vec<_>>().join(" || ' ' || ")
+}
+
+/// `CONSTRAINT name FOREIGN KEY (columns) REFERENCES target (target_columns) ON DELETE .. ON
+/// UPDATE ..`, every name quoted here.
+fn foreign_key_sql<E: EngineDdl + ?Sized>(
+    e: &E,
+    name: &str,
+    columns: &[String],
+    target: &str,
+    target_columns: &[String],
+    actions: (&str, &str),
+) -> String {
+    format!(
+        "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
+        e.quote(name),
+        list(e, columns),
+        e.quote(target),
+        list(e, target_columns),
+        actions.0,
+        actions.1
+    )
+}
+
+/// A column's declared reference as a foreign key constraint named `{table}_{column}_fkey`:
+/// the name and the constraint.
+fn declared_foreign_key<E: EngineDdl + ?Sized>(e: &E, table: &str, c: &Column) -> Option<(String, String)> {
+    let (target, column, on_delete, on_update) = c.references.as_ref()?;
+    let name = format!("{table}_{}_fkey", c.name);
+    let sql = foreign_key_sql(
+        e,
+        &name,
+        std::slice::from_ref(&c.name),
+        target,
+        std::slice::from_ref(column),
+        (on_delete.sql(), on_update.sql()),
+    );
+    Some((name, sql))
 }
 
 /// A column default as SQL.
@@ -236,20 +321,7 @@ fn create_table_as<E: EngineDdl + ?Sized>(e: &E, table: &Table, physical: &str) 
         let name = format!("{}_{}_key", table.name, u.join("_"));
         parts.push(format!("CONSTRAINT {} UNIQUE ({})", e.quote(&name), list(e, &u)));
     }
-    for c in &table.columns {
-        if let Some((target, column, on_delete, on_update)) = &c.references {
-            let name = format!("{}_{}_fkey", table.name, c.name);
-            parts.push(format!(
-                "CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
-                e.quote(&name),
-                e.quote(&c.name),
-                e.quote(target),
-                e.quote(column),
-                on_delete.sql(),
-                on_update.sql()
-            ));
-        }
-    }
+    parts.extend(table.columns.iter().filter_map(|c| declared_foreign_key(e, &table.name, c)).map(|(_, sql)| sql));
     for check in &table.checks {
         parts.push(format!("CONSTRAINT {} CHECK ({})", e.quote(&check.name), check.condition.sql(e.engine())));
     }
@@ -344,31 +416,17 @@ fn alter_in_place<E: EngineDdl + ?Sized>(e: &E, table: &Table, changes: &[Change
                 down.push(format!("ALTER TABLE {t} ADD CONSTRAINT {name} UNIQUE ({});", list(e, columns)));
             }
             Change::AddForeignKey(c) => {
-                let name = format!("{}_{}_fkey", table.name, c.name);
-                if let Some((target, column, on_delete, on_update)) = &c.references {
-                    up.push(format!(
-                        "ALTER TABLE {t} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {};",
-                        e.quote(&name),
-                        e.quote(&c.name),
-                        e.quote(target),
-                        e.quote(column),
-                        on_delete.sql(),
-                        on_update.sql()
-                    ));
+                if let Some((name, sql)) = declared_foreign_key(e, &table.name, c) {
+                    up.push(format!("ALTER TABLE {t} ADD {sql};"));
                     down.push(e.drop_foreign_key(&t, &name));
                 }
             }
             Change::DropForeignKey(fk) => {
                 up.push(e.drop_foreign_key(&t, &fk.name));
-                down.push(format!(
-                    "ALTER TABLE {t} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {};",
-                    e.quote(&fk.name),
-                    list(e, &fk.columns),
-                    e.quote(&fk.referenced_table),
-                    list(e, &fk.referenced_columns),
-                    action_sql(fk.on_delete),
-                    action_sql(fk.on_update)
-                ));
+                let actions = (action_sql(fk.on_delete), action_sql(fk.on_update));
+                let sql =
+                    foreign_key_sql(e, &fk.name, &fk.columns, &fk.referenced_table, &fk.referenced_columns, actions);
+                down.push(format!("ALTER TABLE {t} ADD {sql};"));
             }
             // The ADD COLUMN step adds it in place.
             Change::AddedWithExpressionDefault(_) => {}
@@ -460,7 +518,7 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
                 (drop.join("\n"), recreate_table(e, t))
             }
             Step::AddColumn(t, c) => add_column(e, t, c),
-            Step::AddTimestamps(t) => e.timestamps_trigger(&t.name),
+            Step::AddTimestamps(t) => e.timestamps_trigger(&TimestampsNames::of(e, &t.name)),
             Step::CreateAuditLog => e.audit_log(),
             Step::AddAudit(t) => e.audit_triggers(&audited(t, t.timestamps)),
             Step::DropAudit(t) => {
@@ -475,7 +533,7 @@ pub fn render(steps: &[Step], engine: Engine) -> (String, String) {
                 (backward, forward)
             }
             Step::DropTimestamps(t) => {
-                let (forward, backward) = e.timestamps_trigger(t);
+                let (forward, backward) = e.timestamps_trigger(&TimestampsNames::of(e, t));
                 (backward, forward)
             }
             Step::DropSearch(t, c) => {

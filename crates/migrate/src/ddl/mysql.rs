@@ -2,7 +2,7 @@
 //! full indexes where others are partial, `MODIFY COLUMN`, and row triggers for timestamps and
 //! the audit trail.
 
-use super::{Engine, EngineDdl, plain_index};
+use super::{Engine, EngineDdl, TimestampsNames, plain_index, standard_type};
 use crate::audit::{Audited, LOG, log_columns, log_table, pairs, row_triggers, suffix};
 use crate::diff::Change;
 use crate::schema::{Column, ColumnType, Index, Search, Table};
@@ -24,22 +24,15 @@ impl EngineDdl for MySqlDdl {
     fn type_sql(&self, t: ColumnType) -> String {
         use ColumnType as C;
         match t {
-            C::Varchar(n) => format!("VARCHAR({n})"),
-            C::Decimal(p, s) => format!("DECIMAL({p},{s})"),
-            C::Text => "TEXT".into(),
             C::Integer => "INT".into(),
-            C::BigInt => "BIGINT".into(),
             C::Real => "DOUBLE PRECISION".into(),
-            C::Boolean => "BOOLEAN".into(),
-            C::Date => "DATE".into(),
             C::TimestampTz => "DATETIME(6)".into(),
-            C::Uuid => "UUID".into(),
-            C::Json => "JSON".into(),
             C::Bytes => "LONGBLOB".into(),
             // Case- and accent-insensitive whatever the table's collation (a binary one would
             // make the search case-sensitive), as on the other engines.
             C::FullText => "TEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci".into(),
             C::Alive => "TINYINT".into(),
+            other => standard_type(other),
         }
     }
 
@@ -66,11 +59,8 @@ impl EngineDdl for MySqlDdl {
     }
 
     /// A BEFORE trigger changes the row before it is written.
-    fn timestamps_trigger(&self, table: &str) -> (String, String) {
-        let name = self.quote(&Table::timestamps_trigger(table));
-        let t = self.quote(table);
-        let (created, updated) = (self.quote("created_at"), self.quote("updated_at"));
-        let now = self.now_default();
+    fn timestamps_trigger(&self, names: &TimestampsNames) -> (String, String) {
+        let TimestampsNames { name, table: t, created, updated, now } = names;
         (
             format!(
                 "CREATE TRIGGER {name} BEFORE UPDATE ON {t} FOR EACH ROW SET NEW.{updated} = {now}, NEW.{created} = OLD.{created};"

@@ -1,9 +1,9 @@
 //! PostgreSQL's part of a migration: its types, identity keys, tsvector columns with GIN
 //! indexes, PL/pgSQL trigger functions for timestamps and the audit trail.
 
-use super::{Engine, EngineDdl};
+use super::{Engine, EngineDdl, TimestampsNames, joined_sources, standard_type};
 use crate::audit::{Audited, LOG, log_columns, log_table};
-use crate::schema::{Column, ColumnType, Search, Table};
+use crate::schema::{Column, ColumnType, Search};
 
 /// PostgreSQL.
 pub(crate) struct PostgresDdl;
@@ -16,20 +16,12 @@ impl EngineDdl for PostgresDdl {
     fn type_sql(&self, t: ColumnType) -> String {
         use ColumnType as C;
         match t {
-            C::Varchar(n) => format!("VARCHAR({n})"),
-            C::Decimal(p, s) => format!("DECIMAL({p},{s})"),
-            C::Text => "TEXT".into(),
-            C::Integer => "INTEGER".into(),
-            C::BigInt => "BIGINT".into(),
             C::Real => "DOUBLE PRECISION".into(),
-            C::Boolean => "BOOLEAN".into(),
-            C::Date => "DATE".into(),
-            C::TimestampTz => "TIMESTAMPTZ".into(),
-            C::Uuid => "UUID".into(),
             C::Json => "JSONB".into(),
             C::Bytes => "BYTEA".into(),
             C::FullText => "TSVECTOR".into(),
             C::Alive => "SMALLINT".into(),
+            other => standard_type(other),
         }
     }
 
@@ -43,13 +35,7 @@ impl EngineDdl for PostgresDdl {
 
     /// A tsvector of the declared text search configuration.
     fn search_expression(&self, search: &Search) -> String {
-        let text = search
-            .sources
-            .iter()
-            .map(|s| format!("coalesce({}, '')", self.quote(s)))
-            .collect::<Vec<_>>()
-            .join(" || ' ' || ");
-        format!("to_tsvector({}::regconfig, {text})", self.string_literal(&search.language))
+        format!("to_tsvector({}::regconfig, {})", self.string_literal(&search.language), joined_sources(self, search))
     }
 
     /// A GIN index.
@@ -62,11 +48,8 @@ impl EngineDdl for PostgresDdl {
     }
 
     /// A BEFORE trigger changes the row before it is written, through a function of the same name.
-    fn timestamps_trigger(&self, table: &str) -> (String, String) {
-        let name = self.quote(&Table::timestamps_trigger(table));
-        let t = self.quote(table);
-        let (created, updated) = (self.quote("created_at"), self.quote("updated_at"));
-        let now = self.now_default();
+    fn timestamps_trigger(&self, names: &TimestampsNames) -> (String, String) {
+        let TimestampsNames { name, table: t, created, updated, now } = names;
         (
             format!(
                 "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $rowbase$\nBEGIN\n  NEW.{updated} := {now};\n  NEW.{created} := OLD.{created};\n  RETURN NEW;\nEND\n$rowbase$;\nCREATE TRIGGER {name} BEFORE UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {name}();"

@@ -2,7 +2,7 @@
 //! full-text columns, AFTER triggers for timestamps and the audit trail (with the context row
 //! the audit triggers read), and the table rebuild that stands for most ALTER TABLE.
 
-use super::{Engine, EngineDdl, create_table_as, list, live_index, recreate_table};
+use super::{Engine, EngineDdl, TimestampsNames, create_table_as, list, live_index, recreate_table};
 use crate::audit::{Audited, CONTEXT, LOG, log_columns, log_table, pairs, row_triggers, suffix};
 use crate::diff::Change;
 use crate::schema::{Column, ColumnType, Table};
@@ -18,24 +18,6 @@ impl EngineDdl for SqliteDdl {
     /// SQLite stores booleans as 0 and 1.
     fn boolean(&self, value: bool) -> &'static str {
         if value { "1" } else { "0" }
-    }
-
-    fn type_sql(&self, t: ColumnType) -> String {
-        use ColumnType as C;
-        match t {
-            C::Varchar(n) => format!("VARCHAR({n})"),
-            C::Decimal(p, s) => format!("DECIMAL({p},{s})"),
-            C::Text | C::FullText => "TEXT".into(),
-            C::Integer | C::Alive => "INTEGER".into(),
-            C::BigInt => "BIGINT".into(),
-            C::Real => "REAL".into(),
-            C::Boolean => "BOOLEAN".into(),
-            C::Date => "DATE".into(),
-            C::TimestampTz => "TIMESTAMPTZ".into(),
-            C::Uuid => "UUID".into(),
-            C::Json => "JSON".into(),
-            C::Bytes => "BLOB".into(),
-        }
     }
 
     /// In parentheses: SQLite's DEFAULT needs an expression in parentheses.
@@ -118,11 +100,8 @@ impl EngineDdl for SqliteDdl {
 
     /// SQLite's triggers cannot change NEW, so its AFTER trigger updates the row once more
     /// (recursive triggers are off: it does not fire itself).
-    fn timestamps_trigger(&self, table: &str) -> (String, String) {
-        let name = self.quote(&Table::timestamps_trigger(table));
-        let t = self.quote(table);
-        let (created, updated) = (self.quote("created_at"), self.quote("updated_at"));
-        let now = self.now_default();
+    fn timestamps_trigger(&self, names: &TimestampsNames) -> (String, String) {
+        let TimestampsNames { name, table: t, created, updated, now } = names;
         (
             format!(
                 "CREATE TRIGGER {name} AFTER UPDATE ON {t} FOR EACH ROW BEGIN UPDATE {t} SET {updated} = {now}, {created} = OLD.{created} WHERE rowid = NEW.rowid; END;"

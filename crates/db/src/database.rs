@@ -316,8 +316,8 @@ impl Database {
     /// The read door: renders `plan` in the engine's dialect and runs it (one statement; a
     /// counted read on MySQL runs its count beside it in one snapshot). Where the engine's
     /// preamble has something of `settings` to set (PostgreSQL: a role or claims), the read runs
-    /// in a transaction opened by it, sent in one round trip with the statement; the audit part
-    /// of `settings` is for writes and is not used.
+    /// in a transaction opened by it, sent in one round trip with the statement. A read's
+    /// settings carry no audit part (a read changes nothing the audit triggers would log).
     ///
     /// Errors: the plan's operators the engine lacks (400 `PGRST127`), the engine's own (a role
     /// the server may not take: `42501`), the statement and answer limits (`DatabaseOptions`).
@@ -336,15 +336,12 @@ impl Database {
 
     /// Runs a rendered read on the engine. SQLite's and MySQL's preambles carry only the audit
     /// trail's settings (the planner applies a role's rules to the statement there), which a read
-    /// does not use.
+    /// has none of.
     async fn run_read(&self, statement: ReadStatement, settings: &TransactionSettings) -> Result<ReadOutput, DbError> {
+        debug_assert!(settings.audit.is_none(), "a read carries no audit settings");
         match self {
             Database::Sqlite(db) => db.read(statement).await,
-            Database::Postgres(db) => {
-                let reading =
-                    TransactionSettings { audit: None, role: settings.role.clone(), claims: settings.claims.clone() };
-                db.read(statement, self.dialect().preamble(&reading)).await
-            }
+            Database::Postgres(db) => db.read(statement, self.dialect().preamble(settings)).await,
             Database::MySql(db) => db.read(statement).await,
         }
     }

@@ -178,7 +178,7 @@ impl Dialect for MySqlDialect {
         let audit = settings.audit.as_ref()?;
         Some(Statement {
             sql: "SELECT @rowbase_actor := ?, @rowbase_request_id := ?, @rowbase_transaction_id := UUID()".into(),
-            params: vec![Value::Text(audit.actor.clone().unwrap_or_default()), Value::Text(audit.request_id.clone())],
+            params: audit.params(),
         })
     }
 

@@ -202,8 +202,7 @@ impl Dialect for PostgresDialect {
         let mut params = Vec::new();
         if let Some(audit) = &settings.audit {
             setting.extend(["rowbase.actor", "rowbase.request_id"]);
-            params.push(Value::Text(audit.actor.clone().unwrap_or_default()));
-            params.push(Value::Text(audit.request_id.clone()));
+            params.extend(audit.params());
         }
         if let Some(claims) = &settings.claims {
             setting.push("request.jwt.claims");

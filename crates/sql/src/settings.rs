@@ -12,6 +12,14 @@ pub struct AuditSettings {
     pub request_id: String,
 }
 
+impl AuditSettings {
+    /// The actor (empty for none) and the request id, as the preambles bind them.
+    pub(crate) fn params(&self) -> Vec<rowbase_plan::Value> {
+        use rowbase_plan::Value;
+        vec![Value::Text(self.actor.clone().unwrap_or_default()), Value::Text(self.request_id.clone())]
+    }
+}
+
 /// The settings of one request's transaction. Which of them an engine applies itself is the
 /// dialect's part ([`crate::Dialect::preamble`]): PostgreSQL takes the role and the claims
 /// natively (so row-level security and SQL reading `current_setting('request.jwt.claims')`

@@ -310,7 +310,7 @@ impl Dialect for SqliteDialect {
         let audit = settings.audit.as_ref()?;
         Some(Statement {
             sql: "INSERT OR REPLACE INTO \"rowbase_audit_context\" (\"id\", \"actor\", \"request_id\", \"transaction_id\") VALUES (1, ?1, ?2, lower(hex(randomblob(16)))) RETURNING \"id\"".into(),
-            params: vec![Value::Text(audit.actor.clone().unwrap_or_default()), Value::Text(audit.request_id.clone())],
+            params: audit.params(),
         })
     }
 

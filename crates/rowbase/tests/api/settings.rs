@@ -3,11 +3,12 @@
 //! reads in one pipelined transaction, and leave nothing behind on the pooled connection. Until
 //! tokens are verified over HTTP, the test drives the database's doors directly.
 
-use rowbase_db::{Returning, TransactionSettings, WriteJob, WriteStep};
-use rowbase_plan::{Action, InsertRequest, OnDuplicate, Plan, ReadRequest, RequestContext, Window, plan};
-use rowbase_request::body::{BodyFormat, parse_body};
+use rowbase_db::{TransactionSettings, WriteJob};
+use rowbase_plan::{Action, Plan, ReadRequest, RequestContext, Window, plan};
 use rowbase_request::parse_query;
 use serde_json::{Value, json};
+
+use crate::steps::insert_step;
 
 fn read_plan(db: &rowbase_db::Database, table: &str, query: &str) -> rowbase_plan::ReadPlan {
     let catalog = db.catalog("public").unwrap();
@@ -16,22 +17,6 @@ fn read_plan(db: &rowbase_db::Database, table: &str, query: &str) -> rowbase_pla
     let request = ReadRequest { table, params: &params, window: Window::default(), count: false };
     let Ok(Plan::Read(plan)) = plan(&catalog, &ctx, Action::Read(request)) else { panic!("plans") };
     plan
-}
-
-fn insert_step(db: &rowbase_db::Database, table: &str, body: &str) -> WriteStep {
-    let catalog = db.catalog("public").unwrap();
-    let ctx = RequestContext { schema: "public".into(), ..Default::default() };
-    let params = parse_query("").unwrap();
-    let payload = parse_body(BodyFormat::Json, body.as_bytes(), None).unwrap();
-    let request = InsertRequest {
-        table,
-        params: &params,
-        payload: &payload,
-        on_duplicate: OnDuplicate::Error,
-        missing_default: true,
-    };
-    let Ok(Plan::Write(plan)) = plan(&catalog, &ctx, Action::Insert(request)) else { panic!("plans") };
-    WriteStep::new(plan, Returning::Keys)
 }
 
 #[tokio::test]
@@ -81,7 +66,7 @@ async fn postgresql_transactions_carry_the_role_and_claims() {
 
     // Writes: the role's grants decide.
     let write = |table: &str, body: &str, settings: &TransactionSettings| WriteJob {
-        steps: vec![insert_step(db, table, body)],
+        steps: vec![insert_step(db, table, body, Vec::new())],
         dry_run: false,
         settings: settings.clone(),
     };

@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::declared::{Engine, app_with_sql};
 
-fn insert_step(db: &rowbase_db::Database, table: &str, body: &str, links: Vec<Link>) -> WriteStep {
+/// A planned insert of `body` (JSON) into `table`, as a step returning keys, with `links`.
+pub fn insert_step(db: &rowbase_db::Database, table: &str, body: &str, links: Vec<Link>) -> WriteStep {
     let catalog = db.catalog("public").unwrap();
     let ctx = RequestContext { schema: "public".into(), ..Default::default() };
     let params = parse_query("").unwrap();

@@ -5,10 +5,12 @@
 //! declared schema file. Everything above this crate asks the catalog, never the engine.
 //! It owns no I/O and no SQL.
 
+mod access;
 mod engine;
 mod model;
 mod relationship;
 
+pub use access::*;
 pub use engine::Engine;
 pub use model::*;
 pub use relationship::*;

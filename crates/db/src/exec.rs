@@ -4,8 +4,8 @@
 
 use rowbase_plan::{ConflictAction, Expr, InsertPlan, Mutation, Node, ReadPlan, RowKey, Value, WritePlan};
 use rowbase_sql::{
-    Dialect, Statement, Target, render_delete, render_existing_count, render_insert, render_key_select, render_read,
-    render_update,
+    Dialect, Statement, Target, render_count, render_delete, render_existing_count, render_insert, render_key_select,
+    render_read, render_update,
 };
 
 use crate::error::{DbError, ErrorKind};
@@ -102,6 +102,9 @@ async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteStep, out: &mut Writ
     let render = DbError::from;
     match &plan.mutation {
         Mutation::Insert(insert) => {
+            if let Some(existing) = &plan.checks.existing {
+                check_existing(exec, insert, existing).await?;
+            }
             let without_existing;
             let insert = if !d.ignores_duplicates() && ignoring(insert) {
                 without_existing = drop_existing(exec, insert).await?;
@@ -156,6 +159,7 @@ async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteStep, out: &mut Writ
             if job.returning == Returning::Representation {
                 let mut representation = plan.representation.clone();
                 representation.root.filters.clone_from(&by_keys);
+                representation.root.filters.extend(plan.visible.iter().cloned());
                 out.body = Some(read(exec, &representation).await?);
             }
             if !out.keys.is_empty() {
@@ -177,6 +181,9 @@ async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteStep, out: &mut Writ
             out.affected = out.keys.len() as u64;
         }
     }
+    if let Some(written) = &plan.checks.written {
+        check_written(exec, plan, &out.keys, written).await?;
+    }
     if let Some(max) = job.max_affected {
         if out.affected > max {
             return Err(DbError::new(
@@ -194,7 +201,85 @@ async fn run_mutation<E: Executor>(exec: &mut E, job: &WriteStep, out: &mut Writ
         let mut representation = plan.representation.clone();
         let alias = representation.root.alias;
         representation.root.filters = vec![Expr::KeyIn { alias, key: plan.key.clone(), rows: out.keys.clone() }];
+        representation.root.filters.extend(plan.visible.iter().cloned());
         out.body = Some(read(exec, &representation).await?);
+    }
+    Ok(())
+}
+
+/// The message of a row-level policy's refusal, in PostgreSQL's words.
+fn policy_violation(table: &str, using: bool) -> DbError {
+    let message = if using {
+        format!("new row violates row-level security policy (USING expression) for table \"{table}\"")
+    } else {
+        format!("new row violates row-level security policy for table \"{table}\"")
+    };
+    DbError::new(ErrorKind::InsufficientPrivilege, message)
+}
+
+/// How many of `table`'s rows meet `filters`, counted in the write's transaction.
+async fn count_where<E: Executor>(exec: &mut E, schema: &str, table: &str, filters: Vec<Expr>) -> Result<u64, DbError> {
+    let node = Node {
+        table: table.to_string(),
+        alias: 0,
+        outputs: Vec::new(),
+        filters,
+        order: Vec::new(),
+        limit: None,
+        offset: 0,
+    };
+    let statement = render_count(schema, &node, exec.dialect())?;
+    exec.count(&statement).await
+}
+
+/// An upsert must not change a row the role's `USING` policies hide from it: every existing
+/// row its conflict target finds must meet `existing` (PostgreSQL raises `42501` then too).
+async fn check_existing<E: Executor>(exec: &mut E, insert: &InsertPlan, existing: &Expr) -> Result<(), DbError> {
+    let Some(conflict) = &insert.conflict else { return Ok(()) };
+    let Some(positions) =
+        conflict.target.iter().map(|t| insert.columns.iter().position(|c| c == t)).collect::<Option<Vec<_>>>()
+    else {
+        return Ok(());
+    };
+    let key = RowKey::Columns(
+        conflict.target.iter().zip(&positions).map(|(t, &p)| (t.clone(), insert.column_type(p))).collect(),
+    );
+    let wanted: Vec<Vec<Value>> =
+        insert.rows.iter().filter_map(|row| positions.iter().map(|&p| row[p].clone()).collect()).collect();
+    let found = Expr::KeyIn { alias: 0, key: key.clone(), rows: wanted };
+    let all = count_where(exec, &insert.schema, &insert.table, vec![found.clone()]).await?;
+    if all == 0 {
+        return Ok(());
+    }
+    let allowed = count_where(exec, &insert.schema, &insert.table, vec![found, existing.clone()]).await?;
+    if allowed != all {
+        return Err(policy_violation(&insert.table, true));
+    }
+    Ok(())
+}
+
+/// Every row a write inserted or changed must meet the role's `WITH CHECK` policies.
+async fn check_written<E: Executor>(
+    exec: &mut E,
+    plan: &WritePlan,
+    keys: &[Vec<Value>],
+    written: &Expr,
+) -> Result<(), DbError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let (schema, table) = match &plan.mutation {
+        Mutation::Insert(i) => (&i.schema, &i.table),
+        Mutation::Update { schema, table, .. } | Mutation::Delete { schema, table, .. } => (schema, table),
+    };
+    let by_keys = Expr::KeyIn { alias: 0, key: plan.key.clone(), rows: keys.to_vec() };
+    let passing = count_where(exec, schema, table, vec![by_keys, written.clone()]).await?;
+    let mut distinct: Vec<String> =
+        keys.iter().map(|k| k.iter().map(value_text).collect::<Vec<_>>().join("\u{1f}")).collect();
+    distinct.sort();
+    distinct.dedup();
+    if passing < distinct.len() as u64 {
+        return Err(policy_violation(table, false));
     }
     Ok(())
 }

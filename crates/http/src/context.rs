@@ -14,9 +14,11 @@ use crate::state::AppState;
 /// The context of a request: its id (set by the request log), the actor a trusted gateway
 /// names (`--actor-header`), the schema its profile header chooses (`profile_header` is
 /// `accept-profile` for reads, `content-profile` for writes), its preferences about soft-deleted
-/// rows, and the server's rules. Role and claims stay empty until access control is configured.
+/// rows, the server's rules, and who is asking ([`crate::auth`]: the role and claims of its
+/// token; with authentication on, the audit log's actor is the token's `sub`).
 ///
-/// Errors: 406 `PGRST106` for a schema that is not exposed.
+/// Errors: 401 for a token that does not verify (or none without an anonymous role); 406
+/// `PGRST106` for a schema that is not exposed.
 pub(crate) fn request_context(
     state: &AppState,
     headers: &HeaderMap,
@@ -24,17 +26,28 @@ pub(crate) fn request_context(
     prefs: &Preferences,
 ) -> Result<RequestContext, ApiError> {
     let config = state.config();
-    let actor = config
+    let identity = state.auth().authenticate(headers)?;
+    if state.auth().enabled() {
+        crate::auth::check_role(identity.role.as_deref(), config.access.as_deref())?;
+    }
+    let sub = identity.claims.get("sub").and_then(|s| match s {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
+    let gateway = config
         .actor_header
         .as_deref()
         .and_then(|name| headers.get(name).and_then(|v| v.to_str().ok()))
         .filter(|v| crate::log::sane(v.as_bytes()))
         .map(str::to_string);
+    let actor = if state.auth().enabled() { sub } else { gateway };
     let request_id = headers.get(crate::log::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     Ok(RequestContext {
         request_id,
-        role: None,
-        claims: serde_json::Map::new(),
+        anonymous: !identity.authenticated,
+        role: identity.role,
+        claims: identity.claims,
         actor,
         schema: profile(state, headers, profile_header)?,
         deleted: prefs.deleted.unwrap_or_default(),
@@ -43,15 +56,21 @@ pub(crate) fn request_context(
             allow_hard_delete: config.allow_hard_delete,
             allow_unfiltered_writes: config.allow_unfiltered_writes,
         },
+        access: config.access.clone(),
     })
 }
 
 /// The settings of the request's transaction: its role and claims, and for a write on a
 /// database that keeps an audit log (`audited`), who writes and which request.
+///
+/// The role becomes the transaction's database role (PostgreSQL's `SET LOCAL ROLE`, as
+/// PostgREST does) when the schema file declares no access: the database's own grants and
+/// row-level security then govern. Roles the schema file declares are Rowbase's, enforced by the
+/// planner on every engine; they are not database roles, so only the claims are set.
 pub(crate) fn transaction_settings(ctx: &RequestContext, audited: bool) -> TransactionSettings {
     TransactionSettings {
         audit: audited.then(|| AuditSettings { actor: ctx.actor.clone(), request_id: ctx.request_id.clone() }),
-        role: ctx.role.clone(),
-        claims: (!ctx.claims.is_empty()).then(|| serde_json::Value::Object(ctx.claims.clone()).to_string()),
+        role: if ctx.access.is_some() { None } else { ctx.role.clone() },
+        claims: (!ctx.claims.is_empty()).then(|| serde_json::to_string(&*ctx.claims).unwrap_or_default()),
     }
 }

@@ -55,6 +55,18 @@ impl ApiError {
         &self.0
     }
 
+    /// The refusal as the request's role gets it: an insufficient privilege (`42501`) is 401 for
+    /// the anonymous role, with `WWW-Authenticate: Bearer` (a token might pass), and 403 for a
+    /// role with a token (PostgREST "Errors": "401 if the role is anonymous, 403 otherwise").
+    pub fn for_role(self, ctx: &rowbase_plan::RequestContext) -> Self {
+        if ctx.anonymous && ctx.role.is_some() && self.0.code == "42501" && self.0.status == StatusCode::FORBIDDEN {
+            let mut error = self;
+            error.0.status = StatusCode::UNAUTHORIZED;
+            return error.with_header(header::WWW_AUTHENTICATE, "Bearer".into());
+        }
+        self
+    }
+
     /// Adds a response header.
     pub fn with_header(mut self, name: header::HeaderName, value: String) -> Self {
         self.0.headers.push((name, value));
@@ -330,6 +342,17 @@ impl From<PlanError> for ApiError {
                 Some(format!("'{table}' and '{relation}' do not form a many-to-one or one-to-one relationship")),
                 None,
             ),
+            PlanError::PermissionDenied { command, .. } => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "42501",
+                message,
+                Some(format!("The request's role has no {command} grant for it")),
+                Some(
+                    "Grants are declared per role and table in the schema file (docs/schema.md, \"Access control\")"
+                        .into(),
+                ),
+            ),
+            PlanError::PolicyUnsupported(_) => ApiError::new(StatusCode::FORBIDDEN, "42501", message, None, None),
             PlanError::HardDeleteForbidden(_) => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "42501",

@@ -17,6 +17,7 @@
 //! 5. any error of any layer becomes one [`error::ApiError`], whose status and code table is the
 //!    only place HTTP meets the lower layers' errors.
 
+pub mod auth;
 mod context;
 mod csv_body;
 mod dispatch;

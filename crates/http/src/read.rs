@@ -23,8 +23,21 @@ pub(crate) async fn read_rows(
     let params = parse_query(raw_query)?;
     let preferences = preferences(headers)?;
     let ctx = crate::context::request_context(state, headers, "accept-profile", &preferences)?;
+    read_as(state, method, table, &params, headers, &preferences, &ctx).await.map_err(|e| e.for_role(&ctx))
+}
+
+/// A read for the request `ctx`.
+async fn read_as(
+    state: &AppState,
+    method: &Method,
+    table: &str,
+    params: &QueryParams,
+    headers: &HeaderMap,
+    preferences: &Preferences,
+    ctx: &rowbase_plan::RequestContext,
+) -> Result<Response, ApiError> {
     if let Some(instant) = headers.get("accept-datetime").and_then(|v| v.to_str().ok()) {
-        return crate::history::as_of(state, &ctx, table, &params, instant).await;
+        return crate::history::as_of(state, ctx, table, params, instant).await;
     }
     let media = media_type(headers, &[MediaType::Json, MediaType::SingleObject, MediaType::Csv])?;
     // PostgREST reads the Range header on GET only.
@@ -32,17 +45,17 @@ pub(crate) async fn read_rows(
         Method::GET => header_str(headers, header::RANGE).map(parse_range).transpose()?.flatten(),
         _ => None,
     };
-    let mut window = window(&params, range)?;
+    let mut window = window(params, range)?;
     // PostgREST's db-max-rows: the root returns at most this many rows, whatever was asked.
     if let Some(max) = state.config().max_rows {
         window.limit = Some(window.limit.map_or(max, |l| l.min(max)));
     }
-    let request = ReadRequest { table, params: &params, window, count: preferences.count.is_some() };
+    let request = ReadRequest { table, params, window, count: preferences.count.is_some() };
     let catalog = catalog(state, &ctx.schema)?;
-    let Plan::Read(plan) = plan(&catalog, &ctx, Action::Read(request))? else {
+    let Plan::Read(plan) = plan(&catalog, ctx, Action::Read(request))? else {
         unreachable!("a read action plans a read")
     };
-    let output = state.db().read(&plan, &crate::context::transaction_settings(&ctx, false)).await?;
+    let output = state.db().read(&plan, &crate::context::transaction_settings(ctx, false)).await?;
 
     let (status, content_range) = range_status(window.offset, output.page_rows, output.total)?;
     let body = match media {

@@ -37,6 +37,12 @@ pub struct HttpConfig {
     /// window is cut, with `Content-Range` saying so). `None` (the default): no cap besides the
     /// answer's byte limit.
     pub max_rows: Option<u64>,
+    /// How requests are authenticated (keys, role claim, audience, anonymous role); the
+    /// default verifies nothing.
+    pub auth: crate::auth::AuthConfig,
+    /// Declared roles, grants and row-level policies (from the schema file); `None`: none, and
+    /// every request reaches every row.
+    pub access: Option<std::sync::Arc<rowbase_plan::AccessRules>>,
 }
 
 impl Default for HttpConfig {
@@ -52,6 +58,8 @@ impl Default for HttpConfig {
             body_timeout: std::time::Duration::from_secs(30),
             max_write_rows: 50_000,
             max_rows: None,
+            auth: crate::auth::AuthConfig::default(),
+            access: None,
         }
     }
 }
@@ -69,6 +77,7 @@ pub(crate) type SchemaEntry = (String, Arc<Catalog>, Arc<str>);
 struct Inner {
     db: Database,
     config: HttpConfig,
+    auth: crate::auth::Authenticator,
     /// The default schema first.
     schemas: RwLock<Arc<Vec<SchemaEntry>>>,
     /// The database's schema fingerprint when the catalogs were last read.
@@ -82,6 +91,7 @@ impl AppState {
         AppState {
             inner: Arc::new(Inner {
                 db,
+                auth: crate::auth::Authenticator::new(config.auth.clone()),
                 config,
                 schemas: RwLock::new(Arc::new(schemas)),
                 fingerprint: tokio::sync::Mutex::new(None),
@@ -92,6 +102,11 @@ impl AppState {
     /// The settings.
     pub fn config(&self) -> &HttpConfig {
         &self.inner.config
+    }
+
+    /// The token verifier.
+    pub(crate) fn auth(&self) -> &crate::auth::Authenticator {
+        &self.inner.auth
     }
 
     /// The database.

@@ -33,17 +33,33 @@ pub(crate) async fn write_rows(
     let params = parse_query(raw_query)?;
     let prefs = preferences(headers)?;
     let ctx = crate::context::request_context(state, headers, "content-profile", &prefs)?;
+    write_as(state, method, table, &params, headers, body, &prefs, &ctx).await.map_err(|e| e.for_role(&ctx))
+}
+
+/// A write for the request `ctx`.
+#[allow(clippy::too_many_arguments)]
+async fn write_as(
+    state: &AppState,
+    method: &Method,
+    table: &str,
+    params: &QueryParams,
+    headers: &HeaderMap,
+    body: &[u8],
+    prefs: &Preferences,
+    ctx: &rowbase_plan::RequestContext,
+) -> Result<Response, ApiError> {
     let media = media_type(headers, &[MediaType::Json, MediaType::SingleObject])?;
     let catalog = catalog(state, &ctx.schema)?;
     let max_rows = state.config().max_write_rows;
     let payload = match *method {
         Method::DELETE => None,
-        _ => Some(payload(headers, body, &params, max_rows)?),
+        _ => Some(payload(headers, body, params, max_rows)?),
     };
+    let returns_rows = prefs.return_ == Some(ReturnPreference::Representation);
     let action = match (method, payload.as_ref()) {
         (&Method::POST, Some(payload)) => Action::Insert(InsertRequest {
             table,
-            params: &params,
+            params,
             payload,
             on_duplicate: match prefs.resolution {
                 Some(Resolution::MergeDuplicates) => OnDuplicate::Merge,
@@ -51,12 +67,13 @@ pub(crate) async fn write_rows(
                 None => OnDuplicate::Error,
             },
             missing_default: prefs.missing == Some(Missing::Default),
+            returns_rows,
         }),
-        (&Method::PUT, Some(payload)) => Action::Put { table, params: &params, payload },
-        (&Method::PATCH, Some(payload)) => Action::Update { table, params: &params, payload },
-        _ => Action::Delete { table, params: &params },
+        (&Method::PUT, Some(payload)) => Action::Put { table, params, payload, returns_rows },
+        (&Method::PATCH, Some(payload)) => Action::Update { table, params, payload },
+        _ => Action::Delete { table, params },
     };
-    let Plan::Write(plan) = plan(&catalog, &ctx, action)? else { unreachable!("a write action plans a write") };
+    let Plan::Write(plan) = plan(&catalog, ctx, action)? else { unreachable!("a write action plans a write") };
     let returning = match prefs.return_ {
         Some(ReturnPreference::Representation) => Returning::Representation,
         Some(ReturnPreference::HeadersOnly) => Returning::Keys,
@@ -64,7 +81,7 @@ pub(crate) async fn write_rows(
     };
     let strict = prefs.strict == Some(true);
     let step = WriteStep {
-        plan: plan.clone(),
+        plan: (*plan).clone(),
         returning,
         max_affected: if strict { prefs.max_affected } else { None },
         exactly_one: media == MediaType::SingleObject,
@@ -72,10 +89,10 @@ pub(crate) async fn write_rows(
     };
     // The audit triggers are there when their log is.
     let audited = catalog.table(rowbase_catalog::AUDIT_LOG).is_some();
-    let settings = crate::context::transaction_settings(&ctx, audited);
+    let settings = crate::context::transaction_settings(ctx, audited);
     let job = WriteJob::single(step, prefs.tx == Some(TxEnd::Rollback), settings);
     let out = state.db().write(job).await?.pop().unwrap_or_default();
-    Ok(respond(method, table, &plan, &prefs, media, returning, &out))
+    Ok(respond(method, table, &plan, prefs, media, returning, &out))
 }
 
 fn payload(headers: &HeaderMap, body: &[u8], params: &QueryParams, max_rows: usize) -> Result<Payload, ApiError> {

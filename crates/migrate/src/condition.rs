@@ -33,6 +33,18 @@ impl Condition {
     /// Errors: a message saying what is wrong (a grammar error, an unknown column, an operator
     /// with no DDL form, a value that is not of the column's type).
     pub fn parse(text: &str, table: &Table) -> Result<Condition, String> {
+        Condition::parse_with(text, table, false)
+    }
+
+    /// Parses a row-level policy's condition: as [`Condition::parse`], and a value may be a
+    /// claim of the request's token, `{jwt.sub}` (any path: `{jwt.app_metadata.team}`).
+    ///
+    /// Errors: as [`Condition::parse`].
+    pub fn parse_policy(text: &str, table: &Table) -> Result<Condition, String> {
+        Condition::parse_with(text, table, true)
+    }
+
+    fn parse_with(text: &str, table: &Table, claims: bool) -> Result<Condition, String> {
         let params = parse_query(text).map_err(|e| format!("not a filter: {}", e.message))?;
         if params.select.is_some()
             || !params.order.is_empty()
@@ -55,7 +67,7 @@ impl Condition {
         }
         let mut types = Vec::new();
         for condition in &tree {
-            check(condition, table, &mut types)?;
+            check(condition, table, &mut types, claims)?;
         }
         Ok(Condition { source: text.to_string(), tree, types })
     }
@@ -123,9 +135,12 @@ impl Condition {
 }
 
 /// Checks one node: known plain columns, supported operators, values of the column's type.
-fn check(condition: &Tree, table: &Table, types: &mut Vec<(String, ColumnType)>) -> Result<(), String> {
+fn check(condition: &Tree, table: &Table, types: &mut Vec<(String, ColumnType)>, claims: bool) -> Result<(), String> {
+    let typed = |value: &str, t: ColumnType, column: &str| {
+        if claims && rowbase_request::claim_reference(value).is_some() { Ok(()) } else { typed(value, t, column) }
+    };
     match condition {
-        Tree::Group { conditions, .. } => conditions.iter().try_for_each(|c| check(c, table, types)),
+        Tree::Group { conditions, .. } => conditions.iter().try_for_each(|c| check(c, table, types, claims)),
         Tree::Filter(filter) => {
             if !filter.field.json_path.is_empty() {
                 return Err("a condition compares whole columns (no JSON paths)".into());

@@ -6,6 +6,7 @@
 //! The path: [`schema::parse`] → [`diff::diff`] (against the introspected catalog) →
 //! [`ddl::render`] per engine → [`files::write_migration`].
 
+mod access;
 pub mod audit;
 pub mod condition;
 pub mod ddl;

@@ -274,6 +274,8 @@ impl Table {
 pub struct Schema {
     /// The tables.
     pub tables: Vec<Table>,
+    /// Roles, grants and row-level policies (`None` without a `[roles]` section).
+    pub access: Option<rowbase_catalog::Access>,
 }
 
 /// A mistake in the schema file, located.
@@ -296,6 +298,8 @@ pub struct SchemaError {
 #[serde(deny_unknown_fields)]
 struct FileSchema {
     tables: BTreeMap<Spanned<String>, FileTable>,
+    #[serde(default)]
+    roles: Option<Spanned<BTreeMap<String, crate::access::FileRole>>>,
 }
 
 #[derive(Deserialize)]
@@ -316,6 +320,10 @@ struct FileTable {
     soft_delete: Option<Spanned<bool>>,
     #[serde(default)]
     audit: Option<Spanned<bool>>,
+    #[serde(default)]
+    grants: BTreeMap<Spanned<String>, Spanned<crate::access::FileGrant>>,
+    #[serde(default)]
+    policies: BTreeMap<Spanned<String>, Spanned<crate::access::FilePolicy>>,
 }
 
 #[derive(Deserialize)]
@@ -368,13 +376,18 @@ struct FileIndex {
 }
 
 /// Where an error is.
-struct Locator<'a> {
+pub(crate) struct Locator<'a> {
     file: &'a str,
     text: &'a str,
 }
 
 impl Locator<'_> {
-    fn at(&self, span: std::ops::Range<usize>, message: impl Into<String>, hint: Option<String>) -> SchemaError {
+    pub(crate) fn at(
+        &self,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> SchemaError {
         let before = &self.text[..span.start.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
@@ -419,7 +432,15 @@ pub fn parse(file: &str, text: &str) -> Result<Schema, SchemaError> {
             }
         }
     }
-    Ok(Schema { tables: dependency_order(tables) })
+    let governed: Vec<_> = parsed
+        .tables
+        .iter()
+        .filter_map(|(name, t)| {
+            tables.iter().find(|x| x.name == *name.get_ref()).map(|declared| (declared, &t.grants, &t.policies))
+        })
+        .collect();
+    let access = crate::access::read(&at, parsed.roles.as_ref(), &governed)?;
+    Ok(Schema { tables: dependency_order(tables), access })
 }
 
 fn action(at: &Locator<'_>, value: &Option<Spanned<String>>) -> Result<Action, SchemaError> {

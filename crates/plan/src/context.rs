@@ -18,11 +18,14 @@ pub struct RequestContext {
     /// The request's id (the client's `X-Request-Id`, or one made for it): logged and recorded
     /// in the audit log.
     pub request_id: String,
-    /// The database role the request runs as. `None` until access control is configured (the
-    /// access-control issue fills it from the token's claims).
+    /// The role the request runs as: the verified token's role claim, else the anonymous
+    /// role; `None` when authentication is off.
     pub role: Option<String>,
-    /// The verified token's claims (empty without a token).
-    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// No verified token: the request runs as the anonymous role (so a refusal is 401, not
+    /// 403: PostgREST's rule).
+    pub anonymous: bool,
+    /// The verified token's claims (empty without a token); policies read them as `{jwt.*}`.
+    pub claims: std::sync::Arc<serde_json::Map<String, serde_json::Value>>,
     /// Who the audit log records as the actor (the header a trusted gateway sets).
     pub actor: Option<String>,
     /// The schema addressed (`Accept-Profile`/`Content-Profile`, else the default).
@@ -33,6 +36,15 @@ pub struct RequestContext {
     pub hard_delete: bool,
     /// What the server allows.
     pub server: ServerRules,
+    /// Declared roles, grants and row-level policies (`None`: none declared, nothing checked).
+    pub access: Option<std::sync::Arc<crate::AccessRules>>,
+}
+
+impl RequestContext {
+    /// The access this request is under.
+    pub(crate) fn guard(&self) -> crate::access::Guard<'_> {
+        crate::access::Guard::new(self.access.as_ref(), self.role.as_deref(), &self.claims)
+    }
 }
 
 /// The server's own rules, from its configuration.
@@ -68,6 +80,8 @@ pub enum Action<'a> {
         params: &'a QueryParams,
         /// The body.
         payload: &'a Payload,
+        /// `Prefer: return=representation`.
+        returns_rows: bool,
     },
     /// `PATCH`.
     Update {
@@ -105,8 +119,8 @@ pub enum Plan {
     Read(ReadPlan),
     /// An as-of read.
     AsOf(AsOfPlan),
-    /// A write (one transaction).
-    Write(WritePlan),
+    /// A write (one transaction); boxed, being the largest by far.
+    Write(Box<WritePlan>),
 }
 
 /// Plans `action` for the request `ctx` against `catalog`: the one entry point of the planner.
@@ -115,12 +129,13 @@ pub enum Plan {
 /// and the rules' refusals (`crate::rules`: hard delete, unfiltered writes, views, sizes).
 pub fn plan(catalog: &Catalog, ctx: &RequestContext, action: Action<'_>) -> Result<Plan, PlanError> {
     let schema = ctx.schema.as_str();
+    let guard = ctx.guard();
     let write = |plan: WritePlan| -> Result<Plan, PlanError> {
         crate::rules::check_filtered(ctx, &plan)?;
-        Ok(Plan::Write(plan))
+        Ok(Plan::Write(Box::new(plan)))
     };
     match action {
-        Action::Read(request) => plan_read(catalog, schema, &request, ctx.deleted).map(Plan::Read),
+        Action::Read(request) => plan_read(catalog, schema, &request, ctx.deleted, guard).map(Plan::Read),
         Action::AsOf { table, params, at_unix_seconds } => {
             if *params != QueryParams::default() {
                 return Err(PlanError::AsOf("An as-of read takes no select, filters, order, limit or offset".into()));
@@ -129,19 +144,20 @@ pub fn plan(catalog: &Catalog, ctx: &RequestContext, action: Action<'_>) -> Resu
             if catalog.table(AUDIT_LOG).is_none() || !found.is_audited() {
                 return Err(PlanError::AsOf(format!("{table} has no audit trail to read as of a time")));
             }
+            crate::rules::check_as_of(guard, found)?;
             Ok(Plan::AsOf(AsOfPlan { schema: schema.to_string(), table: found.name.clone(), at_unix_seconds }))
         }
-        Action::Insert(request) => write(plan_insert(catalog, schema, &request, ctx.deleted)?),
-        Action::Put { table, params, payload } => {
-            write(plan_put(catalog, schema, table, params, payload, ctx.deleted)?)
+        Action::Insert(request) => write(plan_insert(catalog, schema, &request, ctx.deleted, guard)?),
+        Action::Put { table, params, payload, returns_rows } => {
+            write(plan_put(catalog, schema, table, params, payload, ctx.deleted, guard, returns_rows)?)
         }
         Action::Update { table, params, payload } => {
-            write(plan_update(catalog, schema, table, params, payload, ctx.deleted)?)
+            write(plan_update(catalog, schema, table, params, payload, ctx.deleted, guard)?)
         }
         Action::Delete { table, params } => {
             let found = find_table(catalog, schema, table)?;
             crate::rules::check_hard_delete(ctx, found)?;
-            write(plan_delete(catalog, schema, table, params, ctx.hard_delete, ctx.deleted)?)
+            write(plan_delete(catalog, schema, table, params, ctx.hard_delete, ctx.deleted, guard)?)
         }
     }
 }

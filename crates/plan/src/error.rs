@@ -87,6 +87,22 @@ pub enum PlanError {
     /// `--allow-hard-delete`.
     #[error("permission denied to hard-delete rows of {0}")]
     HardDeleteForbidden(String),
+    /// `42501` (403, or 401 for the anonymous role): the request's role has no grant for the
+    /// command on the table, or on a column it names (PostgreSQL's words).
+    #[error("permission denied for {}", match column { Some(c) => format!("column {c} of table {table}"), None => format!("table {table}") })]
+    PermissionDenied {
+        /// The table.
+        table: String,
+        /// The column, when the table is granted but the column is not.
+        column: Option<String>,
+        /// `SELECT`, `INSERT`, `UPDATE` or `DELETE`.
+        command: &'static str,
+    },
+    /// `42501` (403, or 401 for the anonymous role): a read the role's row-level policies
+    /// cannot govern (an as-of read of a table with policies; a many-to-many embed through a
+    /// junction table with policies).
+    #[error("{0}")]
+    PolicyUnsupported(String),
     /// `21000` (400): a `PATCH` or `DELETE` (the verb given) without any filter, on a server
     /// without `--allow-unfiltered-writes`.
     #[error("{0} requires a WHERE clause")]

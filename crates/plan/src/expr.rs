@@ -10,17 +10,51 @@ use crate::value::{Value, coerce};
 
 /// Converts one condition tree of the node's level into an expression.
 pub(crate) fn condition_to_expr(node: &Node, table: &Table, condition: &Condition) -> Result<Expr, PlanError> {
+    to_expr(node, table, condition, None)
+}
+
+/// Converts a policy's condition tree into an expression over `node`, with each value written
+/// `{jwt.path}` taken from `claims` (a claim that is absent or null is SQL NULL, so a comparison
+/// with it admits no row, as `current_setting('request.jwt.claims')` reads it on PostgreSQL).
+pub(crate) fn claims_condition_to_expr(
+    node: &Node,
+    table: &Table,
+    condition: &Condition,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Expr, PlanError> {
+    to_expr(node, table, condition, Some(claims))
+}
+
+type Claims<'a> = Option<&'a serde_json::Map<String, serde_json::Value>>;
+
+fn to_expr(node: &Node, table: &Table, condition: &Condition, claims: Claims<'_>) -> Result<Expr, PlanError> {
     match condition {
         Condition::Group { op, negated, conditions } => {
-            let children =
-                conditions.iter().map(|c| condition_to_expr(node, table, c)).collect::<Result<Vec<_>, _>>()?;
+            let children = conditions.iter().map(|c| to_expr(node, table, c, claims)).collect::<Result<Vec<_>, _>>()?;
             let expr = match op {
                 rowbase_request::BoolOp::And => Expr::And(children),
                 rowbase_request::BoolOp::Or => Expr::Or(children),
             };
             Ok(negate(expr, *negated))
         }
-        Condition::Filter(filter) => filter_to_expr(node, table, filter),
+        Condition::Filter(filter) => filter_to_expr(node, table, filter, claims),
+    }
+}
+
+/// A filter value: with `claims`, a `{jwt.*}` reference is the claim's value (NULL when
+/// absent); otherwise the text, checked against `data_type`.
+fn value(text: &str, data_type: DataType, claims: Claims<'_>) -> Result<Value, PlanError> {
+    let Some((claims, path)) = claims.zip(rowbase_request::claim_reference(text)) else {
+        return coerce(text, data_type);
+    };
+    let mut at: Option<&serde_json::Value> = None;
+    for (i, step) in path.iter().enumerate() {
+        at = if i == 0 { claims.get(*step) } else { at.and_then(|v| v.get(step)) };
+    }
+    match at {
+        None | Some(serde_json::Value::Null) => Ok(Value::Null),
+        Some(serde_json::Value::String(s)) => coerce(s, data_type),
+        Some(other) => coerce(&other.to_string(), data_type),
     }
 }
 
@@ -28,7 +62,7 @@ fn negate(expr: Expr, negated: bool) -> Expr {
     if negated { Expr::Not(Box::new(expr)) } else { expr }
 }
 
-fn filter_to_expr(node: &Node, table: &Table, filter: &Filter) -> Result<Expr, PlanError> {
+fn filter_to_expr(node: &Node, table: &Table, filter: &Filter, claims: Claims<'_>) -> Result<Expr, PlanError> {
     let name = &filter.field.name;
     if filter.field.json_path.is_empty() {
         if let Some(embed) = embed_of(node, name) {
@@ -49,15 +83,16 @@ fn filter_to_expr(node: &Node, table: &Table, filter: &Filter) -> Result<Expr, P
     let value_type = if left.json_path.is_empty() { left.data_type } else { DataType::Text };
     let expr = match &filter.predicate {
         Predicate::Compare { op, value } => match classify(*op) {
-            Kind::Compare(op) => Expr::Compare { left, op, right: coerce(value, value_type)? },
+            Kind::Compare(op) => Expr::Compare { left, op, right: self::value(value, value_type, claims)? },
             Kind::Pattern(op) => Expr::Pattern { left, op, pattern: pattern(op, value) },
             Kind::Special => Expr::Special { left, op: *op, value: value.clone() },
         },
         Predicate::Quantified { op, quantifier, values } => {
             let (op, values) = match classify(*op) {
-                Kind::Compare(c) => {
-                    (QuantifiedOp::Compare(c), values.iter().map(|v| coerce(v, value_type)).collect::<Result<_, _>>()?)
-                }
+                Kind::Compare(c) => (
+                    QuantifiedOp::Compare(c),
+                    values.iter().map(|v| value(v, value_type, claims)).collect::<Result<_, _>>()?,
+                ),
                 Kind::Pattern(p) => {
                     (QuantifiedOp::Pattern(p), values.iter().map(|v| Value::Text(pattern(p, v))).collect())
                 }
@@ -66,7 +101,7 @@ fn filter_to_expr(node: &Node, table: &Table, filter: &Filter) -> Result<Expr, P
             Expr::Quantified { left, op, quantifier: *quantifier, values }
         }
         Predicate::In(values) => {
-            Expr::In { left, values: values.iter().map(|v| coerce(v, value_type)).collect::<Result<_, _>>()? }
+            Expr::In { left, values: values.iter().map(|v| value(v, value_type, claims)).collect::<Result<_, _>>()? }
         }
         Predicate::Is(value) => Expr::Is { left, value: *value },
         Predicate::FullText { kind, language, query } => {

@@ -6,6 +6,7 @@
 //! (`22P02`). What comes out refers only to catalog names and typed values, so the SQL renderer
 //! (`rowbase-sql`) never sees raw client text in an identifier position.
 
+mod access;
 mod context;
 pub mod error;
 mod expr;
@@ -16,6 +17,7 @@ pub mod rules;
 mod value;
 mod write;
 
+pub use access::AccessRules;
 pub use context::{Action, AsOfPlan, Plan, RequestContext, ServerRules, plan};
 pub use error::PlanError;
 pub use plan::*;

@@ -366,6 +366,41 @@ pub struct WritePlan {
     pub representation: ReadPlan,
     /// Whether the relation written is a view (some engines write views differently).
     pub view: bool,
+    /// The role's `SELECT` policies on the written table: a touched row appears in the
+    /// representation only if it meets them (kept when the representation's root filters are
+    /// replaced by the touched keys). Empty without policies.
+    pub visible: Vec<Expr>,
+    /// What the role's row-level policies ask of the rows the write meets and makes.
+    pub checks: RowChecks,
+}
+
+/// Row-level policy checks of a write (PostgreSQL's `WITH CHECK`, and `USING` on the rows an
+/// upsert finds in its way), run in the write's transaction; a failure rolls it back with
+/// `42501`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowChecks {
+    /// The rows an upsert would change (their conflict target matched) must all satisfy this.
+    pub existing: Option<Expr>,
+    /// Every row the write inserted or changed must satisfy this afterwards.
+    pub written: Option<Expr>,
+    /// How many filters (0 or 1, the last) an update's or delete's `USING` policy added to its
+    /// filters, after the [`WritePlan::visible`] ones: not the request's own.
+    pub using: usize,
+}
+
+impl Node {
+    /// A node of `table` at alias 0 with nothing selected, filtered or ordered.
+    pub fn of(table: &rowbase_catalog::Table) -> Node {
+        Node {
+            table: table.name.clone(),
+            alias: 0,
+            outputs: Vec::new(),
+            filters: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+            offset: 0,
+        }
+    }
 }
 
 /// What a write does.

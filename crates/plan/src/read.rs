@@ -5,6 +5,7 @@
 use rowbase_catalog::{Catalog, Table};
 use rowbase_request::{Condition, DeletedRows, QueryParams, Scoped, SelectItem};
 
+use crate::access::Guard;
 use crate::error::PlanError;
 use crate::expr::{condition_to_expr, order_to_plan};
 use crate::plan::{Cast, ColumnRef, Embed, EmbedMode, Expr, Join, JunctionJoin, Node, Output, ReadPlan};
@@ -41,6 +42,7 @@ pub(crate) fn plan_read(
     schema: &str,
     request: &ReadRequest<'_>,
     deleted: DeletedRows,
+    guard: Guard<'_>,
 ) -> Result<ReadPlan, PlanError> {
     let table = find_table(catalog, schema, request.table)?;
     // An absent or empty root select means every column (embeds use an empty select to filter
@@ -51,9 +53,9 @@ pub(crate) fn plan_read(
         _ => &star,
     };
     let mut aliases = 0;
-    let mut root = build_node(catalog, schema, table, items, &mut aliases)?;
+    let mut root = build_node(catalog, schema, table, items, &mut aliases, guard)?;
     check_paths(&root, request.params)?;
-    resolve(catalog, &mut root, &mut Vec::new(), request.params, deleted)?;
+    resolve(catalog, &mut root, &mut Vec::new(), request.params, deleted, guard)?;
     crate::rules::check_size(&root)?;
     root.offset = request.window.offset;
     root.limit = request.window.limit;
@@ -92,6 +94,7 @@ fn build_node(
     table: &Table,
     items: &[SelectItem],
     aliases: &mut usize,
+    guard: Guard<'_>,
 ) -> Result<Node, PlanError> {
     let alias = next_alias(aliases);
     let mut node = Node {
@@ -107,9 +110,12 @@ fn build_node(
         match item {
             // A generated full-text column (a tsvector, or the text an FTS index reads) is for
             // filtering, not reading, and Rowbase's own generated columns are bookkeeping: `*`
-            // leaves them out; they can still be selected by name.
+            // leaves them out; they can still be selected by name. With column grants, `*` is
+            // the columns the role may read.
             SelectItem::Star => {
-                node.outputs.extend(table.columns.iter().filter(|c| !is_hidden_column(c)).map(|c| Output::Column {
+                let shown =
+                    |c: &&rowbase_catalog::Column| !is_hidden_column(c) && guard.may_select(&table.name, &c.name);
+                node.outputs.extend(table.columns.iter().filter(shown).map(|c| Output::Column {
                     key: c.name.clone(),
                     column: ColumnRef {
                         alias,
@@ -144,7 +150,10 @@ fn build_node(
                     parent_pairs: j.source_columns.clone(),
                     child_pairs: j.target_columns.clone(),
                 });
-                let child = build_node(catalog, schema, target, &e.select, aliases)?;
+                if let Some(junction) = &rel.junction {
+                    crate::rules::check_junction(catalog, guard, junction)?;
+                }
+                let child = build_node(catalog, schema, target, &e.select, aliases, guard)?;
                 let mode = if e.spread {
                     EmbedMode::Spread
                 } else if e.select.is_empty() {
@@ -241,11 +250,12 @@ fn resolve(
     path: &mut Vec<String>,
     params: &QueryParams,
     deleted: DeletedRows,
+    guard: Guard<'_>,
 ) -> Result<(), PlanError> {
     for output in &mut node.outputs {
         if let Output::Embed { key, embed, .. } = output {
             path.push(key.clone());
-            resolve(catalog, &mut embed.node, path, params, deleted)?;
+            resolve(catalog, &mut embed.node, path, params, deleted, guard)?;
             path.pop();
         }
     }
@@ -258,6 +268,8 @@ fn resolve(
         let expr = condition_to_expr(node, table, condition)?;
         node.filters.push(expr);
     }
+    // What the request names must be granted; what the rules add below need not be.
+    crate::rules::check_read_grants(guard, table, node)?;
     if let Some(column) = table.soft_delete_column() {
         let named = at(&params.conditions, path).any(|c| mentions(c, &column.name));
         if let Some(value) = crate::rules::soft_delete(deleted, named) {
@@ -275,6 +287,11 @@ fn resolve(
     node.filters.extend(inner);
     for terms in at(&params.order, path) {
         node.order = terms.iter().map(|t| order_to_plan(catalog, node, table, t)).collect::<Result<_, _>>()?;
+    }
+    crate::rules::check_order_grants(catalog, guard, table, node)?;
+    // The role's row-level policies, before any parent copies this node into an `EXISTS`.
+    if let Some(visible) = guard.using(table, node, rowbase_catalog::Command::Select)? {
+        node.filters.push(visible);
     }
     if !path.is_empty() {
         if let Some(&limit) = at(&params.limit, path).last() {

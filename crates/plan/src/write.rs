@@ -10,10 +10,12 @@ use rowbase_request::body::Payload;
 use rowbase_request::{Condition, DeletedRows, Predicate, QueryParams};
 use serde_json::Value as Json;
 
+use crate::access::Guard;
 use crate::error::PlanError;
-use crate::plan::{Conflict, ConflictAction, Expr, InsertPlan, Mutation, RowKey, WritePlan};
+use crate::plan::{Conflict, ConflictAction, Expr, InsertPlan, Mutation, Node, RowChecks, RowKey, WritePlan};
 use crate::read::{ReadRequest, Window, column_ref, find_table, plan_read};
 use crate::value::{Value, coerce};
+use rowbase_catalog::Command;
 
 /// What to do on a duplicate key (`Prefer: resolution=...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,9 @@ pub struct InsertRequest<'a> {
     pub on_duplicate: OnDuplicate,
     /// `Prefer: missing=default`: absent keys take the column default instead of NULL.
     pub missing_default: bool,
+    /// `Prefer: return=representation`: the rows are read back (so their columns must be
+    /// granted for reading).
+    pub returns_rows: bool,
 }
 
 /// Plans an insert or upsert.
@@ -47,6 +52,7 @@ pub(crate) fn plan_insert(
     schema: &str,
     request: &InsertRequest<'_>,
     deleted: DeletedRows,
+    guard: Guard<'_>,
 ) -> Result<WritePlan, PlanError> {
     let table = find_table(catalog, schema, request.table)?;
     crate::rules::check_writable(table, "insert into", table.writable.insert)?;
@@ -54,6 +60,7 @@ pub(crate) fn plan_insert(
         crate::rules::check_writable(table, "update", table.writable.update)?;
     }
     let columns = payload_columns(table, &request.payload.keys)?;
+    guard.check(table, Command::Insert, columns.iter().map(|c| c.name.as_str()))?;
     let rows = request
         .payload
         .rows
@@ -85,6 +92,17 @@ pub(crate) fn plan_insert(
     if let Some(conflict) = &conflict {
         sort_by_key(&mut rows, &columns, &conflict.target);
     }
+    let node = Node::of(table);
+    let mut checks = RowChecks { written: guard.check_rows(table, &node, Command::Insert)?, existing: None, using: 0 };
+    if let Some(Conflict { action: ConflictAction::Update(set), .. }) = &conflict {
+        guard.check(table, Command::Update, set.iter().map(String::as_str))?;
+        checks.existing =
+            all_of([guard.using(table, &node, Command::Select)?, guard.using(table, &node, Command::Update)?]);
+        checks.written = all_of([checks.written.take(), guard.check_rows(table, &node, Command::Update)?]);
+    }
+    // An insert reads nothing back unless asked: its representation's grants apply only then.
+    let reader = if request.returns_rows { guard } else { Guard::Free };
+    let representation = representation(catalog, schema, table, request.params, deleted, reader)?;
     let mutation = Mutation::Insert(InsertPlan {
         schema: table.schema.clone(),
         table: table.name.clone(),
@@ -96,9 +114,17 @@ pub(crate) fn plan_insert(
     Ok(WritePlan {
         mutation,
         key: row_key(table),
-        representation: representation(catalog, schema, table, request.params, deleted)?,
+        visible: guard.using(table, &representation.root, Command::Select)?.into_iter().collect(),
+        representation,
         view: table.kind == TableKind::View,
+        checks,
     })
+}
+
+/// The conjunction of the conditions present; `None` when none is.
+fn all_of<const N: usize>(conditions: [Option<Expr>; N]) -> Option<Expr> {
+    let present: Vec<Expr> = conditions.into_iter().flatten().collect();
+    (!present.is_empty()).then_some(Expr::And(present))
 }
 
 /// Orders an upsert's rows by their conflict key, so two bulk upserts of the same keys take the
@@ -126,6 +152,7 @@ fn sort_by_key(rows: &mut [Vec<Option<Value>>], columns: &[&Column], target: &[S
 }
 
 /// Plans `PUT /table?pk=eq.v`: an upsert of one full row identified by its whole primary key.
+#[allow(clippy::too_many_arguments)] // the request's parts, as each planner takes them
 pub(crate) fn plan_put(
     catalog: &Catalog,
     schema: &str,
@@ -133,6 +160,8 @@ pub(crate) fn plan_put(
     params: &QueryParams,
     payload: &Payload,
     deleted: DeletedRows,
+    guard: Guard<'_>,
+    returns_rows: bool,
 ) -> Result<WritePlan, PlanError> {
     let found = find_table(catalog, schema, table)?;
     crate::rules::check_writable(found, "insert into", found.writable.insert)?;
@@ -160,8 +189,15 @@ pub(crate) fn plan_put(
             return Err(PlanError::PutPayload("Payload values do not match URL in primary key column(s)".into()));
         }
     }
-    let request = InsertRequest { table, params, payload, on_duplicate: OnDuplicate::Merge, missing_default: false };
-    let mut plan = plan_insert(catalog, schema, &request, deleted)?;
+    let request = InsertRequest {
+        table,
+        params,
+        payload,
+        on_duplicate: OnDuplicate::Merge,
+        missing_default: false,
+        returns_rows,
+    };
+    let mut plan = plan_insert(catalog, schema, &request, deleted, guard)?;
     if let Mutation::Insert(insert) = &mut plan.mutation {
         insert.conflict = Some(Conflict {
             target: found.primary_key.clone(),
@@ -204,10 +240,12 @@ pub(crate) fn plan_update(
     params: &QueryParams,
     payload: &Payload,
     deleted: DeletedRows,
+    guard: Guard<'_>,
 ) -> Result<WritePlan, PlanError> {
     let found = find_table(catalog, schema, table)?;
     crate::rules::check_writable(found, "update", found.writable.update)?;
     let columns = payload_columns(found, &payload.keys)?;
+    guard.check(found, Command::Update, columns.iter().map(|c| c.name.as_str()))?;
     // PostgREST applies one object to every matched row; with an array, the first element.
     let row = payload.rows.first();
     let set = columns
@@ -215,8 +253,10 @@ pub(crate) fn plan_update(
         .filter_map(|c| row.and_then(|r| r.get(&c.name)).map(|json| (c, json)))
         .map(|(c, json)| json_value(found, c, json).map(|v| (c.name.clone(), v)))
         .collect::<Result<Vec<_>, _>>()?;
-    let representation = representation(catalog, schema, found, params, deleted)?;
-    let filters = limited(found, &representation.root, params)?;
+    let representation = representation(catalog, schema, found, params, deleted, guard)?;
+    let using = guard.using(found, &representation.root, Command::Update)?;
+    let added = usize::from(using.is_some());
+    let filters = limited(found, &representation.root, params, using)?;
     Ok(WritePlan {
         mutation: Mutation::Update {
             schema: found.schema.clone(),
@@ -226,6 +266,12 @@ pub(crate) fn plan_update(
             filters,
         },
         key: row_key(found),
+        visible: guard.using(found, &representation.root, Command::Select)?.into_iter().collect(),
+        checks: RowChecks {
+            written: guard.check_rows(found, &Node::of(found), Command::Update)?,
+            existing: None,
+            using: added,
+        },
         representation,
         view: found.kind == TableKind::View,
     })
@@ -241,16 +287,20 @@ pub(crate) fn plan_delete(
     params: &QueryParams,
     hard: bool,
     deleted: DeletedRows,
+    guard: Guard<'_>,
 ) -> Result<WritePlan, PlanError> {
     let found = find_table(catalog, schema, table)?;
+    guard.check(found, Command::Delete, [])?;
     match found.soft_delete_column().filter(|_| !hard) {
         Some(_) => crate::rules::check_writable(found, "update", found.writable.update)?,
         None => crate::rules::check_writable(found, "delete from", found.writable.delete)?,
     }
     if let Some(column) = found.soft_delete_column().filter(|_| !hard) {
         // A soft delete marks live rows only, whatever the request reads.
-        let representation = representation(catalog, schema, found, params, DeletedRows::Live)?;
-        let mut filters = limited(found, &representation.root, params)?;
+        let representation = representation(catalog, schema, found, params, DeletedRows::Live, guard)?;
+        let using = guard.using(found, &representation.root, Command::Delete)?;
+        let added = usize::from(using.is_some());
+        let mut filters = limited(found, &representation.root, params, using)?;
         // Even when the request filters on the column itself.
         filters.push(Expr::Is { left: column_ref(found, 0, &column.name)?, value: rowbase_request::IsValue::Null });
         return Ok(WritePlan {
@@ -262,17 +312,23 @@ pub(crate) fn plan_delete(
                 filters,
             },
             key: row_key(found),
+            visible: guard.using(found, &representation.root, Command::Select)?.into_iter().collect(),
+            checks: RowChecks { using: added, ..RowChecks::default() },
             representation,
             view: found.kind == TableKind::View,
         });
     }
-    let mut representation = representation(catalog, schema, found, params, deleted)?;
-    let filters = limited(found, &representation.root, params)?;
+    let mut representation = representation(catalog, schema, found, params, deleted, guard)?;
+    let using = guard.using(found, &representation.root, Command::Delete)?;
+    let added = usize::from(using.is_some());
+    let filters = limited(found, &representation.root, params, using)?;
     // Deleted rows are read before they go, so the read must pick exactly the rows deleted.
     representation.root.filters.clone_from(&filters);
     Ok(WritePlan {
         mutation: Mutation::Delete { schema: found.schema.clone(), table: found.name.clone(), filters },
         key: row_key(found),
+        visible: guard.using(found, &representation.root, Command::Select)?.into_iter().collect(),
+        checks: RowChecks { using: added, ..RowChecks::default() },
         representation,
         view: found.kind == TableKind::View,
     })
@@ -281,20 +337,31 @@ pub(crate) fn plan_delete(
 /// The filters of an update or delete: the root filters of the read grammar; with a root
 /// `limit`/`offset` (PostgREST's limited update/delete), the rows are picked by key from a
 /// subquery with those filters, the root `order` and the window.
-fn limited(table: &Table, root: &crate::plan::Node, params: &QueryParams) -> Result<Vec<Expr>, PlanError> {
+///
+/// `using` is the role's policy for the command (its `USING`), added to the root's filters
+/// (which hold the `SELECT` policies already).
+fn limited(
+    table: &Table,
+    root: &crate::plan::Node,
+    params: &QueryParams,
+    using: Option<Expr>,
+) -> Result<Vec<Expr>, PlanError> {
     let limit = params.root_limit();
     let offset = params.root_offset();
+    let mut root = root.clone();
+    root.filters.extend(using);
     if limit.is_none() && offset.is_none() {
-        return Ok(root.filters.clone());
+        return Ok(root.filters);
     }
     if let Some(l) = limit.filter(|l| *l < 0) {
         return Err(PlanError::NegativeLimit(l));
     }
-    let mut query = root.clone();
+    let alias = root.alias;
+    let mut query = root;
     query.outputs.clear();
     query.limit = limit.map(i64::unsigned_abs);
     query.offset = offset.unwrap_or(0);
-    Ok(vec![Expr::KeyInQuery { alias: root.alias, key: row_key(table), query: Box::new(query) }])
+    Ok(vec![Expr::KeyInQuery { alias, key: row_key(table), query: Box::new(query) }])
 }
 
 /// The read that shapes what a write returns: `select=` with embeds, filters of every level,
@@ -305,9 +372,10 @@ fn representation(
     table: &Table,
     params: &QueryParams,
     deleted: DeletedRows,
+    guard: Guard<'_>,
 ) -> Result<crate::plan::ReadPlan, PlanError> {
     let request = ReadRequest { table: &table.name, params, window: Window::default(), count: false };
-    plan_read(catalog, schema, &request, deleted)
+    plan_read(catalog, schema, &request, deleted, guard)
 }
 
 fn row_key(table: &Table) -> RowKey {

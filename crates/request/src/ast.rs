@@ -376,3 +376,13 @@ pub enum DeletedRows {
     /// Only deleted rows (`Prefer: deleted=only`), e.g. to restore them.
     Only,
 }
+
+/// The claim path of a filter value written `{jwt.path}` (`{jwt.sub}`,
+/// `{jwt.app_metadata.team}`): how row-level policies in the schema file refer to the request's
+/// token (docs/schema.md, "Access control"). `None` for any other text; a client's own filters
+/// never read it this way.
+pub fn claim_reference(text: &str) -> Option<Vec<&str>> {
+    let inner = text.trim().strip_prefix("{jwt.")?.strip_suffix('}')?;
+    let path: Vec<&str> = inner.split('.').collect();
+    path.iter().all(|s| !s.is_empty()).then_some(path)
+}

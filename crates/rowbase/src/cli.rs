@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use rowbase_db::{DatabaseOptions, Synchronous};
 use rowbase_http::HttpConfig;
+use rowbase_http::auth::{AuthConfig, JwtKeys};
 
 use crate::Options;
 
@@ -240,6 +241,36 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_BODY_TIMEOUT", default_value_t = 30, help_heading = "Limits")]
     pub body_timeout: u64,
 
+    /// A file holding the HMAC secret tokens are signed with (HS256/384/512, at least 32 bytes;
+    /// a trailing newline is dropped). The secret itself is given only in the environment
+    /// (`ROWBASE_JWT_SECRET`), never as a flag, which `ps` would show.
+    #[arg(long, env = "ROWBASE_JWT_SECRET_FILE", help_heading = "Access control")]
+    pub jwt_secret_file: Option<std::path::PathBuf>,
+
+    /// A JWK or JWK set file (`{"keys": [...]}`) with the public keys tokens may be signed with
+    /// (RS256/384/512, PS*, ES256, ES384, EdDSA); a token's `kid` picks its key.
+    #[arg(long, env = "ROWBASE_JWKS_FILE", help_heading = "Access control")]
+    pub jwks_file: Option<std::path::PathBuf>,
+
+    /// The claim naming the request's role (PostgREST's `jwt-role-claim-key`), a dotted path,
+    /// e.g. `app_metadata.role`.
+    #[arg(long, env = "ROWBASE_JWT_ROLE_CLAIM", default_value = "role", help_heading = "Access control")]
+    pub jwt_role_claim: String,
+
+    /// The audience a token's `aud` must name when it has one (PostgREST's `jwt-aud`).
+    #[arg(long, env = "ROWBASE_JWT_AUD", help_heading = "Access control")]
+    pub jwt_aud: Option<String>,
+
+    /// The role of requests without a token (PostgREST's `db-anon-role`); without it they get
+    /// 401 `PGRST302` once keys are configured.
+    #[arg(long, env = "ROWBASE_ANON_ROLE", help_heading = "Access control")]
+    pub anon_role: Option<String>,
+
+    /// Serve on a non-loopback address without any JWT key: every client then reads and writes
+    /// every table. Refused without this switch.
+    #[arg(long, env = "ROWBASE_INSECURE_NO_AUTH", help_heading = "Access control")]
+    pub insecure_no_auth: bool,
+
     /// Seconds requests in flight get to finish after SIGTERM/SIGINT; connections still open
     /// then (an idle keep-alive a client never closes, a slow request) are dropped.
     #[arg(long, env = "ROWBASE_SHUTDOWN_GRACE", default_value_t = 10, help_heading = "Server")]
@@ -256,7 +287,47 @@ pub enum SynchronousArg {
 }
 
 impl ServeArgs {
-    /// The options these arguments describe.
+    /// The authentication these arguments and the environment describe: the secret from
+    /// `ROWBASE_JWT_SECRET` or `--jwt-secret-file`, the keys of `--jwks-file`.
+    ///
+    /// Errors: both a secret and a secret file, an unreadable file, a short secret, a JWKS that
+    /// does not parse (the message names which).
+    pub fn auth(&self) -> anyhow::Result<AuthConfig> {
+        let from_env = std::env::var_os("ROWBASE_JWT_SECRET").filter(|s| !s.is_empty());
+        let secret: Option<Vec<u8>> = match (from_env, &self.jwt_secret_file) {
+            (Some(_), Some(_)) => anyhow::bail!("give ROWBASE_JWT_SECRET or --jwt-secret-file, not both"),
+            (Some(secret), None) => Some(secret.into_encoded_bytes()),
+            (None, Some(path)) => {
+                let mut bytes = std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read the JWT secret file {}: {e}", path.display()))?;
+                while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    bytes.pop();
+                }
+                Some(bytes)
+            }
+            (None, None) => None,
+        };
+        let jwks = match &self.jwks_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read the JWKS file {}: {e}", path.display()))?,
+            ),
+            None => None,
+        };
+        let keys = if secret.is_some() || jwks.is_some() {
+            Some(std::sync::Arc::new(JwtKeys::new(secret.as_deref(), jwks.as_deref()).map_err(anyhow::Error::msg)?))
+        } else {
+            None
+        };
+        Ok(AuthConfig {
+            keys,
+            role_claim: self.jwt_role_claim.split('.').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            audience: self.jwt_aud.clone(),
+            anon_role: self.anon_role.clone(),
+        })
+    }
+
+    /// The options these arguments describe (authentication left off: see [`ServeArgs::auth`]).
     pub fn options(&self) -> Options {
         Options {
             database: DatabaseOptions {
@@ -288,7 +359,10 @@ impl ServeArgs {
                 max_write_rows: self.max_write_rows.max(1),
                 max_rows: self.max_rows,
                 allowed_hosts: (!self.allowed_hosts.is_empty()).then(|| self.allowed_hosts.clone()),
+                auth: AuthConfig::default(),
+                access: None,
             },
+            insecure_no_auth: self.insecure_no_auth,
             schema_poll: (self.schema_poll_ms > 0).then(|| Duration::from_millis(self.schema_poll_ms)),
             shutdown_grace: Duration::from_secs(self.shutdown_grace),
             connections: crate::ConnectionLimits {

@@ -34,6 +34,8 @@ pub struct Options {
     pub shutdown_grace: Duration,
     /// Bounds on client connections (count, time to send headers, idle keep-alive).
     pub connections: ConnectionLimits,
+    /// Serve a non-loopback address without JWT keys (`--insecure-no-auth`); refused otherwise.
+    pub insecure_no_auth: bool,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             schema_poll: Some(Duration::from_secs(2)),
             shutdown_grace: Duration::from_secs(10),
             connections: ConnectionLimits::default(),
+            insecure_no_auth: false,
         }
     }
 }
@@ -79,13 +82,22 @@ impl Server {
 /// Opens `database` (a path or URL), binds `listen` and serves until `signal` completes or
 /// [`Server::shutdown`] is called.
 ///
-/// Errors: the database cannot be opened, or the address cannot be bound.
+/// Errors: the database cannot be opened, the address cannot be bound, or the address is not a
+/// loopback one and no JWT key is configured (unless `insecure_no_auth`): such a server would
+/// let anyone on the network read and write every table.
 pub async fn start(
     database: &str,
     options: &Options,
     listen: SocketAddr,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<Server> {
+    if !listen.ip().is_loopback() && options.http.auth.keys.is_none() && !options.insecure_no_auth {
+        anyhow::bail!(
+            "refusing to serve {listen} without authentication: anyone who reaches it could read and write every \
+             table. Configure a JWT key (ROWBASE_JWT_SECRET, --jwt-secret-file or --jwks-file), listen on a loopback \
+             address, or pass --insecure-no-auth if a gateway in front of Rowbase authenticates every request"
+        );
+    }
     let db = Database::open(database, &options.database).await?;
     warn_unindexed_foreign_keys(&db);
     let listener = TcpListener::bind(listen).await?;

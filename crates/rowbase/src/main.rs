@@ -23,12 +23,24 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let mut options = args.options();
+            options.http.auth = args.auth()?;
             if let Some(schema) = &args.schema {
                 if args.migrate {
                     let done = migrate::apply(&args.database, &args.migrations).await?;
                     tracing::info!(applied = done.len(), "migrations applied");
                 }
-                options.http.tables = Some(migrate::check(&args.database, schema).await?);
+                let checked = migrate::check(&args.database, schema).await?;
+                options.http.tables = Some(checked.tables);
+                if let Some(access) = &checked.access {
+                    let rules = rowbase_plan::AccessRules::compile(access).map_err(anyhow::Error::msg)?;
+                    options.http.access = Some(std::sync::Arc::new(rules));
+                    if options.http.auth.keys.is_none() {
+                        tracing::warn!(
+                            "the schema file declares roles, grants and policies, but no JWT key is configured: requests \
+                             run without a role and nothing declared is enforced (set ROWBASE_JWT_SECRET or --jwks-file)"
+                        );
+                    }
+                }
             }
             let server = rowbase::start(&args.database, &options, args.listen, shutdown_signal()).await?;
             tracing::info!(addr = %server.addr, engine = %server.db.engine(), "serving");

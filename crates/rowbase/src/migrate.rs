@@ -173,7 +173,7 @@ fn live_catalog(db: &Database) -> anyhow::Result<std::sync::Arc<rowbase_catalog:
 ///
 /// Errors: the schema file has mistakes (located), or the database differs from it (the
 /// differences are listed: plan and apply a migration, or serve with `--migrate`).
-pub async fn check(url: &str, schema_file: &Path) -> anyhow::Result<Vec<String>> {
+pub async fn check(url: &str, schema_file: &Path) -> anyhow::Result<Checked> {
     let declared = read_schema(schema_file)?;
     let (db, _) = open(url).await?;
     let live = live_catalog(&db)?;
@@ -188,7 +188,16 @@ pub async fn check(url: &str, schema_file: &Path) -> anyhow::Result<Vec<String>>
             differences.join("; ")
         );
     }
-    Ok(declared.tables.into_iter().map(|t| t.name).collect())
+    Ok(Checked { tables: declared.tables.into_iter().map(|t| t.name).collect(), access: declared.access })
+}
+
+/// What serving a schema file takes from it once the database matches.
+#[derive(Debug)]
+pub struct Checked {
+    /// The declared tables (and only those are served).
+    pub tables: Vec<String>,
+    /// Declared roles, grants and policies.
+    pub access: Option<rowbase_catalog::Access>,
 }
 
 /// Compares the schema file with the live database and writes a migration for the difference.

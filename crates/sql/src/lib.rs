@@ -27,5 +27,7 @@ pub use postgres::PostgresDialect;
 pub use render::{ReadStatement, render_read};
 pub use settings::{AuditSettings, TransactionSettings};
 pub use sqlite::SqliteDialect;
-pub use write::{Target, render_delete, render_existing_count, render_insert, render_key_select, render_update};
+pub use write::{
+    Target, render_count, render_delete, render_existing_count, render_insert, render_key_select, render_update,
+};
 pub use writer::{Statement, Writer};

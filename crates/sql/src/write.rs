@@ -208,6 +208,20 @@ fn returning(w: &mut Writer<'_>, key: &RowKey) -> Result<(), RenderError> {
     Ok(())
 }
 
+/// `SELECT count(*)` of the rows of `node`'s table that meet its filters (no order, no window):
+/// a write's row-level policy checks count the rows that pass.
+///
+/// Errors: a filter the dialect cannot render.
+pub fn render_count(schema: &str, node: &Node, dialect: &dyn Dialect) -> Result<Statement, RenderError> {
+    let mut w = Writer::new(dialect, schema);
+    w.push("SELECT count(*) FROM ");
+    w.table(&node.table);
+    w.push(" AS ");
+    w.table_alias(node.alias);
+    filters_clause(&mut w, &node.filters)?;
+    Ok(w.finish())
+}
+
 /// `SELECT <key> FROM "t" AS t0 WHERE ... ORDER BY ... LIMIT ... FOR UPDATE`: the keys an update
 /// or delete will touch, locked, for engines that cannot return them from the statement itself.
 pub fn render_key_select(

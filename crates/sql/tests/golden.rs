@@ -229,8 +229,14 @@ fn write_report(cases: &[(&str, &str, &str, &str)]) -> String {
                     _ => OnDuplicate::Error,
                 };
                 let payload = payload.unwrap();
-                let request =
-                    InsertRequest { table, params: &params, payload: &payload, on_duplicate, missing_default: true };
+                let request = InsertRequest {
+                    table,
+                    params: &params,
+                    payload: &payload,
+                    on_duplicate,
+                    missing_default: true,
+                    returns_rows: true,
+                };
                 rowbase_plan::plan(&catalog, &ctx, Action::Insert(request))
             }
             "PATCH" => {

@@ -234,6 +234,7 @@ mod tests {
                 payload: &body,
                 on_duplicate: OnDuplicate::Error,
                 missing_default: false,
+                returns_rows: true,
             }),
             Action::Insert(InsertRequest {
                 table: "t",
@@ -241,13 +242,14 @@ mod tests {
                 payload: &body,
                 on_duplicate: OnDuplicate::Merge,
                 missing_default: false,
+                returns_rows: true,
             }),
             Action::Update { table: "t", params: &filtered, payload: &change },
             Action::Delete { table: "t", params: &filtered },
         ];
         for action in actions {
             let Ok(Plan::Write(plan)) = plan(&catalog, &ctx, action) else { panic!("plans a write") };
-            let job = WriteJob::single(WriteStep::new(plan, Returning::Representation), false, Default::default());
+            let job = WriteJob::single(WriteStep::new(*plan, Returning::Representation), false, Default::default());
             let outputs = run_write_now(&conn, &job).expect("ran without waiting");
             assert!(outputs[0].body.is_some(), "the representation was read back");
         }

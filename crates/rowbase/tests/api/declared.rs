@@ -41,6 +41,66 @@ impl Raw {
 }
 
 impl Raw {
+    /// The rows of a query, each value as text (NULL as an empty string; booleans as the
+    /// engine writes them).
+    pub async fn query(&self, sql: &str) -> Vec<Vec<String>> {
+        match self.engine {
+            Engine::Sqlite => {
+                let conn = rusqlite::Connection::open(&self.url).unwrap();
+                let mut statement = conn.prepare(sql).unwrap();
+                let width = statement.column_count();
+                statement
+                    .query_map([], |row| {
+                        Ok((0..width)
+                            .map(|i| match row.get_ref(i).unwrap() {
+                                rusqlite::types::ValueRef::Null => String::new(),
+                                rusqlite::types::ValueRef::Integer(n) => n.to_string(),
+                                rusqlite::types::ValueRef::Real(x) => x.to_string(),
+                                rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                                    String::from_utf8_lossy(t).into_owned()
+                                }
+                            })
+                            .collect())
+                    })
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            }
+            Engine::Postgres => {
+                let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(connection);
+                client
+                    .simple_query(sql)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(row) => {
+                            Some((0..row.len()).map(|i| row.get(i).unwrap_or_default().to_string()).collect())
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            }
+            Engine::MySql => {
+                let mut conn = mysql_async::Conn::from_url(self.url.as_str()).await.unwrap();
+                let rows: Vec<mysql_async::Row> = conn.query(sql).await.unwrap();
+                let _ = conn.disconnect().await;
+                rows.into_iter()
+                    .map(|row| {
+                        (0..row.len())
+                            .map(|i| match row.as_ref(i).unwrap() {
+                                mysql_async::Value::NULL => String::new(),
+                                mysql_async::Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+                                other => other.as_sql(true).trim_matches('\'').to_string(),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// Runs `sql`, which must fail.
     pub async fn execute_err(&self, sql: &str) {
         let failed = match self.engine {

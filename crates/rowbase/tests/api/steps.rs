@@ -23,9 +23,10 @@ pub fn insert_step(db: &rowbase_db::Database, table: &str, body: &str, links: Ve
         payload: &payload,
         on_duplicate: OnDuplicate::Error,
         missing_default: true,
+        returns_rows: false,
     };
     let Ok(Plan::Write(plan)) = plan(&catalog, &ctx, Action::Insert(request)) else { panic!("plans") };
-    WriteStep { links, ..WriteStep::new(plan, Returning::Keys) }
+    WriteStep { links, ..WriteStep::new(*plan, Returning::Keys) }
 }
 
 async fn steps_use_earlier_values(engine: Engine) {

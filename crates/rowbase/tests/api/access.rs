@@ -1,0 +1,397 @@
+//! Access control over HTTP on every engine: the newsroom example (examples/newsroom) served with
+//! an HS256 secret, its roles tried on every door. Each expected answer is written out here, from
+//! the example's rules, never computed by the code under test; writes are checked with SQL that
+//! bypasses Rowbase.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::{Reply, TestApp};
+use crate::declared::{Engine, Raw, app_from_schema_with};
+
+/// The example's HMAC secret (test only).
+pub const SECRET: &str = "newsroom-test-secret-at-least-32-bytes";
+
+pub const ALICE: &str = "a1a1a1a1-0000-4000-8000-000000000001";
+pub const BOB: &str = "b2b2b2b2-0000-4000-8000-000000000002";
+pub const MO: &str = "c3c3c3c3-0000-4000-8000-000000000003";
+
+/// The newsroom schema file.
+pub fn newsroom() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/newsroom/rowbase.toml");
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// An HS256 token with these claims, an hour to live unless they say otherwise.
+pub fn token(claims: Value) -> String {
+    let mut claims = claims;
+    if claims.get("exp").is_none() {
+        claims["exp"] = json!(now() + 3600);
+    }
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Who asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Anon,
+    Alice,
+    Bob,
+    Moderator,
+    Service,
+}
+
+impl Who {
+    fn token(self) -> Option<String> {
+        match self {
+            Who::Anon => None,
+            Who::Alice => Some(token(json!({"sub": ALICE, "role": "authenticated"}))),
+            Who::Bob => Some(token(json!({"sub": BOB, "role": "authenticated"}))),
+            Who::Moderator => Some(token(json!({"sub": MO, "role": "moderator"}))),
+            Who::Service => Some(token(json!({"role": "service_role"}))),
+        }
+    }
+}
+
+/// The options: the secret, `anon` for requests without a token, and the example's access.
+fn options(schema: &str) -> rowbase::Options {
+    let access = rowbase_migrate::schema::parse("rowbase.toml", schema).unwrap().access.unwrap();
+    let mut options = rowbase::Options::default();
+    options.http.auth = rowbase_http::auth::AuthConfig {
+        keys: Some(std::sync::Arc::new(rowbase_http::auth::JwtKeys::new(Some(SECRET.as_bytes()), None).unwrap())),
+        anon_role: Some("anon".into()),
+        ..Default::default()
+    };
+    options.http.access = Some(std::sync::Arc::new(rowbase_plan::AccessRules::compile(&access).unwrap()));
+    options
+}
+
+/// The example's rows: three profiles, each author's published and draft post, two comments,
+/// one moderation note.
+async fn seed(raw: &Raw) {
+    raw.execute(&format!(
+        "INSERT INTO profiles (id, display_name, email) VALUES ('{ALICE}', 'Alice', 'alice@example.com'), \
+         ('{BOB}', 'Bob', 'bob@example.com'), ('{MO}', 'Mo', 'mo@example.com')"
+    ))
+    .await;
+    raw.execute(&format!(
+        "INSERT INTO posts (id, author_id, title, body, published) VALUES \
+         (1, '{ALICE}', 'A pub', '', TRUE), (2, '{ALICE}', 'A draft', '', FALSE), \
+         (3, '{BOB}', 'B pub', '', TRUE), (4, '{BOB}', 'B draft', '', FALSE)"
+    ))
+    .await;
+    raw.execute(&format!(
+        "INSERT INTO comments (id, post_id, author_id, body) VALUES (1, 1, '{BOB}', 'nice'), (2, 2, '{ALICE}', 'note to self')"
+    ))
+    .await;
+    raw.execute("INSERT INTO moderation_notes (id, post_id, note) VALUES (1, 4, 'spam?')").await;
+}
+
+async fn send(
+    app: &TestApp,
+    who: Who,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Reply {
+    let bearer = who.token().map(|t| format!("Bearer {t}"));
+    let mut all: Vec<(&str, &str)> = headers.to_vec();
+    if let Some(b) = &bearer {
+        all.push(("Authorization", b));
+    }
+    match body {
+        Some(body) => app.write(method, path, &all, body).await,
+        None => app.request(method, path, &all).await,
+    }
+}
+
+async fn get(app: &TestApp, who: Who, path: &str) -> Reply {
+    send(app, who, Method::GET, path, &[], None).await
+}
+
+/// The ids of a JSON array answer.
+fn ids(reply: &Reply) -> Vec<i64> {
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    reply.json().as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect()
+}
+
+/// A post's title and deleted state as the database has them, read around Rowbase.
+async fn post_state(raw: &Raw, id: i64) -> Option<(String, bool)> {
+    let rows = raw.query(&format!("SELECT title, deleted_at IS NOT NULL AS gone FROM posts WHERE id = {id}")).await;
+    rows.first().map(|r| (r[0].clone(), r[1] == "1" || r[1] == "true" || r[1] == "t"))
+}
+
+async fn matrix(engine: Engine) {
+    let schema = newsroom();
+    let Some((app, raw)) = app_from_schema_with(engine, &schema, options(&schema)).await else { return };
+    seed(&raw).await;
+    use Who::*;
+
+    // Reads: which of posts 1 (Alice, published), 2 (Alice, draft), 3 (Bob, published), 4 (Bob,
+    // draft) each role sees.
+    for (who, expected) in [
+        (Anon, vec![1, 3]),
+        (Alice, vec![1, 2, 3]),
+        (Bob, vec![1, 3, 4]),
+        (Moderator, vec![1, 2, 3, 4]),
+        (Service, vec![1, 2, 3, 4]),
+    ] {
+        assert_eq!(ids(&get(&app, who, "/posts?select=id&order=id").await), expected, "{engine:?} {who:?} reads");
+        // One row at a time, by key: the same answer.
+        for id in 1..=4 {
+            let one = ids(&get(&app, who, &format!("/posts?select=id&id=eq.{id}")).await);
+            assert_eq!(one, if expected.contains(&id) { vec![id] } else { vec![] }, "{engine:?} {who:?} post {id}");
+        }
+    }
+
+    // Updates of each post's title: who changes what (the database says, not the answer).
+    for (who, status, changes) in [
+        (Anon, 401, vec![]),
+        (Alice, 200, vec![1, 2]),
+        (Bob, 200, vec![3, 4]),
+        (Moderator, 403, vec![]),
+        (Service, 200, vec![1, 2, 3, 4]),
+    ] {
+        for id in 1..=4 {
+            let before = post_state(&raw, id).await.unwrap().0;
+            let reply = send(
+                &app,
+                who,
+                Method::PATCH,
+                &format!("/posts?id=eq.{id}"),
+                &[("Prefer", "return=representation")],
+                Some(json!({"title": "edited"})),
+            )
+            .await;
+            assert_eq!(reply.status, status, "{engine:?} {who:?} PATCH post {id}: {}", reply.text);
+            let after = post_state(&raw, id).await.unwrap().0;
+            let changed = after == "edited";
+            assert_eq!(changed, changes.contains(&id), "{engine:?} {who:?} PATCH post {id}");
+            if status == 200 {
+                let expected: Vec<i64> = if changed { vec![id] } else { vec![] };
+                assert_eq!(ids(&reply), expected, "{engine:?} {who:?} PATCH post {id} representation");
+            } else {
+                assert_eq!(reply.code(), "42501", "{engine:?} {who:?}");
+            }
+            raw.execute(&format!("UPDATE posts SET title = '{before}' WHERE id = {id}")).await;
+        }
+    }
+
+    // A moderator (un)publishes any post: the one column granted.
+    for id in 1..=4 {
+        let reply =
+            send(&app, Moderator, Method::PATCH, &format!("/posts?id=eq.{id}"), &[], Some(json!({"published": true})))
+                .await;
+        assert_eq!(reply.status, 204, "{engine:?} moderator publishes {id}: {}", reply.text);
+    }
+    assert_eq!(ids(&get(&app, Anon, "/posts?select=id&order=id").await), vec![1, 2, 3, 4]);
+    raw.execute("UPDATE posts SET published = FALSE WHERE id IN (2, 4)").await;
+
+    // Deletes (soft: deleted_at is set) of each post.
+    for (who, status, removes) in [
+        (Anon, 401, vec![]),
+        (Alice, 204, vec![1, 2]),
+        (Bob, 204, vec![3, 4]),
+        (Moderator, 403, vec![]),
+        (Service, 204, vec![1, 2, 3, 4]),
+    ] {
+        for id in 1..=4 {
+            let reply = send(&app, who, Method::DELETE, &format!("/posts?id=eq.{id}"), &[], None).await;
+            assert_eq!(reply.status, status, "{engine:?} {who:?} DELETE post {id}: {}", reply.text);
+            let gone = post_state(&raw, id).await.unwrap().1;
+            assert_eq!(gone, removes.contains(&id), "{engine:?} {who:?} DELETE post {id}");
+            raw.execute(&format!("UPDATE posts SET deleted_at = NULL WHERE id = {id}")).await;
+        }
+    }
+
+    // Inserts: an author only as themselves.
+    for (i, (who, author, status)) in [
+        (Anon, ALICE, 401),
+        (Alice, ALICE, 201),
+        (Alice, BOB, 403),
+        (Bob, BOB, 201),
+        (Bob, ALICE, 403),
+        (Moderator, MO, 403),
+        (Service, BOB, 201),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // Explicit keys: PostgreSQL's sequence has not seen the seeded rows.
+        let id = 100 + i;
+        let reply =
+            send(&app, who, Method::POST, "/posts", &[], Some(json!({"id": id, "author_id": author, "title": "new"})))
+                .await;
+        assert_eq!(reply.status, status, "{engine:?} {who:?} inserts as {author}: {}", reply.text);
+        if status != 201 {
+            assert_eq!(reply.code(), "42501");
+        }
+    }
+    let made = raw.query("SELECT count(*) FROM posts WHERE title = 'new'").await;
+    assert_eq!(made[0][0], "3", "{engine:?}: the three allowed inserts, no other");
+    raw.execute("DELETE FROM posts WHERE title = 'new'").await;
+}
+
+#[tokio::test]
+async fn policy_matrix_on_sqlite() {
+    matrix(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn policy_matrix_on_postgresql() {
+    matrix(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn policy_matrix_on_mysql() {
+    matrix(Engine::MySql).await;
+}
+
+async fn bypass_attempts(engine: Engine) {
+    let schema = newsroom();
+    let Some((app, raw)) = app_from_schema_with(engine, &schema, options(&schema)).await else { return };
+    seed(&raw).await;
+    use Who::*;
+
+    // A draft through an embed of a public table: the embedded table's own policy applies.
+    let reply = get(&app, Anon, "/comments?select=body,posts(title)&order=id").await;
+    assert_eq!(
+        reply.json(),
+        json!([{"body": "nice", "posts": {"title": "A pub"}}, {"body": "note to self", "posts": null}]),
+        "{engine:?}"
+    );
+    let reply = get(&app, Anon, "/comments?select=body,posts!inner(title)&order=id").await;
+    assert_eq!(reply.json(), json!([{"body": "nice", "posts": {"title": "A pub"}}]), "{engine:?}");
+    let reply = get(&app, Anon, "/profiles?select=display_name,posts(id)&order=display_name").await;
+    assert_eq!(
+        reply.json(),
+        json!([{"display_name": "Alice", "posts": [{"id": 1}]}, {"display_name": "Bob", "posts": [{"id": 3}]}, {"display_name": "Mo", "posts": []}]),
+        "{engine:?}"
+    );
+    // A table with no grant, embedded: refused, 401 for the anonymous role, 403 with a token.
+    let reply = get(&app, Anon, "/posts?select=title,moderation_notes(note)").await;
+    assert_eq!((reply.status, reply.code().as_str()), (401, "42501"), "{engine:?} {}", reply.text);
+    assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+    let reply = get(&app, Alice, "/posts?select=title,moderation_notes(note)").await;
+    assert_eq!((reply.status, reply.code().as_str()), (403, "42501"), "{engine:?}");
+    let reply = get(&app, Moderator, "/posts?select=id,moderation_notes(note)&id=eq.4").await;
+    assert_eq!(reply.json(), json!([{"id": 4, "moderation_notes": [{"note": "spam?"}]}]), "{engine:?}");
+
+    // `or=` cannot widen the policy; counts and CSV count and show visible rows only.
+    assert_eq!(ids(&get(&app, Anon, "/posts?select=id&or=(published.is.false,id.gt.0)&order=id").await), vec![1, 3]);
+    let reply = send(&app, Anon, Method::GET, "/posts?select=id", &[("Prefer", "count=exact")], None).await;
+    assert_eq!(reply.header("content-range"), Some("0-1/2"), "{engine:?}");
+    let reply = send(&app, Anon, Method::HEAD, "/posts", &[("Prefer", "count=exact")], None).await;
+    assert_eq!(reply.header("content-range"), Some("0-1/2"), "{engine:?}");
+    let reply = send(&app, Anon, Method::GET, "/posts?select=id,title&order=id", &[("Accept", "text/csv")], None).await;
+    assert_eq!(reply.text, "id,title\n1,A pub\n3,B pub", "{engine:?}");
+    let reply =
+        send(&app, Anon, Method::GET, "/posts?id=eq.2", &[("Accept", "application/vnd.pgrst.object+json")], None).await;
+    assert_eq!(reply.status, 406, "{engine:?}: a hidden row is no row");
+
+    // A column not granted cannot be read, filtered or sorted on (a filter would leak it).
+    for path in [
+        "/profiles?select=email",
+        "/profiles?email=like.*alice*",
+        "/profiles?or=(email.like.a*,id.is.null)",
+        "/profiles?order=email",
+        "/posts?select=id,profiles(email)",
+        "/posts?select=id,profiles(display_name)&profiles.email=like.a*",
+    ] {
+        let reply = get(&app, Bob, path).await;
+        assert_eq!((reply.status, reply.code().as_str()), (403, "42501"), "{engine:?} {path}: {}", reply.text);
+    }
+    // `*` is the granted columns.
+    let reply = get(&app, Anon, "/profiles?order=display_name&limit=1").await;
+    assert_eq!(reply.json(), json!([{"id": ALICE, "display_name": "Alice"}]), "{engine:?}");
+
+    // Upserting over another author's row through on_conflict: refused, nothing changed.
+    let reply = send(
+        &app,
+        Alice,
+        Method::POST,
+        "/posts?on_conflict=id",
+        &[("Prefer", "resolution=merge-duplicates")],
+        Some(json!({"id": 3, "author_id": ALICE, "title": "hijacked"})),
+    )
+    .await;
+    assert_eq!((reply.status, reply.code().as_str()), (403, "42501"), "{engine:?} {}", reply.text);
+    assert_eq!(post_state(&raw, 3).await.unwrap().0, "B pub");
+    let reply = send(
+        &app,
+        Alice,
+        Method::PUT,
+        "/posts?id=eq.4",
+        &[],
+        Some(json!({"id": 4, "author_id": ALICE, "title": "mine now", "body": "", "published": true})),
+    )
+    .await;
+    assert_eq!((reply.status, reply.code().as_str()), (403, "42501"), "{engine:?} {}", reply.text);
+    assert_eq!(post_state(&raw, 4).await.unwrap().0, "B draft");
+    // Her own row upserts.
+    let reply = send(
+        &app,
+        Alice,
+        Method::POST,
+        "/posts?on_conflict=id",
+        &[("Prefer", "resolution=merge-duplicates")],
+        Some(json!({"id": 2, "author_id": ALICE, "title": "A draft, revised"})),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    assert_eq!(post_state(&raw, 2).await.unwrap().0, "A draft, revised");
+
+    // Handing a post to someone else: the new row fails the check; nothing changes.
+    let reply = send(&app, Alice, Method::PATCH, "/posts?id=eq.1", &[], Some(json!({"author_id": BOB}))).await;
+    assert_eq!((reply.status, reply.code().as_str()), (403, "42501"), "{engine:?} {}", reply.text);
+    let owner = raw.query("SELECT author_id FROM posts WHERE id = 1").await;
+    assert_eq!(owner[0][0].to_lowercase(), ALICE);
+
+    // Deleted rows of others stay hidden, whatever `Prefer: deleted=` asks.
+    let reply = send(&app, Alice, Method::DELETE, "/posts?id=eq.2", &[], None).await;
+    assert_eq!(reply.status, 204);
+    let reply = send(&app, Bob, Method::GET, "/posts?select=id&order=id", &[("Prefer", "deleted=include")], None).await;
+    assert_eq!(ids(&reply), vec![1, 3, 4], "{engine:?}");
+    let reply = send(&app, Alice, Method::GET, "/posts?select=id", &[("Prefer", "deleted=only")], None).await;
+    assert_eq!(ids(&reply), vec![2], "{engine:?}");
+
+    // History: an as-of read of a table under policies is refused, not answered unfiltered.
+    let reply =
+        send(&app, Bob, Method::GET, "/posts", &[("Accept-Datetime", "Sat, 01 Jan 2000 00:00:00 GMT")], None).await;
+    assert_eq!((reply.status, reply.code().as_str()), (403, "42501"), "{engine:?} {}", reply.text);
+    let reply =
+        send(&app, Service, Method::GET, "/posts", &[("Accept-Datetime", "Sat, 01 Jan 2000 00:00:00 GMT")], None).await;
+    assert_eq!(reply.status, 200, "{engine:?}: the service role reads history {}", reply.text);
+
+    // The audit log records the token's subject as the actor.
+    let actors = raw
+        .query("SELECT actor FROM rowbase_audit WHERE table_name = 'posts' AND operation = 'UPDATE' ORDER BY id")
+        .await;
+    assert!(actors.iter().all(|a| a[0] == ALICE), "{engine:?}: {actors:?}");
+    assert!(!actors.is_empty());
+}
+
+#[tokio::test]
+async fn bypass_attempts_on_sqlite() {
+    bypass_attempts(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn bypass_attempts_on_postgresql() {
+    bypass_attempts(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn bypass_attempts_on_mysql() {
+    bypass_attempts(Engine::MySql).await;
+}

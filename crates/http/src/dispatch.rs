@@ -128,8 +128,16 @@ fn invalid_path() -> ApiError {
 fn root(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<Response, ApiError> {
     match *method {
         Method::GET | Method::HEAD => {
-            let schema = crate::read::profile(state, headers, "accept-profile")?;
-            let document = state.openapi(&schema).map_or_else(|| "{}".to_string(), |d| d.to_string());
+            let prefs = rowbase_request::headers::Preferences::default();
+            let ctx = crate::context::request_context(state, headers, "accept-profile", &prefs)?;
+            let document = match (&ctx.access, &ctx.role) {
+                // Only what the role may use (its grants), described for it.
+                (Some(access), Some(role)) => match state.catalog(&ctx.schema) {
+                    Some(catalog) => crate::openapi::document(&access.catalog_for(&catalog, role), state.db().engine()),
+                    None => "{}".to_string(),
+                },
+                _ => state.openapi(&ctx.schema).map_or_else(|| "{}".to_string(), |d| d.to_string()),
+            };
             let mut response = document.into_response();
             response
                 .headers_mut()

@@ -97,6 +97,27 @@ impl AccessRules {
         self.roles.get(role).is_some_and(|r| r.bypass)
     }
 
+    /// What `role` may use of `catalog`, for describing it (OpenAPI): every table for a bypass
+    /// role; otherwise the tables it has a grant on, each with the columns a grant covers.
+    pub fn catalog_for(&self, catalog: &rowbase_catalog::Catalog, role: &str) -> rowbase_catalog::Catalog {
+        if self.bypasses(role) {
+            return catalog.clone();
+        }
+        let tables = catalog
+            .tables()
+            .iter()
+            .filter_map(|table| {
+                let p = self.tables.get(&table.name)?.grants.get(role)?;
+                let covers =
+                    |name: &str| [&p.select, &p.insert, &p.update].into_iter().flatten().any(|c| c.covers(name));
+                let mut visible = table.clone();
+                visible.columns.retain(|c| covers(&c.name));
+                Some(visible)
+            })
+            .collect();
+        rowbase_catalog::Catalog::new(tables)
+    }
+
     /// Whether any table has row-level policies.
     pub fn has_policies(&self) -> bool {
         self.tables.values().any(|t| !t.policies.is_empty())

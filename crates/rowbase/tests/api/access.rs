@@ -263,6 +263,11 @@ async fn bypass_attempts(engine: Engine) {
     seed(&raw).await;
     use Who::*;
 
+    // A role the schema file does not declare: refused before anything is planned.
+    let admin = format!("Bearer {}", token(json!({"sub": ALICE, "role": "admin"})));
+    let reply = app.get_with("/posts", &[("Authorization", &admin)]).await;
+    assert_eq!((reply.status, reply.code().as_str()), (401, "PGRST303"), "{engine:?} {}", reply.text);
+
     // A draft through an embed of a public table: the embedded table's own policy applies.
     let reply = get(&app, Anon, "/comments?select=body,posts(title)&order=id").await;
     assert_eq!(
@@ -364,6 +369,22 @@ async fn bypass_attempts(engine: Engine) {
     assert_eq!(ids(&reply), vec![1, 3, 4], "{engine:?}");
     let reply = send(&app, Alice, Method::GET, "/posts?select=id", &[("Prefer", "deleted=only")], None).await;
     assert_eq!(ids(&reply), vec![2], "{engine:?}");
+
+    // OpenAPI describes what the role may use: its tables, their granted columns.
+    let paths = |reply: &Reply| -> Vec<String> {
+        let mut p: Vec<String> = reply.json()["paths"].as_object().unwrap().keys().cloned().collect();
+        p.sort();
+        p
+    };
+    let reply = get(&app, Anon, "/").await;
+    assert_eq!(paths(&reply), ["/comments", "/posts", "/profiles"], "{engine:?}");
+    let profile: Vec<String> =
+        reply.json()["components"]["schemas"]["profiles"]["properties"].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(profile, ["id", "display_name"], "{engine:?}");
+    let reply = get(&app, Moderator, "/").await;
+    assert_eq!(paths(&reply), ["/comments", "/moderation_notes", "/posts", "/profiles"], "{engine:?}");
+    let reply = get(&app, Service, "/").await;
+    assert!(paths(&reply).contains(&"/moderation_notes".to_string()));
 
     // History: an as-of read of a table under policies is refused, not answered unfiltered.
     let reply =

@@ -30,5 +30,6 @@ mod settings;
 mod soft_delete;
 mod steps;
 mod timestamps;
+mod tokens;
 mod views;
 mod writes;

@@ -14,11 +14,16 @@ struct Example {
 }
 
 fn examples(readme: &str) -> Vec<Example> {
+    tagged(readme, "```console")
+}
+
+/// The examples of the blocks fenced exactly `fence` (`console newsroom` blocks run elsewhere).
+fn tagged(readme: &str, fence: &str) -> Vec<Example> {
     let mut out: Vec<Example> = Vec::new();
     let mut in_block = false;
     for line in readme.lines() {
         if line.starts_with("```") {
-            in_block = !in_block && line.starts_with("```console");
+            in_block = !in_block && line.trim_end() == fence;
             continue;
         }
         if !in_block {
@@ -89,6 +94,42 @@ async fn every_example_walkthrough_returns_what_it_shows() {
         let app = spawn_app().url(db.to_str().unwrap(), Box::new(dir)).options(options).await;
         replay(&examples, &app).await;
     }
+}
+
+/// The newsroom's walk-through, served as its README says: the demo secret, `anon` for requests
+/// without a token, and the roles, grants and policies of its schema file.
+#[tokio::test]
+async fn the_newsroom_walkthrough_returns_what_it_shows() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/newsroom");
+    let readme = std::fs::read_to_string(example.join("README.md")).unwrap();
+    let examples = examples(&readme);
+    assert!(examples.len() >= 12, "a walk-through of a dozen examples, found {}", examples.len());
+    replay(&examples, &newsroom(&example).await).await;
+    // The README's "Access control" examples, on a server of their own.
+    let main = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    let access = tagged(&main, "```console newsroom");
+    assert!(access.len() >= 4, "the README's access-control examples, found {}", access.len());
+    replay(&access, &newsroom(&example).await).await;
+}
+
+/// A server on a fresh newsroom database, configured as its README says.
+async fn newsroom(example: &Path) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("newsroom.db");
+    rowbase::migrate::apply(db.to_str().unwrap(), &example.join("migrations")).await.unwrap();
+    let checked = rowbase::migrate::check(db.to_str().unwrap(), &example.join("rowbase.toml")).await.unwrap();
+    let mut options = rowbase::Options::default();
+    options.http.tables = Some(checked.tables);
+    options.http.access =
+        Some(std::sync::Arc::new(rowbase_plan::AccessRules::compile(&checked.access.unwrap()).unwrap()));
+    options.http.auth = rowbase_http::auth::AuthConfig {
+        keys: Some(std::sync::Arc::new(
+            rowbase_http::auth::JwtKeys::new(Some(b"newsroom-demo-secret-do-not-use-in-production"), None).unwrap(),
+        )),
+        anon_role: Some("anon".into()),
+        ..Default::default()
+    };
+    spawn_app().url(db.to_str().unwrap(), Box::new(dir)).options(options).await
 }
 
 /// Runs each example in order and compares status, shown headers and body.

@@ -45,7 +45,8 @@ pub(crate) fn request_context(
     let request_id = headers.get(crate::log::REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     Ok(RequestContext {
         request_id,
-        anonymous: !identity.authenticated,
+        // As PostgREST decides: the anonymous role, whether or not a token (an anon key) named it.
+        anonymous: identity.role.is_some() && identity.role == config.auth.anon_role,
         role: identity.role,
         claims: identity.claims,
         actor,

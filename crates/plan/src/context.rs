@@ -21,8 +21,8 @@ pub struct RequestContext {
     /// The role the request runs as: the verified token's role claim, else the anonymous
     /// role; `None` when authentication is off.
     pub role: Option<String>,
-    /// No verified token: the request runs as the anonymous role (so a refusal is 401, not
-    /// 403: PostgREST's rule).
+    /// The request runs as the anonymous role (no token, or a token naming it, as Supabase's
+    /// anon key does): a refusal is then 401, not 403 (PostgREST's rule).
     pub anonymous: bool,
     /// The verified token's claims (empty without a token); policies read them as `{jwt.*}`.
     pub claims: std::sync::Arc<serde_json::Map<String, serde_json::Value>>,

@@ -14,7 +14,10 @@ The load generator is wrk on the same machine (it takes CPU from the servers, eq
 """
 
 import argparse
+import base64
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import platform
@@ -88,6 +91,46 @@ def base_sqlite(items):
     return path
 
 
+AUTH_SECRET = "bench-secret-of-at-least-thirty-two-bytes"
+
+
+def auth_token():
+    """An HS256 token for the access-control pair (bench/auth/rowbase.toml), valid for a day."""
+    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64(json.dumps({"role": "listener", "shelf": 0, "exp": int(time.time()) + 86400}).encode())
+    signature = hmac.new(AUTH_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(signature)}"
+
+
+def auth_sqlite(base):
+    """Artists, albums and tracks under bench/auth/rowbase.toml, migrated by Rowbase, rows from Chinook."""
+    path = os.path.join(WORK, "auth-base.sqlite")
+    if os.path.exists(path):
+        os.remove(path)
+    migrations = os.path.join(WORK, "auth-migrations")
+    shutil.rmtree(migrations, ignore_errors=True)
+    rowbase = os.path.join(RELEASE, "rowbase")
+    schema = os.path.join(ROOT, "bench", "auth", "rowbase.toml")
+    quiet = dict(os.environ, ROWBASE_LOG="warn")
+    subprocess.run([rowbase, "migrate", "plan", path, "--schema", schema, "--dir", migrations, "--name", "auth"], check=True, capture_output=True, env=quiet)
+    subprocess.run([rowbase, "migrate", "apply", path, "--dir", migrations], check=True, capture_output=True, env=quiet)
+    db = sqlite3.connect(path)
+    db.execute("ATTACH DATABASE ? AS src", (base,))
+    db.executescript(
+        """
+        INSERT INTO artist SELECT ArtistId, Name FROM src.Artist;
+        INSERT INTO album SELECT AlbumId, Title, ArtistId FROM src.Album;
+        INSERT INTO track SELECT TrackId, Name, AlbumId, GenreId, Milliseconds FROM src.Track;
+        """
+    )
+    db.commit()
+    db.execute("DETACH DATABASE src")
+    db.execute("ANALYZE")
+    db.close()
+    return path, schema, migrations
+
+
 def fresh_copy(base, name):
     path = os.path.join(WORK, f"{name}.sqlite")
     for suffix in ("", "-wal", "-shm"):
@@ -141,7 +184,8 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early: see {WORK}/{self.name}.log")
             try:
-                with urllib.request.urlopen(self.base + path, timeout=2) as response:
+                request = urllib.request.Request(self.base + path, headers=getattr(self, "headers", {}))
+                with urllib.request.urlopen(request, timeout=2) as response:
                     response.read()
                     return
             except (urllib.error.URLError, ConnectionError, OSError):
@@ -198,6 +242,7 @@ local json = { ["Content-Type"] = "application/json" }
 
 def lua(paths, workload):
     """The wrk script of one workload: `paths` are the contender's format strings."""
+    paths = {key: "" for key, _ in WORKLOADS} | {"insert": "", "update": ""} | paths
     pk = f'wrk.format("GET", string.format("{paths["pk"]}", math.random(1, {TRACKS})))'
     insert = f'wrk.format("POST", "{paths["insert"]}", json, \'{{"body": "a new note"}}\')'
     body = {
@@ -213,7 +258,8 @@ def lua(paths, workload):
         "offset": f'return wrk.format("GET", "{paths["offset"]}")',
         "keyset": f'return wrk.format("GET", "{paths["keyset"]}")',
     }[workload]
-    return LUA_HEAD + "function request()\n  " + body + "\nend\n"
+    headers = "".join(f'wrk.headers["{k}"] = "{v}"\n' for k, v in paths.get("headers", {}).items())
+    return LUA_HEAD + headers + "function request()\n  " + body + "\nend\n"
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -291,6 +337,27 @@ def contenders(args, items, offset, venv):
         server = Server("rowbase-postgres", [rowbase, "serve", url, "--listen", listen(28103)], 28103, env=QUIET)
         return server, postgrest_paths("track", "album", "artist", pg_ids, pg_names, offset), "/track?track_id=eq.1"
 
+    # The access-control pair: the same database and requests, without and with a token and policies.
+    auth_paths = {
+        "pk": "/track?track_id=eq.%d",
+        "embed": "/album?select=album_id,title,artist(name),track(track_id,name)&album_id=gte.%d&order=album_id&limit=20",
+    }
+
+    def rowbase_open():
+        path, _, _ = auth_sqlite(base)
+        db = fresh_copy(path, "rowbase-open")
+        server = Server("rowbase-open", [rowbase, "serve", db, "--listen", listen(28106)], 28106, env=QUIET)
+        return server, auth_paths, "/track?track_id=eq.1"
+
+    def rowbase_auth():
+        path, schema, migrations = auth_sqlite(base)
+        db = fresh_copy(path, "rowbase-auth")
+        argv = [rowbase, "serve", db, "--schema", schema, "--migrations", migrations, "--listen", listen(28107)]
+        server = Server("rowbase-auth", argv, 28107, env={**QUIET, "ROWBASE_JWT_SECRET": AUTH_SECRET})
+        token = auth_token()
+        server.headers = {"Authorization": f"Bearer {token}"}
+        return server, {**auth_paths, "headers": {"Authorization": f"Bearer {token}"}}, "/track?track_id=eq.1"
+
     def fastapi():
         db = fresh_copy(base, "fastapi")
         argv = [
@@ -326,7 +393,7 @@ def contenders(args, items, offset, venv):
 
     wanted = {
         "floor": floor, "rowbase-sqlite": rowbase_sqlite, "rowbase-postgres": rowbase_postgres,
-        "pocketbase": pocketbase, "fastapi": fastapi,
+        "pocketbase": pocketbase, "fastapi": fastapi, "rowbase-open": rowbase_open, "rowbase-auth": rowbase_auth,
     }
     return [(name, make) for name, make in wanted.items() if not args.only or name in args.only]
 
@@ -423,6 +490,8 @@ def measure(args):
             idle = server.memory_kib("VmRSS")
             results[name] = {}
             for workload, _ in WORKLOADS:
+                if workload not in paths:
+                    continue
                 if not args.smoke:
                     run_wrk(server.base, lua(paths, workload), 1, connections)  # warm-up
                 results[name][workload] = run_wrk(server.base, lua(paths, workload), seconds, connections)
@@ -483,6 +552,7 @@ def report(settings, results, memory, info, when):
     names = {
         "rowbase-sqlite": "Rowbase (SQLite)", "rowbase-postgres": "Rowbase (PostgreSQL)", "pocketbase": "PocketBase",
         "fastapi": "FastAPI + SQLAlchemy", "floor": "floor (axum + rusqlite)",
+        "rowbase-open": "Rowbase, no token", "rowbase-auth": "Rowbase, token + policies",
     }
     rb = results.get("rowbase-sqlite", {})
     rps = lambda name, w: results.get(name, {}).get(w, {}).get("rps")
@@ -506,6 +576,25 @@ def report(settings, results, memory, info, when):
             f"| {description} | {mine or 0:,.0f} | {ratio(mine, rps('floor', key))} | {ratio(mine, rps('pocketbase', key))} "
             f"| {ratio(mine, rps('fastapi', key))} | {rps('rowbase-postgres', key) or 0:,.0f} |"
         )
+    if "rowbase-auth" in results:
+        lines += [
+            "",
+            "## The cost of access control (Rowbase on SQLite)",
+            "",
+            "The same database (`bench/auth/rowbase.toml`: Chinook's artists, albums and tracks) and the same",
+            "requests, served without a token, and with a verified HS256 token whose claim a row-level policy on",
+            "every table compares with a column (`track`'s `album_id=gte.{jwt.shelf}`; the embedding applies the",
+            "policy of each of its three tables). Target: the authorized rate ≥ 0.8× the open one.",
+            "",
+            "| workload | no token req/s | token + policies req/s | ratio | ≥ 0.8× |",
+            "|---|---:|---:|---:|---|",
+        ]
+        for key, description in WORKLOADS:
+            a, b = rps("rowbase-auth", key), rps("rowbase-open", key)
+            if a is None or b is None:
+                continue
+            verdict = "met" if a / b >= 0.8 else "**not met**"
+            lines.append(f"| {description} | {b:,.0f} | {a:,.0f} | {ratio(a, b)} | {verdict} |")
     lines += ["", "## Every contender", "", "Requests per second, then p50 / p99 latency in milliseconds.", ""]
     present = [n for n in names if n in results]
     lines.append("| workload | " + " | ".join(names[n] for n in present) + " |")
@@ -603,7 +692,7 @@ def report(settings, results, memory, info, when):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="seconds, not minutes: check every contender answers")
-    parser.add_argument("--only", nargs="*", help="contenders to run (floor, rowbase-sqlite, rowbase-postgres, pocketbase, fastapi)")
+    parser.add_argument("--only", nargs="*", help="contenders to run (floor, rowbase-sqlite, rowbase-postgres, pocketbase, fastapi, rowbase-open, rowbase-auth)")
     parser.add_argument("--seconds", type=int, help="per workload (whole seconds, as wrk takes them)")
     parser.add_argument("--connections", type=int)
     parser.add_argument("--report-only", action="store_true", help="write the report again from the last run's results")

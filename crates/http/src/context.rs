@@ -22,6 +22,7 @@ use crate::state::AppState;
 pub(crate) fn request_context(
     state: &AppState,
     headers: &HeaderMap,
+    request: (&axum::http::Method, &str),
     profile_header: &'static str,
     prefs: &Preferences,
 ) -> Result<RequestContext, ApiError> {
@@ -58,7 +59,30 @@ pub(crate) fn request_context(
             allow_unfiltered_writes: config.allow_unfiltered_writes,
         },
         access: config.access.clone(),
+        // Only PostgreSQL reads them, and only in the transaction a role or claims open.
+        request: (state.auth().enabled() && state.db().engine() == rowbase_catalog::Engine::Postgres)
+            .then(|| request_line(request.0, request.1, headers)),
     })
+}
+
+/// The request as PostgREST gives it to SQL: method, path, and the headers as a JSON object with
+/// lower-case names, `cookie` left out (PostgREST "Transaction-Scoped Settings"). Values that are
+/// not UTF-8 are left out.
+fn request_line(method: &axum::http::Method, path: &str, headers: &HeaderMap) -> rowbase_plan::RequestLine {
+    let mut object = serde_json::Map::new();
+    for (name, value) in headers {
+        if name == axum::http::header::COOKIE {
+            continue;
+        }
+        if let Ok(text) = value.to_str() {
+            object.insert(name.as_str().to_string(), serde_json::Value::String(text.to_string()));
+        }
+    }
+    rowbase_plan::RequestLine {
+        method: method.to_string(),
+        path: path.to_string(),
+        headers: serde_json::Value::Object(object).to_string(),
+    }
 }
 
 /// The settings of the request's transaction: its role and claims, and for a write on a
@@ -73,5 +97,6 @@ pub(crate) fn transaction_settings(ctx: &RequestContext, audited: bool) -> Trans
         audit: audited.then(|| AuditSettings { actor: ctx.actor.clone(), request_id: ctx.request_id.clone() }),
         role: if ctx.access.is_some() { None } else { ctx.role.clone() },
         claims: (!ctx.claims.is_empty()).then(|| serde_json::to_string(&*ctx.claims).unwrap_or_default()),
+        request: ctx.request.clone(),
     }
 }

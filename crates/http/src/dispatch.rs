@@ -107,11 +107,11 @@ async fn relation(
     };
     let query = uri.query().unwrap_or("");
     let answer = match method {
-        Method::GET | Method::HEAD => read_rows(&state, &method, &table, query, &headers).await,
+        Method::GET | Method::HEAD => read_rows(&state, (&method, uri.path()), &table, query, &headers).await,
         Method::OPTIONS => Ok(allow(TABLE_METHODS)),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE => {
             match read_body(body, state.config().max_body_bytes, state.config().body_timeout).await {
-                Ok(body) => write_rows(&state, &method, &table, query, &headers, &body).await,
+                Ok(body) => write_rows(&state, (&method, uri.path()), &table, query, &headers, &body).await,
                 Err(e) => Err(e),
             }
         }
@@ -129,7 +129,7 @@ fn root(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<Respon
     match *method {
         Method::GET | Method::HEAD => {
             let prefs = rowbase_request::headers::Preferences::default();
-            let ctx = crate::context::request_context(state, headers, "accept-profile", &prefs)?;
+            let ctx = crate::context::request_context(state, headers, (method, "/"), "accept-profile", &prefs)?;
             let document = match (&ctx.access, &ctx.role) {
                 // Only what the role may use (its grants), described for it.
                 (Some(access), Some(role)) => match state.catalog(&ctx.schema) {

@@ -15,14 +15,14 @@ use crate::state::AppState;
 /// Reads rows of `table`.
 pub(crate) async fn read_rows(
     state: &AppState,
-    method: &Method,
+    (method, path): (&Method, &str),
     table: &str,
     raw_query: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let params = parse_query(raw_query)?;
     let preferences = preferences(headers)?;
-    let ctx = crate::context::request_context(state, headers, "accept-profile", &preferences)?;
+    let ctx = crate::context::request_context(state, headers, (method, path), "accept-profile", &preferences)?;
     read_as(state, method, table, &params, headers, &preferences, &ctx).await.map_err(|e| e.for_role(&ctx))
 }
 

@@ -24,7 +24,7 @@ const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove
 /// Runs one write.
 pub(crate) async fn write_rows(
     state: &AppState,
-    method: &Method,
+    (method, path): (&Method, &str),
     table: &str,
     raw_query: &str,
     headers: &HeaderMap,
@@ -32,7 +32,7 @@ pub(crate) async fn write_rows(
 ) -> Result<Response, ApiError> {
     let params = parse_query(raw_query)?;
     let prefs = preferences(headers)?;
-    let ctx = crate::context::request_context(state, headers, "content-profile", &prefs)?;
+    let ctx = crate::context::request_context(state, headers, (method, path), "content-profile", &prefs)?;
     write_as(state, method, table, &params, headers, body, &prefs, &ctx).await.map_err(|e| e.for_role(&ctx))
 }
 

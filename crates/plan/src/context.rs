@@ -38,6 +38,20 @@ pub struct RequestContext {
     pub server: ServerRules,
     /// Declared roles, grants and row-level policies (`None`: none declared, nothing checked).
     pub access: Option<std::sync::Arc<crate::AccessRules>>,
+    /// The HTTP request as PostgREST hands it to SQL (`request.method`, `request.path`,
+    /// `request.headers`); filled where the engine takes it (PostgreSQL, with a role or claims).
+    pub request: Option<RequestLine>,
+}
+
+/// The HTTP request, for SQL that reads it (PostgREST "Transaction-Scoped Settings").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestLine {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The URL path, e.g. `/rest/v1/posts`.
+    pub path: String,
+    /// The headers as a JSON object, names in lower case, `cookie` left out.
+    pub headers: String,
 }
 
 impl RequestContext {

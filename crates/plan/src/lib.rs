@@ -18,7 +18,7 @@ mod value;
 mod write;
 
 pub use access::AccessRules;
-pub use context::{Action, AsOfPlan, Plan, RequestContext, ServerRules, plan};
+pub use context::{Action, AsOfPlan, Plan, RequestContext, RequestLine, ServerRules, plan};
 pub use error::PlanError;
 pub use plan::*;
 pub use read::{ReadRequest, Window};

@@ -195,7 +195,8 @@ impl Dialect for PostgresDialect {
     }
 
     /// `set_config(..., true)` (transaction-local) of the audit trail's `rowbase.actor` and
-    /// `rowbase.request_id`, PostgREST's `request.jwt.claims`, and `role` (as `SET LOCAL ROLE`:
+    /// `rowbase.request_id`, PostgREST's `request.jwt.claims`, `request.method`, `request.path`
+    /// and `request.headers`, and `role` (as `SET LOCAL ROLE`:
     /// the connecting user must be a member of it, else `42501`), each bound, in one statement.
     fn preamble(&self, settings: &TransactionSettings) -> Option<Statement> {
         let mut setting = Vec::new();
@@ -207,6 +208,14 @@ impl Dialect for PostgresDialect {
         if let Some(claims) = &settings.claims {
             setting.push("request.jwt.claims");
             params.push(Value::Text(claims.clone()));
+        }
+        if let Some(request) = &settings.request {
+            setting.extend(["request.method", "request.path", "request.headers"]);
+            params.extend([
+                Value::Text(request.method.clone()),
+                Value::Text(request.path.clone()),
+                Value::Text(request.headers.clone()),
+            ]);
         }
         if let Some(role) = &settings.role {
             setting.push("role");

@@ -33,4 +33,6 @@ pub struct TransactionSettings {
     pub role: Option<String>,
     /// The verified token's claims as a JSON object, if any.
     pub claims: Option<String>,
+    /// The HTTP request (`request.method`, `request.path`, `request.headers`), if any.
+    pub request: Option<rowbase_plan::RequestLine>,
 }

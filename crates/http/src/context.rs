@@ -89,13 +89,13 @@ fn request_line(method: &axum::http::Method, path: &str, headers: &HeaderMap) ->
 /// database that keeps an audit log (`audited`), who writes and which request.
 ///
 /// The role becomes the transaction's database role (PostgreSQL's `SET LOCAL ROLE`, as
-/// PostgREST does) when the schema file declares no access: the database's own grants and
-/// row-level security then govern. Roles the schema file declares are Rowbase's, enforced by the
-/// planner on every engine; they are not database roles, so only the claims are set.
+/// PostgREST does): the database's own grants and row-level security govern too, those of an
+/// existing database or those the schema file's migrations made native (`rowbase_migrate::native`).
+/// The planner applies declared access on every engine whatever the database does.
 pub(crate) fn transaction_settings(ctx: &RequestContext, audited: bool) -> TransactionSettings {
     TransactionSettings {
         audit: audited.then(|| AuditSettings { actor: ctx.actor.clone(), request_id: ctx.request_id.clone() }),
-        role: if ctx.access.is_some() { None } else { ctx.role.clone() },
+        role: ctx.role.clone(),
         claims: (!ctx.claims.is_empty()).then(|| serde_json::to_string(&*ctx.claims).unwrap_or_default()),
         request: ctx.request.clone(),
     }

@@ -25,6 +25,8 @@ pub struct Condition {
     tree: Vec<Tree>,
     /// The type of each column the condition names.
     types: Vec<(String, ColumnType)>,
+    /// Whether `{jwt.*}` values are claims (a row-level policy's condition), not text.
+    claims: bool,
 }
 
 impl Condition {
@@ -69,7 +71,7 @@ impl Condition {
         for condition in &tree {
             check(condition, table, &mut types, claims)?;
         }
-        Ok(Condition { source: text.to_string(), tree, types })
+        Ok(Condition { source: text.to_string(), tree, types, claims })
     }
 
     /// The condition as an SQL boolean expression for `engine`.
@@ -117,10 +119,10 @@ impl Condition {
                     // `check` admits nothing else.
                     _ => "<=",
                 };
-                format!("{column} {sign} {}", literal(value, column_type, engine))
+                format!("{column} {sign} {}", literal(value, column_type, engine, self.claims))
             }
             Predicate::In(values) => {
-                let list: Vec<String> = values.iter().map(|v| literal(v, column_type, engine)).collect();
+                let list: Vec<String> = values.iter().map(|v| literal(v, column_type, engine, self.claims)).collect();
                 if list.is_empty() { "1 = 0".to_string() } else { format!("{column} IN ({})", list.join(", ")) }
             }
             Predicate::Is(IsValue::Null | IsValue::Unknown) => format!("{column} IS NULL"),
@@ -203,8 +205,12 @@ fn is_decimal(value: &str) -> bool {
     all_digits(whole) && all_digits(fraction) && exponent.is_none_or(all_digits)
 }
 
-/// A value checked by [`typed`], as a literal of `column_type` on `engine`.
-fn literal(value: &str, column_type: ColumnType, engine: &dyn EngineDdl) -> String {
+/// A value checked by [`typed`], as a literal of `column_type` on `engine`; a policy's claim
+/// reference (`{jwt.sub}`) as the engine reads the request's claim.
+fn literal(value: &str, column_type: ColumnType, engine: &dyn EngineDdl, claims: bool) -> String {
+    if let Some(path) = rowbase_request::claim_reference(value).filter(|_| claims) {
+        return engine.claim_value(&path, column_type);
+    }
     match column_type {
         ColumnType::Integer | ColumnType::BigInt => {
             value.parse::<i64>().map_or_else(|_| "NULL".into(), |v| v.to_string())

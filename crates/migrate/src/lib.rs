@@ -12,4 +12,5 @@ pub mod condition;
 pub mod ddl;
 pub mod diff;
 pub mod files;
+pub mod native;
 pub mod schema;

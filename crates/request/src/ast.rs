@@ -384,5 +384,6 @@ pub enum DeletedRows {
 pub fn claim_reference(text: &str) -> Option<Vec<&str>> {
     let inner = text.trim().strip_prefix("{jwt.")?.strip_suffix('}')?;
     let path: Vec<&str> = inner.split('.').collect();
-    path.iter().all(|s| !s.is_empty()).then_some(path)
+    let segment = |s: &&str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    path.iter().all(segment).then_some(path)
 }

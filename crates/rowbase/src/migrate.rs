@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use rowbase_db::{Database, DatabaseOptions};
 use rowbase_migrate::ddl::Engine;
 use rowbase_migrate::files::{Migration, read_migrations, version_now, write_migration};
-use rowbase_migrate::{diff, schema};
+use rowbase_migrate::{diff, native, schema};
 
 /// Where a migration stands.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -226,7 +226,13 @@ pub async fn plan(
     }
     let live = live_catalog(&db)?;
     let steps = diff::diff(&live, &declared, allow_destructive)?;
-    if steps.is_empty() {
+    // Access control changes when the declared access differs from the last block the
+    // migrations wrote (read from PostgreSQL's scripts, whichever engine plans).
+    let postgres = read_migrations(dir, Engine::Postgres)?;
+    let last = native::last_block(postgres.iter().map(|m| m.up.as_str()));
+    let access = native::changed(&declared, last.as_deref())
+        .then(|| (native::block(&declared).unwrap_or_else(native::none), last.clone().unwrap_or_else(native::none)));
+    if steps.is_empty() && access.is_none() {
         return Ok(Planned::UpToDate);
     }
     let safe_name: String =
@@ -238,6 +244,11 @@ pub async fn plan(
         (Some(n), Some(last)) if n <= last => (last + 1).to_string(),
         _ => now,
     };
-    let path = write_migration(dir, &version, &safe_name, &steps)?;
-    Ok(Planned::Written { path, summary: steps.iter().map(diff::Step::describe).collect() })
+    let path =
+        write_migration(dir, &version, &safe_name, &steps, access.as_ref().map(|(a, b)| (a.as_str(), b.as_str())))?;
+    let mut summary: Vec<String> = steps.iter().map(diff::Step::describe).collect();
+    if access.is_some() {
+        summary.push("access control: roles, grants and row-level policies (native on PostgreSQL)".into());
+    }
+    Ok(Planned::Written { path, summary })
 }

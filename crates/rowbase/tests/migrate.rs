@@ -597,7 +597,7 @@ fn mysql_db(name: &str) -> Option<ServerDb> {
 /// The shipped examples: their migrations apply on the engine, plan from their schema file then
 /// finds nothing to do, and down all → apply again gives the same schema.
 async fn examples(url: &str) {
-    for name in ["blog", "shop", "ledger"] {
+    for name in ["blog", "shop", "ledger", "newsroom"] {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
         let work = tempfile::tempdir().unwrap();
         let migrations = work.path().join("migrations");
@@ -636,6 +636,48 @@ async fn examples_on_every_engine() {
     if let Some(db) = mysql_db("examples") {
         examples(&db.url).await;
     }
+}
+
+/// The policies of `table` on PostgreSQL, as `name: USING expression`, sorted.
+fn policies(url: &str, table: &str) -> Vec<String> {
+    let out = Command::new("psql")
+        .args([url, "-qAtXc", &format!("SELECT policyname || ': ' || coalesce(qual, '') FROM pg_policies WHERE tablename = '{table}' ORDER BY 1")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+}
+
+/// Declared access becomes native on PostgreSQL through migrations: a block per change, found by
+/// comparing with the last one written, applied, and undone by `down` (the previous block).
+#[tokio::test]
+async fn access_migrations_on_postgresql() {
+    let Some(db) = postgres_db("access") else { return };
+    let work = tempfile::tempdir().unwrap();
+    let newsroom =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/newsroom/rowbase.toml"))
+            .unwrap();
+    assert!(matches!(plan(&db.url, work.path(), &newsroom, "newsroom", false).await.unwrap(), Planned::Written { .. }));
+    let migrations = work.path().join("migrations");
+    migrate::apply(&db.url, &migrations).await.unwrap();
+    assert!(matches!(plan(&db.url, work.path(), &newsroom, "again", false).await.unwrap(), Planned::UpToDate));
+    let before = policies(&db.url, "posts");
+    assert!(before.iter().any(|p| p.starts_with("rb_readable_select: ((published = true) OR")), "{before:?}");
+    // Drafts hidden from everyone: only the access changes.
+    let changed = newsroom
+        .replace(r#"select = "or=(published.is.true,author_id.eq.{jwt.sub})""#, r#"select = "published=is.true""#);
+    let Planned::Written { summary, .. } = plan(&db.url, work.path(), &changed, "published_only", false).await.unwrap()
+    else {
+        panic!("a migration for the access change")
+    };
+    assert_eq!(summary.len(), 1, "{summary:?}");
+    migrate::apply(&db.url, &migrations).await.unwrap();
+    let after = policies(&db.url, "posts");
+    assert!(after.contains(&"rb_readable_select: (published = true)".to_string()), "{after:?}");
+    assert_eq!(after.len(), before.len());
+    migrate::down(&db.url, &migrations, 1).await.unwrap();
+    assert_eq!(policies(&db.url, "posts"), before, "down restores the previous access");
+    migrate::down(&db.url, &migrations, 1).await.unwrap();
+    assert!(policies(&db.url, "posts").is_empty());
 }
 
 #[tokio::test]

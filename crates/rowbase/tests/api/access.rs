@@ -394,6 +394,29 @@ async fn bypass_attempts(engine: Engine) {
         send(&app, Service, Method::GET, "/posts", &[("Accept-Datetime", "Sat, 01 Jan 2000 00:00:00 GMT")], None).await;
     assert_eq!(reply.status, 200, "{engine:?}: the service role reads history {}", reply.text);
 
+    // On PostgreSQL the declared access is native: SQL through another door obeys it too.
+    if engine == Engine::Postgres {
+        let as_role = |role: &str, claims: &str| {
+            format!(
+                "BEGIN; SET LOCAL ROLE {role}; SELECT set_config('request.jwt.claims', '{claims}', true); \
+                 SELECT string_agg(id::text, ',' ORDER BY id) FROM posts; COMMIT;"
+            )
+        };
+        let rows = raw.query(&as_role("anon", "{}")).await;
+        assert_eq!(rows.last().unwrap()[0], "1,3", "anon, natively");
+        let rows = raw.query(&as_role("authenticated", &format!("{{\"sub\": \"{BOB}\"}}"))).await;
+        assert_eq!(rows.last().unwrap()[0], "1,3,4", "Bob, natively");
+        let refused = raw.try_execute("BEGIN; SET LOCAL ROLE anon; SELECT note FROM moderation_notes; COMMIT;").await;
+        assert!(refused.is_err(), "no grant, natively");
+        let rows = raw
+            .query(&as_role("authenticated", &format!("{{\"sub\": \"{BOB}\"}}")).replace(
+                "SELECT string_agg(id::text, ',' ORDER BY id) FROM posts",
+                "UPDATE posts SET title = 'native' WHERE id = 1 RETURNING id",
+            ))
+            .await;
+        assert!(rows.iter().all(|r| r[0] != "1"), "Bob cannot change Alice's post, natively: {rows:?}");
+    }
+
     // The audit log records the token's subject as the actor.
     let actors = raw
         .query("SELECT actor FROM rowbase_audit WHERE table_name = 'posts' AND operation = 'UPDATE' ORDER BY id")

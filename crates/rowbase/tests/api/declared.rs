@@ -101,6 +101,18 @@ impl Raw {
         }
     }
 
+    /// Runs `sql` (PostgreSQL: a batch), and says whether it failed.
+    pub async fn try_execute(&self, sql: &str) -> Result<(), String> {
+        match self.engine {
+            Engine::Postgres => {
+                let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(connection);
+                client.batch_execute(sql).await.map_err(|e| e.to_string())
+            }
+            _ => unimplemented!("batches of several statements: PostgreSQL only"),
+        }
+    }
+
     /// Runs `sql`, which must fail.
     pub async fn execute_err(&self, sql: &str) {
         let failed = match self.engine {

@@ -9,6 +9,7 @@
 --   create index comments_post_id_idx on comments
 --   create index comments_author_id_idx on comments
 --   create index moderation_notes_post_id_idx on moderation_notes
+--   access control: roles, grants and row-level policies
 
 CREATE TABLE `rowbase_audit` (
     `id` BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -76,3 +77,4 @@ CREATE INDEX `comments_post_id_idx` ON `comments` (`post_id`);
 CREATE INDEX `comments_author_id_idx` ON `comments` (`author_id`);
 
 CREATE INDEX `moderation_notes_post_id_idx` ON `moderation_notes` (`post_id`);
+-- Access control is enforced by Rowbase's planner on this engine: nothing to create.

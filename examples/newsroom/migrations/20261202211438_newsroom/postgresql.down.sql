@@ -9,7 +9,22 @@
 --   create index comments_post_id_idx on comments
 --   create index comments_author_id_idx on comments
 --   create index moderation_notes_post_id_idx on moderation_notes
+--   access control: roles, grants and row-level policies
 
+-- rowbase access: begin
+DO $rowbase$
+DECLARE p record;
+BEGIN
+  FOR p IN SELECT policyname, tablename FROM pg_policies WHERE schemaname = current_schema() AND policyname LIKE 'rb\_%' LOOP
+    EXECUTE format('DROP POLICY %I ON %I', p.policyname, p.tablename);
+    EXECUTE format('ALTER TABLE %I DISABLE ROW LEVEL SECURITY', p.tablename);
+  END LOOP;
+  FOR p IN SELECT r.rolname FROM pg_roles r JOIN pg_shdescription d ON d.objoid = r.oid AND d.classoid = 'pg_authid'::regclass WHERE d.description = 'rowbase role' LOOP
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA %I FROM %I', current_schema(), p.rolname);
+  END LOOP;
+END
+$rowbase$;
+-- rowbase access: end
 DROP TRIGGER "posts_audit" ON "posts";
 DROP FUNCTION "posts_audit"();
 

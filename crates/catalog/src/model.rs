@@ -172,6 +172,8 @@ pub struct Table {
     pub checks: Vec<CheckConstraint>,
     /// The names of its triggers, sorted.
     pub triggers: Vec<String>,
+    /// The names of its row-level security policies, sorted (PostgreSQL; empty elsewhere).
+    pub policies: Vec<String>,
     /// SQLite only: the table's `CREATE TABLE` statement as stored in `sqlite_schema`, and the
     /// `CREATE INDEX`/`CREATE TRIGGER` statements tied to it (indexes first). Migrations use them
     /// to rebuild a table exactly as it was.

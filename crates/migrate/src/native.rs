@@ -94,7 +94,7 @@ pub fn block(schema: &Schema) -> Option<String> {
         if !policies.is_empty() {
             let _ = writeln!(out, "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;");
             for policy in policies {
-                for statement in policy_sql(e, table, policy, &governed) {
+                for (_, statement) in policy_sql(e, table, policy, &governed) {
                     let _ = writeln!(out, "{statement}");
                 }
             }
@@ -127,10 +127,12 @@ pub fn block(schema: &Schema) -> Option<String> {
     Some(out)
 }
 
-/// `CREATE POLICY` statements of one declared policy, one per command it names
-/// (`rb_<name>_<command>`); a policy for every role names the governed ones (a bypass role has
-/// its own policy, and restrictive ones must not bind it).
-fn policy_sql(e: &dyn EngineDdl, table: &Table, policy: &Policy, governed: &[&str]) -> Vec<String> {
+/// `CREATE POLICY` statements of one declared policy, one per command it names, with their
+/// names: `rb_<name>_<command>_<hash>`, the hash (8 hex digits of SHA-256) of the policy's
+/// definition, so a changed definition has a new name and `serve --schema` sees whether the
+/// live policies are the declared ones. A policy for every role names the governed ones (a
+/// bypass role has its own policy, and restrictive ones must not bind it).
+fn policy_sql(e: &dyn EngineDdl, table: &Table, policy: &Policy, governed: &[&str]) -> Vec<(String, String)> {
     let q = |name: &str| e.quote(name);
     let roles: Vec<String> = if policy.roles.is_empty() {
         governed.iter().map(|r| q(r)).collect()
@@ -148,29 +150,42 @@ fn policy_sql(e: &dyn EngineDdl, table: &Table, policy: &Policy, governed: &[&st
         }
     };
     let kind = if policy.restrictive { "RESTRICTIVE" } else { "PERMISSIVE" };
-    let head = |command: &str| {
-        format!(
-            "CREATE POLICY {} ON {} AS {kind} FOR {} TO {}",
-            q(&format!("rb_{}_{command}", policy.name)),
-            q(&table.name),
-            command.to_ascii_uppercase(),
-            roles.join(", ")
-        )
-    };
     let mut out = Vec::new();
+    let mut add = |command: &str, rest: String| {
+        let definition = format!("AS {kind} FOR {} TO {} {rest}", command.to_ascii_uppercase(), roles.join(", "));
+        let name = format!("rb_{}_{command}_{}", policy.name, &crate::files::checksum(&definition)[..8]);
+        out.push((name.clone(), format!("CREATE POLICY {} ON {} {definition};", q(&name), q(&table.name))));
+    };
     if let Some(using) = &policy.select {
-        out.push(format!("{} USING ({});", head("select"), condition(using)));
+        add("select", format!("USING ({})", condition(using)));
     }
     if let Some(check) = &policy.insert {
-        out.push(format!("{} WITH CHECK ({});", head("insert"), condition(check)));
+        add("insert", format!("WITH CHECK ({})", condition(check)));
     }
     if let Some((using, check)) = &policy.update {
-        out.push(format!("{} USING ({}) WITH CHECK ({});", head("update"), condition(using), condition(check)));
+        add("update", format!("USING ({}) WITH CHECK ({})", condition(using), condition(check)));
     }
     if let Some(using) = &policy.delete {
-        out.push(format!("{} USING ({});", head("delete"), condition(using)));
+        add("delete", format!("USING ({})", condition(using)));
     }
     out
+}
+
+/// The native policies the declared access gives `table` (`rb_<name>_<command>`, and
+/// `rb_bypass_<role>` where it has any), sorted: what `serve --schema` expects to find.
+pub fn policy_names(schema: &Schema, table: &str) -> Vec<String> {
+    let Some(access) = &schema.access else { return Vec::new() };
+    let Some(declared) = access.tables.get(table).filter(|t| !t.policies.is_empty()) else { return Vec::new() };
+    let Some(table) = schema.tables.iter().find(|t| t.name == table) else { return Vec::new() };
+    let e = crate::ddl::of(Engine::Postgres);
+    let governed: Vec<&str> = access.roles.iter().filter(|(_, r)| !r.bypass).map(|(n, _)| n.as_str()).collect();
+    let mut names = Vec::new();
+    for p in &declared.policies {
+        names.extend(policy_sql(e, table, p, &governed).into_iter().map(|(name, _)| name));
+    }
+    names.extend(access.roles.iter().filter(|(_, r)| r.bypass).map(|(n, _)| format!("rb_bypass_{n}")));
+    names.sort();
+    names
 }
 
 /// The last access block among migration scripts (in version order), if any.

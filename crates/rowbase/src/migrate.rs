@@ -168,19 +168,33 @@ fn live_catalog(db: &Database) -> anyhow::Result<std::sync::Arc<rowbase_catalog:
     db.catalog(&schema_name).context("the database's default schema")
 }
 
-/// Checks that the live database matches the schema file, for `serve --schema`; returns the
-/// declared table names (the tables to serve).
+/// Checks that the live database matches the schema file, for `serve --schema` (on PostgreSQL
+/// its declared row-level policies too, by name); returns the declared table names (the tables
+/// to serve) and the declared access.
 ///
 /// Errors: the schema file has mistakes (located), or the database differs from it (the
 /// differences are listed: plan and apply a migration, or serve with `--migrate`).
 pub async fn check(url: &str, schema_file: &Path) -> anyhow::Result<Checked> {
     let declared = read_schema(schema_file)?;
-    let (db, _) = open(url).await?;
+    let (db, engine) = open(url).await?;
     let live = live_catalog(&db)?;
-    let differences = match diff::diff(&live, &declared, true) {
+    let mut differences = match diff::diff(&live, &declared, true) {
         Ok(steps) => steps.iter().map(diff::Step::describe).collect::<Vec<_>>(),
         Err(e) => vec![e.to_string()],
     };
+    if engine == Engine::Postgres {
+        // The declared policies must be there natively (the access block applied).
+        for table in &declared.tables {
+            let wanted = native::policy_names(&declared, &table.name);
+            let found: Vec<String> = live
+                .table(&table.name)
+                .map(|t| t.policies.iter().filter(|p| p.starts_with("rb_")).cloned().collect())
+                .unwrap_or_default();
+            if wanted != found {
+                differences.push(format!("the row-level policies of {} are not as declared", table.name));
+            }
+        }
+    }
     if !differences.is_empty() {
         bail!(
             "the database does not match {}: {}\n  hint: run `rowbase migrate plan` and `rowbase migrate apply`, or serve with --migrate",

@@ -49,6 +49,7 @@ fn table(name: &str, columns: Vec<Column>, pk: &[&str], fks: Vec<ForeignKey>) ->
         indexes: Vec::new(),
         checks: Vec::new(),
         triggers: Vec::new(),
+        policies: Vec::new(),
         definition: None,
         writable: rowbase_catalog::Writable::ALL,
     }

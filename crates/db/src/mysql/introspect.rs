@@ -42,6 +42,7 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
             indexes: Vec::new(),
             checks: Vec::new(),
             triggers: Vec::new(),
+            policies: Vec::new(),
             definition: None,
             writable: rowbase_catalog::Writable::ALL,
         });

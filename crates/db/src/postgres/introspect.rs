@@ -97,6 +97,7 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
             indexes: Vec::new(),
             checks: Vec::new(),
             triggers: Vec::new(),
+            policies: Vec::new(),
             definition: None,
             writable: rowbase_catalog::Writable::ALL,
         });
@@ -169,6 +170,10 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
         let Some(&i) = index.get(&row.get::<_, String>(0)) else { continue };
         tables[i].triggers.push(row.get(1));
     }
+    for row in client.query(POLICIES, &[&schema]).await.map_err(err)? {
+        let Some(&i) = index.get(&row.get::<_, String>(0)) else { continue };
+        tables[i].policies.push(row.get(1));
+    }
     for table in tables.iter_mut().filter(|t| t.kind == TableKind::View) {
         // Materialized views are not in information_schema.views: never written.
         table.writable = rowbase_catalog::Writable::NONE;
@@ -196,6 +201,10 @@ JOIN pg_class c ON c.oid = t.tgrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = $1 AND NOT t.tgisinternal
 ORDER BY c.relname, t.tgname";
+
+/// Row-level security policies.
+const POLICIES: &str = "
+SELECT tablename::text, policyname::text FROM pg_policies WHERE schemaname = $1 ORDER BY tablename, policyname";
 
 /// Indexes that back no constraint.
 const INDEXES: &str = "

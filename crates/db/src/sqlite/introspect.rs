@@ -160,6 +160,7 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
             .prepare("SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?1 ORDER BY name")?
             .query_map([name], |r| r.get(0))?
             .collect::<Result<_, _>>()?,
+        policies: Vec::new(),
         checks: definition
             .as_ref()
             .map(|d| {

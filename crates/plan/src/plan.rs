@@ -164,7 +164,7 @@ pub struct Join {
     /// Direct pairs `(parent column, child column)`; empty when through a junction.
     pub pairs: Vec<(String, String)>,
     /// For many-to-many.
-    pub junction: Option<JunctionJoin>,
+    pub junction: Option<Box<JunctionJoin>>,
 }
 
 /// The junction table of a many-to-many embed.
@@ -178,6 +178,8 @@ pub struct JunctionJoin {
     pub parent_pairs: Vec<(String, String)>,
     /// Pairs `(junction column, child column)`.
     pub child_pairs: Vec<(String, String)>,
+    /// Conditions on the junction's rows (its `SELECT` policies), ANDed.
+    pub filters: Vec<Expr>,
 }
 
 /// Comparison operators with one right-hand value.

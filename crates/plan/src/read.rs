@@ -144,15 +144,19 @@ fn build_node(
                     return Err(PlanError::SpreadNotToOne(e.relation.clone()));
                 }
                 let target = find_table(catalog, schema, &rel.target)?;
-                let junction = rel.junction.as_ref().map(|j| JunctionJoin {
-                    table: j.table.clone(),
-                    alias: next_alias(aliases),
-                    parent_pairs: j.source_columns.clone(),
-                    child_pairs: j.target_columns.clone(),
-                });
-                if let Some(junction) = &rel.junction {
-                    crate::rules::check_junction(catalog, guard, junction)?;
-                }
+                let junction = match &rel.junction {
+                    Some(j) => {
+                        let alias = next_alias(aliases);
+                        Some(Box::new(JunctionJoin {
+                            table: j.table.clone(),
+                            alias,
+                            parent_pairs: j.source_columns.clone(),
+                            child_pairs: j.target_columns.clone(),
+                            filters: crate::rules::junction_rows(catalog, guard, j, alias)?,
+                        }))
+                    }
+                    None => None,
+                };
                 let child = build_node(catalog, schema, target, &e.select, aliases, guard)?;
                 let mode = if e.spread {
                     EmbedMode::Spread

@@ -97,22 +97,23 @@ pub(crate) fn check_order_grants(
     Ok(())
 }
 
-/// A many-to-many embed reads its junction table's key columns: they must be granted, and a
-/// junction table under row-level policies is refused (its policies are not applied inside the
-/// join yet; embed through the junction table by name instead).
+/// A many-to-many embed reads its junction table's key columns: they must be granted, and the
+/// junction's own `SELECT` policies decide which of its rows link a parent to a child: the
+/// conditions on the junction (as `alias`) to add to the join.
 ///
 /// Errors: `42501`.
-pub(crate) fn check_junction(catalog: &Catalog, guard: Guard<'_>, junction: &Junction) -> Result<(), PlanError> {
-    let Some(table) = catalog.table(&junction.table) else { return Ok(()) };
-    if guard.row_level(&table.name) {
-        return Err(PlanError::PolicyUnsupported(format!(
-            "{} has row-level policies, which a many-to-many embedding through it does not apply yet: embed {} by name",
-            table.name, table.name
-        )));
-    }
+pub(crate) fn junction_rows(
+    catalog: &Catalog,
+    guard: Guard<'_>,
+    junction: &Junction,
+    alias: usize,
+) -> Result<Vec<Expr>, PlanError> {
+    let Some(table) = catalog.table(&junction.table) else { return Ok(Vec::new()) };
     let columns = junction.source_columns.iter().map(|(_, c)| c).chain(junction.target_columns.iter().map(|(c, _)| c));
-    let columns = columns.map(String::as_str);
-    guard.check(table, Command::Select, columns)
+    guard.check(table, Command::Select, columns.map(String::as_str))?;
+    let mut node = Node::of(table);
+    node.alias = alias;
+    Ok(guard.using(table, &node, Command::Select)?.into_iter().collect())
 }
 
 /// At most this many output keys (columns and embeddings, `*` expanded, all levels together)

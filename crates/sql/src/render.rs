@@ -172,6 +172,10 @@ fn where_clause(w: &mut Writer<'_>, node: &Node, join: Option<&Embed>) -> Result
                     w.push(" = ");
                     w.column(parent, parent_col);
                 }
+                for filter in &j.filters {
+                    and(w);
+                    expr(w, filter, true)?;
+                }
             }
             None => {
                 for (parent_col, child_col) in &embed.join.pairs {

@@ -439,3 +439,61 @@ async fn bypass_attempts_on_postgresql() {
 async fn bypass_attempts_on_mysql() {
     bypass_attempts(Engine::MySql).await;
 }
+
+/// A many-to-many embedding applies the junction table's own policy: a link the role may not
+/// see links nothing.
+async fn junction_policies(engine: Engine) {
+    let schema = r#"
+[roles]
+anon = {}
+
+[tables.item]
+columns = [{ name = "id", type = "integer", primary_key = true }, { name = "name", type = "text", not_null = true }]
+grants.anon = ["select"]
+
+[tables.tag]
+columns = [{ name = "id", type = "integer", primary_key = true }, { name = "label", type = "text", not_null = true }]
+grants.anon = ["select"]
+
+[tables.item_tag]
+primary_key = ["item_id", "tag_id"]
+columns = [
+  { name = "item_id", type = "integer", not_null = true, references = "item.id" },
+  { name = "tag_id", type = "integer", not_null = true, references = "tag.id" },
+  { name = "hidden", type = "boolean", not_null = true, default = false },
+]
+grants.anon = ["select"]
+
+[tables.item_tag.policies.shown]
+select = "hidden=is.false"
+"#;
+    let Some((app, raw)) = app_from_schema_with(engine, schema, options(schema)).await else { return };
+    raw.execute("INSERT INTO item (id, name) VALUES (1, 'lamp'), (2, 'desk')").await;
+    raw.execute("INSERT INTO tag (id, label) VALUES (1, 'light'), (2, 'secret')").await;
+    raw.execute("INSERT INTO item_tag (item_id, tag_id, hidden) VALUES (1, 1, FALSE), (1, 2, TRUE), (2, 2, TRUE)")
+        .await;
+    let reply = app.get("/item?select=name,tag(label)&order=id").await;
+    assert_eq!(
+        reply.json(),
+        json!([{"name": "lamp", "tag": [{"label": "light"}]}, {"name": "desk", "tag": []}]),
+        "{engine:?} {}",
+        reply.text
+    );
+    let reply = app.get("/tag?select=label,item!inner(name)&order=id").await;
+    assert_eq!(reply.json(), json!([{"label": "light", "item": [{"name": "lamp"}]}]), "{engine:?} {}", reply.text);
+}
+
+#[tokio::test]
+async fn junction_policies_on_sqlite() {
+    junction_policies(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn junction_policies_on_postgresql() {
+    junction_policies(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn junction_policies_on_mysql() {
+    junction_policies(Engine::MySql).await;
+}

@@ -242,6 +242,110 @@ async fn matrix(engine: Engine) {
     raw.execute("DELETE FROM posts WHERE title = 'new'").await;
 }
 
+/// The other tables of the example, each role against each: comments (written by Bob on Alice's
+/// post 1, by Alice on her draft 2), profiles (each one's own and another's) and moderation notes.
+async fn other_tables(engine: Engine) {
+    let schema = newsroom();
+    let Some((app, raw)) = app_from_schema_with(engine, &schema, options(&schema)).await else { return };
+    seed(&raw).await;
+    use Who::*;
+    let all = [Anon, Alice, Bob, Moderator, Service];
+
+    // Comments: everyone reads both (comment 2 is on a draft, but a comment's own policy admits it).
+    for who in all {
+        assert_eq!(ids(&get(&app, who, "/comments?select=id&order=id").await), vec![1, 2], "{engine:?} {who:?}");
+    }
+    // Deleting each comment: its author, a moderator, the service role.
+    for (who, status, removes) in [
+        (Anon, 401, vec![]),
+        (Alice, 204, vec![2]),
+        (Bob, 204, vec![1]),
+        (Moderator, 204, vec![1, 2]),
+        (Service, 204, vec![1, 2]),
+    ] {
+        for id in [1, 2] {
+            let reply = send(&app, who, Method::DELETE, &format!("/comments?id=eq.{id}"), &[], None).await;
+            assert_eq!(reply.status, status, "{engine:?} {who:?} DELETE comment {id}: {}", reply.text);
+            let left = raw.query(&format!("SELECT count(*) FROM comments WHERE id = {id}")).await;
+            assert_eq!(left[0][0] == "0", removes.contains(&id), "{engine:?} {who:?} DELETE comment {id}");
+        }
+        raw.execute("DELETE FROM comments").await;
+        raw.execute(&format!(
+            "INSERT INTO comments (id, post_id, author_id, body) VALUES (1, 1, '{BOB}', 'nice'), (2, 2, '{ALICE}', 'note to self')"
+        ))
+        .await;
+    }
+    // Commenting as oneself only; moderators comment not at all.
+    for (i, (who, author, status)) in
+        [(Anon, ALICE, 401), (Alice, ALICE, 201), (Alice, BOB, 403), (Moderator, MO, 403), (Service, MO, 201)]
+            .into_iter()
+            .enumerate()
+    {
+        let body = json!({"id": 10 + i, "post_id": 1, "author_id": author, "body": "hi"});
+        let reply = send(&app, who, Method::POST, "/comments", &[], Some(body)).await;
+        assert_eq!(reply.status, status, "{engine:?} {who:?} comments as {author}: {}", reply.text);
+    }
+
+    // Profiles: names for everyone; emails for no one but the service role (a column grant).
+    for who in all {
+        let reply = get(&app, who, "/profiles?select=display_name&order=display_name").await;
+        assert_eq!(reply.json(), json!([{"display_name": "Alice"}, {"display_name": "Bob"}, {"display_name": "Mo"}]));
+        let reply = get(&app, who, "/profiles?select=email").await;
+        let expected = match who {
+            Anon => 401,
+            Service => 200,
+            _ => 403,
+        };
+        assert_eq!(reply.status, expected, "{engine:?} {who:?} reads emails: {}", reply.text);
+    }
+    // Renaming one's own profile, and another's.
+    for (who, target, status, changes) in [
+        (Anon, ALICE, 401, false),
+        (Alice, ALICE, 204, true),
+        (Alice, BOB, 204, false),
+        (Moderator, BOB, 403, false),
+        (Service, BOB, 204, true),
+    ] {
+        let reply = send(
+            &app,
+            who,
+            Method::PATCH,
+            &format!("/profiles?id=eq.{target}"),
+            &[],
+            Some(json!({"display_name": "X"})),
+        )
+        .await;
+        assert_eq!(reply.status, status, "{engine:?} {who:?} renames {target}: {}", reply.text);
+        let name = raw.query(&format!("SELECT display_name FROM profiles WHERE id = '{target}'")).await;
+        assert_eq!(name[0][0] == "X", changes, "{engine:?} {who:?} renames {target}");
+        raw.execute("UPDATE profiles SET display_name = CASE id WHEN '{ALICE}' THEN 'Alice' WHEN '{BOB}' THEN 'Bob' ELSE 'Mo' END".replace("{ALICE}", ALICE).replace("{BOB}", BOB).as_str()).await;
+    }
+
+    // Moderation notes: moderators and the service role only.
+    for (who, status) in [(Anon, 401), (Alice, 403), (Bob, 403), (Moderator, 200), (Service, 200)] {
+        let reply = get(&app, who, "/moderation_notes?select=note").await;
+        assert_eq!(reply.status, status, "{engine:?} {who:?} reads notes: {}", reply.text);
+        if status == 200 {
+            assert_eq!(reply.json(), json!([{"note": "spam?"}]));
+        }
+    }
+}
+
+#[tokio::test]
+async fn other_tables_on_sqlite() {
+    other_tables(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn other_tables_on_postgresql() {
+    other_tables(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn other_tables_on_mysql() {
+    other_tables(Engine::MySql).await;
+}
+
 #[tokio::test]
 async fn policy_matrix_on_sqlite() {
     matrix(Engine::Sqlite).await;

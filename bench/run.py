@@ -493,6 +493,8 @@ def measure(args):
                 # A contender answers the workloads whose paths it has (the mix needs two).
                 if any(key not in paths for key in {"mix": ["pk", "insert"]}.get(workload, [workload])):
                     continue
+                if args.workload and workload not in args.workload:
+                    continue
                 if not args.smoke:
                     run_wrk(server.base, lua(paths, workload), 1, connections)  # warm-up
                 results[name][workload] = run_wrk(server.base, lua(paths, workload), seconds, connections)
@@ -685,6 +687,8 @@ def report(settings, results, memory, info, when):
         "  log off in its settings.",
         "- `bench/run --report-only` writes this file again from the last run's results",
         "  (`target/bench/results.json`), e.g. after a new `bench/micro` run.",
+        "- `bench/run --only rowbase-sqlite --workload pk` runs one contender and workload alone, e.g. to",
+        "  profile it; such a partial run writes `target/bench/BENCHMARKS.partial.md`, not this file.",
         "",
     ]
     return "\n".join(lines)
@@ -694,13 +698,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="seconds, not minutes: check every contender answers")
     parser.add_argument("--only", nargs="*", help="contenders to run (floor, rowbase-sqlite, rowbase-postgres, pocketbase, fastapi, rowbase-open, rowbase-auth)")
+    parser.add_argument(
+        "--workload", nargs="*", help="workloads to run (pk, filter, embed, insert, update, mix, offset, keyset), e.g. one alone for profiling"
+    )
     parser.add_argument("--seconds", type=int, help="per workload (whole seconds, as wrk takes them)")
     parser.add_argument("--connections", type=int)
     parser.add_argument("--report-only", action="store_true", help="write the report again from the last run's results")
     parser.add_argument("--output", help="where to write the report (default BENCHMARKS.md; smoke: target/bench)")
     args = parser.parse_args()
     venv = os.environ.get("BENCH_VENV", os.path.join(WORK, "venv"))
-    saved = os.path.join(WORK, "results-smoke.json" if args.smoke else "results.json")
+    partial = bool(args.only or args.workload) and not args.report_only
+    saved = os.path.join(WORK, "results-smoke.json" if args.smoke else ("results-partial.json" if partial else "results.json"))
     if args.report_only:
         with open(saved) as f:
             run = json.load(f)
@@ -713,7 +721,9 @@ def main():
     settings, results, memory = run["settings"], run["results"], run["memory"]
     when = run.get("when") or f"{datetime.datetime.fromtimestamp(os.path.getmtime(saved), datetime.timezone.utc):%Y-%m-%d %H:%M}"
     text = report(settings, results, memory, run["versions"], when)
-    output = args.output or (os.path.join(WORK, "BENCHMARKS.smoke.md") if args.smoke else os.path.join(ROOT, "BENCHMARKS.md"))
+    default = "BENCHMARKS.smoke.md" if args.smoke else ("BENCHMARKS.partial.md" if partial else None)
+    # A run of some contenders or workloads does not replace the full report.
+    output = args.output or (os.path.join(WORK, default) if default else os.path.join(ROOT, "BENCHMARKS.md"))
     with open(output, "w") as f:
         f.write(text)
     log(f"wrote {output}")

@@ -219,40 +219,21 @@ fn policy_violation(table: &str, using: bool) -> DbError {
 
 /// How many of `table`'s rows meet `filters`, counted in the write's transaction.
 async fn count_where<E: Executor>(exec: &mut E, schema: &str, table: &str, filters: Vec<Expr>) -> Result<u64, DbError> {
-    let node = Node {
-        table: table.to_string(),
-        alias: 0,
-        outputs: Vec::new(),
-        filters,
-        order: Vec::new(),
-        limit: None,
-        offset: 0,
-    };
-    let statement = render_count(schema, &node, exec.dialect())?;
+    let statement = render_count(schema, &Node::filtered(table, filters), exec.dialect())?;
     exec.count(&statement).await
 }
 
 /// An upsert must not change a row the role's `USING` policies hide from it: every existing
 /// row its conflict target finds must meet `existing` (PostgreSQL raises `42501` then too).
 async fn check_existing<E: Executor>(exec: &mut E, insert: &InsertPlan, existing: &Expr) -> Result<(), DbError> {
-    let Some(conflict) = &insert.conflict else { return Ok(()) };
-    let Some(positions) =
-        conflict.target.iter().map(|t| insert.columns.iter().position(|c| c == t)).collect::<Option<Vec<_>>>()
-    else {
-        return Ok(());
-    };
-    let key = RowKey::Columns(
-        conflict.target.iter().zip(&positions).map(|(t, &p)| (t.clone(), insert.column_type(p))).collect(),
-    );
-    let wanted: Vec<Vec<Value>> =
-        insert.rows.iter().filter_map(|row| positions.iter().map(|&p| row[p].clone()).collect()).collect();
-    let found = Expr::KeyIn { alias: 0, key: key.clone(), rows: wanted };
-    let all = count_where(exec, &insert.schema, &insert.table, vec![found.clone()]).await?;
+    let Some(found) = insert.conflicting() else { return Ok(()) };
+    let all = count_where(exec, &insert.schema, &insert.table, found.clone()).await?;
     if all == 0 {
         return Ok(());
     }
-    let allowed = count_where(exec, &insert.schema, &insert.table, vec![found, existing.clone()]).await?;
-    if allowed != all {
+    let mut admitted = found;
+    admitted.push(existing.clone());
+    if count_where(exec, &insert.schema, &insert.table, admitted).await? != all {
         return Err(policy_violation(&insert.table, true));
     }
     Ok(())
@@ -312,15 +293,7 @@ async fn drop_existing<E: Executor>(exec: &mut E, insert: &InsertPlan) -> Result
     );
     let wanted: Vec<Vec<Value>> =
         insert.rows.iter().filter_map(|row| positions.iter().map(|&p| row[p].clone()).collect()).collect();
-    let node = Node {
-        table: insert.table.clone(),
-        alias: 0,
-        outputs: Vec::new(),
-        filters: vec![Expr::KeyIn { alias: 0, key: key.clone(), rows: wanted }],
-        order: Vec::new(),
-        limit: None,
-        offset: 0,
-    };
+    let node = Node::filtered(&insert.table, vec![Expr::KeyIn { alias: 0, key: key.clone(), rows: wanted }]);
     let statement = render_key_select(&insert.schema, &node, &key, exec.dialect())?;
     let existing: Vec<Vec<String>> =
         exec.keys(&statement).await?.iter().map(|k| k.iter().map(value_text).collect()).collect();
@@ -354,15 +327,7 @@ async fn locked_keys<E: Executor>(
 ) -> Result<Vec<Vec<Value>>, DbError> {
     let node = match filters {
         [Expr::KeyInQuery { query, .. }] => (**query).clone(),
-        _ => Node {
-            table: table.to_string(),
-            alias: 0,
-            outputs: Vec::new(),
-            filters: filters.to_vec(),
-            order: Vec::new(),
-            limit: None,
-            offset: 0,
-        },
+        _ => Node::filtered(table, filters.to_vec()),
     };
     let statement = render_key_select(schema, &node, &plan.key, exec.dialect())?;
     exec.keys(&statement).await

@@ -393,11 +393,17 @@ pub struct RowChecks {
 impl Node {
     /// A node of `table` at alias 0 with nothing selected, filtered or ordered.
     pub fn of(table: &rowbase_catalog::Table) -> Node {
+        Node::filtered(&table.name, Vec::new())
+    }
+
+    /// The rows of the table named `table` (alias 0) that meet `filters`, nothing selected or
+    /// ordered.
+    pub fn filtered(table: &str, filters: Vec<Expr>) -> Node {
         Node {
-            table: table.name.clone(),
+            table: table.to_string(),
             alias: 0,
             outputs: Vec::new(),
-            filters: Vec::new(),
+            filters,
             order: Vec::new(),
             limit: None,
             offset: 0,
@@ -456,6 +462,38 @@ impl InsertPlan {
     /// The type of column `index` of [`InsertPlan::columns`] (`Other` past the end).
     pub fn column_type(&self, index: usize) -> DataType {
         self.column_types.get(index).copied().unwrap_or(DataType::Other)
+    }
+
+    /// The filters (on alias 0) that find the existing rows this upsert's rows conflict with:
+    /// their conflict target's values, rows leaving a target column to its default left out; a
+    /// soft-delete key's `rowbase_alive`, computed and never sent, stands for live rows only.
+    /// `None` without a conflict target, or when a target column is not written.
+    pub fn conflicting(&self) -> Option<Vec<Expr>> {
+        let conflict = self.conflict.as_ref()?;
+        let alive = conflict.target.iter().any(|t| t == rowbase_catalog::ALIVE_COLUMN);
+        let target: Vec<&String> = conflict.target.iter().filter(|t| *t != rowbase_catalog::ALIVE_COLUMN).collect();
+        let positions: Vec<usize> =
+            target.iter().map(|t| self.columns.iter().position(|c| c == *t)).collect::<Option<_>>()?;
+        let rows: Vec<Vec<Value>> = self
+            .rows
+            .iter()
+            .filter_map(|row| positions.iter().map(|&p| row[p].clone()).collect::<Option<Vec<_>>>())
+            .collect();
+        let key =
+            RowKey::Columns(target.iter().zip(&positions).map(|(t, &p)| ((*t).clone(), self.column_type(p))).collect());
+        let mut filters = vec![Expr::KeyIn { alias: 0, key, rows }];
+        if alive {
+            let left = ColumnRef {
+                alias: 0,
+                column: rowbase_catalog::ALIVE_COLUMN.to_string(),
+                data_type: DataType::Integer,
+                nullable: true,
+                json_path: Vec::new(),
+                cast: None,
+            };
+            filters.push(Expr::Is { left, value: IsValue::NotNull });
+        }
+        Some(filters)
     }
 }
 

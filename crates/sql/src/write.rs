@@ -157,30 +157,8 @@ pub fn render_delete(
 /// How many rows of `plan` already exist by its conflict target (to tell a merging upsert's
 /// inserts from its updates), or `None` when the plan is not a merging upsert.
 pub fn render_existing_count(plan: &InsertPlan, dialect: &dyn Dialect) -> Option<Statement> {
-    let conflict = plan.conflict.as_ref().filter(|c| matches!(c.action, ConflictAction::Update(_)))?;
-    // A soft-delete key's rowbase_alive is computed, never sent: only live rows can conflict.
-    let alive = conflict.target.iter().any(|t| t == rowbase_catalog::ALIVE_COLUMN);
-    let target: Vec<&String> = conflict.target.iter().filter(|t| *t != rowbase_catalog::ALIVE_COLUMN).collect();
-    let positions: Vec<usize> =
-        target.iter().map(|t| plan.columns.iter().position(|c| c == *t)).collect::<Option<_>>()?;
-    let rows: Vec<Vec<Value>> = plan
-        .rows
-        .iter()
-        .filter_map(|row| positions.iter().map(|&p| row[p].clone()).collect::<Option<Vec<_>>>())
-        .collect();
-    let key =
-        RowKey::Columns(target.iter().zip(&positions).map(|(t, &p)| ((*t).clone(), plan.column_type(p))).collect());
-    let mut w = Writer::new(dialect, &plan.schema);
-    w.push("SELECT count(*) FROM ");
-    w.table(&plan.table);
-    w.push(" AS t0 WHERE ");
-    expr(&mut w, &Expr::KeyIn { alias: 0, key, rows }, true).ok()?;
-    if alive {
-        w.push(" AND ");
-        w.column(0, rowbase_catalog::ALIVE_COLUMN);
-        w.push(" IS NOT NULL");
-    }
-    Some(w.finish())
+    plan.conflict.as_ref().filter(|c| matches!(c.action, ConflictAction::Update(_)))?;
+    render_count(&plan.schema, &Node::filtered(&plan.table, plan.conflicting()?), dialect).ok()
 }
 
 fn filters_clause(w: &mut Writer<'_>, filters: &[Expr]) -> Result<(), RenderError> {

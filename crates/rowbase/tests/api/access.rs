@@ -601,3 +601,58 @@ async fn junction_policies_on_postgresql() {
 async fn junction_policies_on_mysql() {
     junction_policies(Engine::MySql).await;
 }
+
+/// An upsert by a unique key of a soft-delete table (whose conflict target includes the computed
+/// `rowbase_alive`) over another user's row is refused like one by the primary key.
+async fn upsert_by_a_live_unique_key(engine: Engine) {
+    let schema = r#"
+[roles]
+authenticated = {}
+
+[tables.page]
+soft_delete = true
+columns = [
+  { name = "id", type = "integer", primary_key = true },
+  { name = "slug", type = "varchar(50)", not_null = true, unique = true },
+  { name = "owner", type = "varchar(50)", not_null = true },
+  { name = "body", type = "text", not_null = true },
+]
+grants.authenticated = ["select", "insert", "update"]
+
+[tables.page.policies.own]
+select = true
+insert = { check = "owner=eq.{jwt.sub}" }
+update = "owner=eq.{jwt.sub}"
+"#;
+    let Some((app, raw)) = app_from_schema_with(engine, schema, options(schema)).await else { return };
+    raw.execute("INSERT INTO page (id, slug, owner, body) VALUES (1, 'bobs', 'bob', 'mine')").await;
+    let alice = format!("Bearer {}", token(json!({"sub": "alice", "role": "authenticated"})));
+    let reply = app
+        .write(
+            Method::POST,
+            "/page?on_conflict=slug",
+            &[("Authorization", &alice), ("Prefer", "resolution=merge-duplicates")],
+            json!({"id": 1, "slug": "bobs", "owner": "alice", "body": "taken"}),
+        )
+        .await;
+    assert_eq!((reply.status, reply.code().as_str()), (403, "42501"), "{engine:?} {}", reply.text);
+    assert_eq!(
+        raw.query("SELECT owner, body FROM page WHERE id = 1").await,
+        vec![vec!["bob".to_string(), "mine".to_string()]]
+    );
+}
+
+#[tokio::test]
+async fn upsert_by_a_live_unique_key_on_sqlite() {
+    upsert_by_a_live_unique_key(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn upsert_by_a_live_unique_key_on_postgresql() {
+    upsert_by_a_live_unique_key(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn upsert_by_a_live_unique_key_on_mysql() {
+    upsert_by_a_live_unique_key(Engine::MySql).await;
+}

@@ -125,10 +125,3 @@ pub struct Policy {
     /// Which rows may be removed (`USING` of `FOR DELETE`).
     pub delete: Option<RowCondition>,
 }
-
-impl Policy {
-    /// Whether the policy applies to `role`.
-    pub fn applies_to(&self, role: &str) -> bool {
-        self.roles.is_empty() || self.roles.iter().any(|r| r == role)
-    }
-}

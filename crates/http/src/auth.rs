@@ -177,8 +177,6 @@ pub struct Identity {
     pub role: Option<String>,
     /// The claims (empty without a token), shared with the cache.
     pub claims: Arc<Map<String, Value>>,
-    /// Whether a token was verified (the anonymous role has none).
-    pub authenticated: bool,
 }
 
 #[derive(Clone)]
@@ -222,7 +220,7 @@ impl Authenticator {
         let Some(keys) = self.config.keys.as_deref() else { return Ok(Identity::default()) };
         let Some(token) = token(headers)? else {
             return match &self.config.anon_role {
-                Some(role) => Ok(Identity { role: Some(role.clone()), claims: Arc::default(), authenticated: false }),
+                Some(role) => Ok(Identity { role: Some(role.clone()), claims: Arc::default() }),
                 None => Err(anonymous_disabled()),
             };
         };
@@ -240,11 +238,7 @@ impl Authenticator {
     }
 
     fn identity(&self, verified: Verified) -> Identity {
-        Identity {
-            role: verified.role.or_else(|| self.config.anon_role.clone()),
-            claims: verified.claims,
-            authenticated: true,
-        }
+        Identity { role: verified.role.or_else(|| self.config.anon_role.clone()), claims: verified.claims }
     }
 
     fn verify(&self, keys: &JwtKeys, token: &str) -> Result<Verified, ApiError> {
@@ -295,11 +289,7 @@ impl Authenticator {
     }
 
     fn verified(&self, token: &str, claims: Map<String, Value>) -> Result<Verified, ApiError> {
-        let mut at: Option<&Value> = None;
-        for (i, step) in self.config.role_claim.iter().enumerate() {
-            at = if i == 0 { claims.get(step) } else { at.and_then(|v| v.get(step)) };
-        }
-        let role = match at {
+        let role = match rowbase_plan::claim(&claims, &self.config.role_claim) {
             None | Some(Value::Null) => None,
             Some(Value::String(role)) if !role.is_empty() => Some(role.clone()),
             Some(_) => return Err(invalid("PGRST303", "JWT role claim is not a role name")),

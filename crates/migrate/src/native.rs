@@ -204,11 +204,10 @@ pub fn last_block<'a>(scripts: impl IntoIterator<Item = &'a str>) -> Option<Stri
 /// Whether the declared access differs from the last block the migrations wrote (no block and
 /// a bare reset both mean none).
 pub fn changed(schema: &Schema, last: Option<&str>) -> bool {
-    let reset_only = format!("{}{END}\n", reset());
     let wanted = block(schema);
     match (wanted.as_deref(), last) {
         (None, None) => false,
-        (None, Some(last)) => last != reset_only,
+        (None, Some(last)) => last != none(),
         (Some(wanted), last) => Some(wanted) != last,
     }
 }

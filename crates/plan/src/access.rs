@@ -42,6 +42,13 @@ struct CompiledPolicy {
     delete: Option<Rows>,
 }
 
+impl CompiledPolicy {
+    /// Whether the policy applies to `role` (no roles named: every role).
+    fn applies_to(&self, role: &str) -> bool {
+        self.roles.is_empty() || self.roles.iter().any(|r| r == role)
+    }
+}
+
 /// A compiled row condition: every row, or filter trees ANDed.
 #[derive(Debug, Clone)]
 enum Rows {
@@ -117,11 +124,13 @@ impl AccessRules {
             .collect();
         rowbase_catalog::Catalog::new(tables)
     }
+}
 
-    /// Whether any table has row-level policies.
-    pub fn has_policies(&self) -> bool {
-        self.tables.values().any(|t| !t.policies.is_empty())
-    }
+/// The claim at `path` of a token's claims (`["app_metadata", "role"]`): `None` when a step is
+/// missing. How policies read `{jwt.path}` and the role is read from its claim.
+pub fn claim<'c, S: AsRef<str>>(claims: &'c Map<String, Json>, path: &[S]) -> Option<&'c Json> {
+    let (first, rest) = path.split_first()?;
+    rest.iter().try_fold(claims.get(first.as_ref())?, |at, step| at.get(step.as_ref()))
 }
 
 /// The access a request is under: none (no declared access, no role, or a bypass role), or a
@@ -154,7 +163,7 @@ impl<'a> Guard<'a> {
         }
     }
 
-    /// The role's privileges on `table` (`None`: none granted); `Err(())` when unguarded.
+    /// The role's privileges on `table` (`Some(None)`: none granted); `None` when unguarded.
     fn privileges(&self, table: &str) -> Option<Option<&'a Privileges>> {
         match self {
             Guard::Free => None,
@@ -244,7 +253,7 @@ impl<'a> Guard<'a> {
         let Some(t) = rules.tables.get(&table.name).filter(|t| !t.policies.is_empty()) else { return Ok(None) };
         let mut permissive = Vec::new();
         let mut restrictive = Vec::new();
-        for policy in t.policies.iter().filter(|p| p.roles.is_empty() || p.roles.iter().any(|r| r == role)) {
+        for policy in t.policies.iter().filter(|p| p.applies_to(role)) {
             let Some(rows) = pick(policy) else { continue };
             let expr = match rows {
                 Rows::All => Expr::And(Vec::new()),

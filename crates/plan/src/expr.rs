@@ -47,11 +47,7 @@ fn value(text: &str, data_type: DataType, claims: Claims<'_>) -> Result<Value, P
     let Some((claims, path)) = claims.zip(rowbase_request::claim_reference(text)) else {
         return coerce(text, data_type);
     };
-    let mut at: Option<&serde_json::Value> = None;
-    for (i, step) in path.iter().enumerate() {
-        at = if i == 0 { claims.get(*step) } else { at.and_then(|v| v.get(step)) };
-    }
-    match at {
+    match crate::access::claim(claims, &path) {
         None | Some(serde_json::Value::Null) => Ok(Value::Null),
         Some(serde_json::Value::String(s)) => coerce(s, data_type),
         Some(other) => coerce(&other.to_string(), data_type),

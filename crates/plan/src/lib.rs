@@ -17,7 +17,7 @@ pub mod rules;
 mod value;
 mod write;
 
-pub use access::AccessRules;
+pub use access::{AccessRules, claim};
 pub use context::{Action, AsOfPlan, Plan, RequestContext, RequestLine, ServerRules, plan};
 pub use error::PlanError;
 pub use plan::*;

@@ -2,7 +2,8 @@
 //!
 //! Each connection caches its prepared statements (rusqlite's per-connection LRU), has
 //! `foreign_keys` on and a busy timeout, and counts the statements the engine starts through
-//! SQLite's trace hook. Reads run on Tokio's blocking pool, one connection per request.
+//! SQLite's trace hook. Reads run on the async worker thread, moved to Tokio's blocking pool
+//! when they run long ([`SqliteDatabase::read`]); one connection per request.
 
 mod classify;
 mod connection;
@@ -75,6 +76,8 @@ pub struct SqliteDatabase {
     statement_timeout: Option<std::time::Duration>,
     /// The largest answer a read may build, in bytes.
     max_response_bytes: usize,
+    /// Reads known to run past the inline budget.
+    long_running: LongRunning,
 }
 
 impl SqliteDatabase {
@@ -122,6 +125,7 @@ impl SqliteDatabase {
             statements,
             statement_timeout: options.statement_timeout,
             max_response_bytes: options.max_response_bytes,
+            long_running: LongRunning::default(),
         })
     }
 
@@ -164,17 +168,38 @@ impl SqliteDatabase {
         self.statements.load(Ordering::Relaxed)
     }
 
-    /// Runs one read statement on a pooled connection, on the blocking pool, within the
-    /// statement time limit (the connection's progress handler); a read whose request is dropped
-    /// (the client went away) is interrupted.
+    /// Runs one read statement on a pooled connection within the statement time limit (the
+    /// connection's progress handler).
+    ///
+    /// A read runs first where the request already is, on the async worker thread, with a budget
+    /// of [`INLINE_BUDGET`]: a short read (most are tens of microseconds) pays no hop to another
+    /// thread. A read past the budget is stopped by the same progress handler, its SQL remembered
+    /// as long-running, and it runs again on the blocking pool with what is left of the time limit
+    /// (reads change nothing, so running one again is safe); a statement already known to run long
+    /// goes there directly. There, a read whose request is dropped (the client went away) is
+    /// interrupted.
     pub async fn read(&self, read: ReadStatement) -> Result<ReadOutput, DbError> {
         let conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
-        let handle = conn.get_interrupt_handle();
         let (limit, timeout) = (self.max_response_bytes, self.statement_timeout);
+        let started = std::time::Instant::now();
+        let key = self.long_running.key(&read.statement.sql);
+        if !self.long_running.contains(key) {
+            let budget = timeout.map_or(INLINE_BUDGET, |t| t.min(INLINE_BUDGET));
+            let output = connection::with_deadline(Some(budget), || connection::run_read(&conn, &read, limit));
+            match output {
+                Err(e) if e.kind == ErrorKind::Timeout && timeout.is_none_or(|t| t > budget) => {
+                    self.long_running.insert(key);
+                }
+                Err(e) if e.kind == ErrorKind::Timeout => return Err(timeout_error(timeout.unwrap_or_default())),
+                other => return other,
+            }
+        }
+        let remaining = timeout.map(|t| t.saturating_sub(started.elapsed()));
+        let handle = conn.get_interrupt_handle();
         // The connection comes back with the answer, so it returns to the pool only after
         // `interrupt` can no longer reach it (locals drop in reverse order: `interrupt` first).
         let task = tokio::task::spawn_blocking(move || {
-            let output = connection::with_deadline(timeout, || connection::run_read(&conn, &read, limit));
+            let output = connection::with_deadline(remaining, || connection::run_read(&conn, &read, limit));
             (conn, output)
         });
         let mut interrupt = Interrupt { handle: Some(handle) };
@@ -185,6 +210,42 @@ impl SqliteDatabase {
             ErrorKind::Timeout => timeout_error(timeout.unwrap_or_default()),
             _ => e,
         })
+    }
+}
+
+/// How long a read may run on the async worker thread before it is moved to the blocking pool:
+/// long enough for the reads of an API (an index lookup, a page, an embedding: tens to hundreds
+/// of microseconds), short enough that a worker held by one delays the requests queued behind it
+/// by no more than this.
+pub const INLINE_BUDGET: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// The SQL texts of reads that ran past [`INLINE_BUDGET`] (hashed): they go to the blocking pool
+/// directly. Bounded: past [`LongRunning::CAPACITY`] entries it starts again from empty.
+#[derive(Default)]
+struct LongRunning {
+    keys: RwLock<std::collections::HashSet<u64>>,
+}
+
+impl LongRunning {
+    /// The most statements remembered.
+    const CAPACITY: usize = 4096;
+
+    /// The key of a statement's SQL.
+    fn key(&self, sql: &str) -> u64 {
+        use std::hash::BuildHasher;
+        foldhash::fast::FixedState::with_seed(0).hash_one(sql)
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&key)
+    }
+
+    fn insert(&self, key: u64) {
+        let mut keys = self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if keys.len() >= Self::CAPACITY {
+            keys.clear();
+        }
+        keys.insert(key);
     }
 }
 

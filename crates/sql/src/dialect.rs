@@ -138,13 +138,13 @@ pub trait Dialect: Send + Sync {
     }
 
     /// Writes the key of entry `index` of an object and what separates it from its value: by
-    /// default [`Dialect::json_object_separator`] (after the first), the key bound as text, `, `.
+    /// default [`Dialect::json_object_separator`] (after the first), the key ([`Writer::key`]), `, `.
     fn json_object_key(&self, w: &mut Writer<'_>, form: ObjectForm, index: usize, key: &str) {
         let _ = form;
         if index > 0 {
             w.push(self.json_object_separator(index));
         }
-        w.bind_typed(Value::Text(key.to_string()), DataType::Text);
+        w.key(key);
         w.push(", ");
     }
 
@@ -365,6 +365,14 @@ pub fn ansi_compare_op(op: CompareOp) -> &'static str {
 
 /// Appends `ident` between two `quote`s, each `quote` inside it doubled (SQL's quoted identifier).
 pub fn push_quoted(out: &mut String, ident: &str, quote: char) {
+    if !ident.contains(quote) {
+        // The usual case, in one copy.
+        out.reserve(ident.len() + 2);
+        out.push(quote);
+        out.push_str(ident);
+        out.push(quote);
+        return;
+    }
     out.push(quote);
     for (i, part) in ident.split(quote).enumerate() {
         if i > 0 {

@@ -47,7 +47,7 @@ impl Dialect for SqliteDialect {
                 if index > 0 {
                     w.push(", ");
                 }
-                w.bind_typed(Value::Text(key.to_string()), DataType::Text);
+                w.key(key);
                 w.push(", ");
             }
             ObjectForm::Text => {
@@ -57,7 +57,7 @@ impl Dialect for SqliteDialect {
                 let mut piece = String::from(if index == 0 { "{" } else { "," });
                 piece.push_str(&serde_json::Value::from(key).to_string());
                 piece.push(':');
-                w.bind_typed(Value::Text(piece), DataType::Text);
+                w.key(&piece);
                 w.push(" || ");
             }
         }

@@ -77,6 +77,7 @@ const READS: &[Case] = &[
     // From the SQLite suites (reads.rs, embedding.rs), so every engine answers them alike.
     ("GET", "/Track?TrackId=lte.5&order=TrackId", &[], ""),
     ("GET", "/Artist?select=key:ArtistId,label:Name&ArtistId=eq.1", &[], ""),
+    ("GET", "/Artist?select=it%27s%5C%27:Name,%27x:ArtistId,Album(%C3%A9t%C3%A9%27:Title)&ArtistId=eq.1", &[], ""),
     ("GET", "/Artist?select=&ArtistId=eq.1", &[], ""),
     ("GET", "/Artist?select=ArtistId&order=ArtistId&limit=3&offset=2", &[], ""),
     ("GET", "/Artist?limit=0", &[], ""),

@@ -43,6 +43,10 @@ async fn renames_casts_and_empty_select() {
     let app = spawn_app().await;
     let reply = app.get("/Artist?select=id:ArtistId,name:Name,idText:ArtistId::text&ArtistId=eq.1").await;
     assert_eq!(reply.json(), json!([{ "id": 1, "name": "AC/DC", "idText": "1" }]));
+    // Keys are written into the SQL as literals unless they hold a quote, a backslash or NUL:
+    // those are bound, and come back exactly as asked.
+    let odd = app.get("/Artist?select=it%27s%5C%27:Name,%27x:ArtistId&ArtistId=eq.1").await;
+    assert_eq!(odd.json(), json!([{ "it's\\'": "AC/DC", "'x": 1 }]));
     let all = app.get("/Artist?select=&ArtistId=eq.1").await;
     assert_eq!(all.json(), json!([{ "ArtistId": 1, "Name": "AC/DC" }]));
     let bad = app.get("/Artist?select=ArtistId::nosuchtype").await;

@@ -1,7 +1,7 @@
 //! The PostgREST-compatible HTTP API.
 //!
 //! One request, walked through the real functions (docs/architecture.md tells it in full):
-//! 1. `log::log_request` gives the request its id and span; `guard::guard` checks its `Host`
+//! 1. `log::log_request` gives the request its id and span; `guard::refusal` checks its `Host`
 //!    and `Origin`; CORS applies; [`router`]'s named routes (`dispatch::routes`: `/`,
 //!    `/{relation}`, `/rpc/{function}`, the same under `/rest/v1`) pick the handler by method;
 //! 2. `read::read_rows` parses the query string and headers with `rowbase_request`
@@ -73,7 +73,5 @@ pub fn router(state: AppState) -> Router {
             dispatch::cors_but_plain_options(cors.clone(), request, next)
         }))
     };
-    routes
-        .layer(axum::middleware::from_fn_with_state(state, guard::guard))
-        .layer(axum::middleware::from_fn(log::log_request))
+    routes.layer(axum::middleware::from_fn_with_state(state, log::log_request))
 }

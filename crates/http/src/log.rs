@@ -6,11 +6,13 @@
 
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
+
+use crate::state::AppState;
 
 /// A request taking this long (1 s) is logged as slow, at `warn`.
 const SLOW_MICROS: u128 = 1_000_000;
@@ -18,29 +20,41 @@ const SLOW_MICROS: u128 = 1_000_000;
 /// The header that carries the request id, both ways (a constant: never parsed per request).
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Gives the request its id and logs it at `info` when it completes (`warn` when slow, and as
-/// cancelled when the client went away first).
-pub(crate) async fn log_request(mut request: Request, next: Next) -> Response {
+/// The one middleware of every request: gives it its id, lets the guard refuse it
+/// ([`crate::guard::refusal`]), runs it, adds the security headers and the id to the answer, and
+/// logs it at `info` when it completes (`warn` when slow, and as cancelled when the client went
+/// away first).
+pub(crate) async fn log_request(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let id = request_id(request.headers().get(&REQUEST_ID));
     request.headers_mut().insert(REQUEST_ID, id.clone());
-    let mut response = if tracing::enabled!(tracing::Level::INFO) {
-        let span = tracing::info_span!("request", id = %id.to_str().unwrap_or_default());
-        logged(request, next).instrument(span).await
-    } else {
-        next.run(request).await
-    };
-    response.headers_mut().insert(REQUEST_ID, id);
-    response
-}
-
-async fn logged(request: Request, next: Next) -> Response {
-    let mut line = Line {
+    let line = tracing::enabled!(tracing::Level::INFO).then(|| Line {
         start: Instant::now(),
         method: request.method().clone(),
         path: request.uri().path().to_string(),
         done: false,
+    });
+    let refused = crate::guard::refusal(&state, &request);
+    let run = async move {
+        match refused {
+            Some(refused) => refused,
+            None => next.run(request).await,
+        }
     };
-    let response = next.run(request).await;
+    let response = match line {
+        Some(line) => {
+            let span = tracing::info_span!("request", id = %id.to_str().unwrap_or_default());
+            logged(line, run).instrument(span).await
+        }
+        None => run.await,
+    };
+    let mut response = crate::guard::secured(response);
+    response.headers_mut().insert(REQUEST_ID, id);
+    response
+}
+
+/// Runs the request and logs its line.
+async fn logged(mut line: Line, run: impl Future<Output = Response>) -> Response {
+    let response = run.await;
     let status = response.status().as_u16();
     let micros = line.start.elapsed().as_micros();
     let (method, path) = (&line.method, &line.path);

@@ -158,10 +158,21 @@ fn window(params: &QueryParams, range: Option<RangeHeader>) -> Result<Window, Ap
 /// The status and `Content-Range` of a read (PostgREST `RangeQuery.rangeStatusHeader`):
 /// 416 when the offset is past a known total, 206 when fewer rows than the total came back.
 fn range_status(offset: u64, rows: u64, total: Option<u64>) -> Result<(StatusCode, String), ApiError> {
-    let total_text = total.map_or("*".to_string(), |t| t.to_string());
-    let range =
-        if rows > 0 && total != Some(0) { format!("{}-{}", offset, offset + rows - 1) } else { "*".to_string() };
-    let content_range = format!("{range}/{total_text}");
+    // Written with `itoa`, not the formatting machinery: this runs for every read.
+    let mut digits = itoa::Buffer::new();
+    let mut content_range = String::with_capacity(48);
+    if rows > 0 && total != Some(0) {
+        content_range.push_str(digits.format(offset));
+        content_range.push('-');
+        content_range.push_str(digits.format(offset + rows - 1));
+    } else {
+        content_range.push('*');
+    }
+    content_range.push('/');
+    match total {
+        Some(t) => content_range.push_str(digits.format(t)),
+        None => content_range.push('*'),
+    }
     let status = match total {
         Some(t) if offset > t => {
             return Err(HttpError::OffsetPastEnd(offset, t).into());

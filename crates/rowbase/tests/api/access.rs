@@ -423,6 +423,11 @@ async fn bypass_attempts(engine: Engine) {
     // `*` is the granted columns.
     let reply = get(&app, Anon, "/profiles?order=display_name&limit=1").await;
     assert_eq!(reply.json(), json!([{"id": ALICE, "display_name": "Alice"}]), "{engine:?}");
+    // A page cut from a sort or past an offset picks its rows before it builds their JSON: the
+    // picked rows carry the granted columns only (PostgreSQL refuses `t0.*` natively).
+    let all = get(&app, Anon, "/profiles?order=display_name").await.json();
+    let second = get(&app, Anon, "/profiles?order=display_name&limit=1&offset=1").await;
+    assert_eq!(second.json(), json!([all[1].clone()]), "{engine:?}: {}", second.text);
 
     // Upserting over another author's row through on_conflict: refused, nothing changed.
     let reply = send(

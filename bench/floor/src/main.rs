@@ -5,6 +5,8 @@
 //!
 //!     rowbase-bench-floor DATABASE ADDRESS
 //!
+//! A `postgres://` DATABASE serves the PostgreSQL floor instead ([`postgres`]).
+//!
 //! Reads run where the request already is, on the async worker thread, each worker with its own
 //! read connection (statements cached): the fastest honest way, which blocks the worker for the
 //! statement's time. Writes share one connection behind a mutex on tokio's blocking threads, one
@@ -21,6 +23,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use rusqlite::{Connection, OpenFlags, ToSql};
+
+mod postgres;
 
 static DATABASE: OnceLock<PathBuf> = OnceLock::new();
 static WRITER: OnceLock<Mutex<Connection>> = OnceLock::new();
@@ -112,6 +116,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eprintln!("usage: rowbase-bench-floor DATABASE ADDRESS");
         std::process::exit(2);
     };
+    if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        let listener = tokio::net::TcpListener::bind(&address).await?;
+        axum::serve(listener, postgres::app(&database).await?).await?;
+        return Ok(());
+    }
     let writer = Connection::open(&database)?;
     writer.pragma_update(None, "journal_mode", "WAL")?;
     writer.pragma_update(None, "synchronous", "FULL")?;

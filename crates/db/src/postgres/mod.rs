@@ -120,22 +120,47 @@ impl PostgresDatabase {
     }
 
     /// Runs one read statement; with a `preamble`, inside a transaction it opens: `BEGIN`, the
-    /// preamble and the statement are sent together (pipelined: one round trip), the rows
-    /// taken, then `COMMIT` (`ROLLBACK` after an error, so the connection returns to the pool
-    /// clean).
+    /// preamble, the statement and `COMMIT` are sent together (pipelined: one round trip, where
+    /// PostgREST waits for each of its statements in turn). After an error PostgreSQL skips to
+    /// the next statement, and a `COMMIT` of a failed transaction rolls it back, so the
+    /// connection returns to the pool clean either way.
     pub async fn read(&self, read: ReadStatement, preamble: Option<Statement>) -> Result<ReadOutput, DbError> {
         let mut guard = CancelOnDrop(Some(self.pool.get().await.map_err(|e| pool_error(e, classify))?));
+        let client = guard.client();
         let output = match &preamble {
-            None => self.read_on(guard.client(), &read, None).await,
-            Some(preamble) => {
-                let client = guard.client();
-                let output = self.read_on(client, &read, Some(preamble)).await;
-                let end = if output.is_ok() { "COMMIT" } else { "ROLLBACK" };
-                match (output, client.batch_execute(end).await) {
-                    (Ok(out), Ok(())) => Ok(out),
-                    (Ok(_), Err(e)) => Err(classify(&e)),
-                    (Err(e), _) => Err(e),
+            None => {
+                let statement = client.prepare_cached(&read.statement.sql).await.map_err(|e| classify(&e))?;
+                let values = params(&read.statement.params);
+                self.statements.fetch_add(1, Ordering::Relaxed);
+                match client.query_raw(&statement, refs(&values)).await {
+                    Ok(rows) => self.collect(rows, read.counted).await,
+                    Err(e) => Err(classify(&e)),
                 }
+            }
+            Some(preamble) => {
+                let statement = client.prepare_cached(&read.statement.sql).await.map_err(|e| classify(&e))?;
+                let prepared = client.prepare_cached(&preamble.sql).await.map_err(|e| classify(&e))?;
+                let (values, preamble_values) = (params(&read.statement.params), params(&preamble.params));
+                let preamble_refs = refs(&preamble_values);
+                self.statements.fetch_add(4, Ordering::Relaxed);
+                let rows = async {
+                    let rows = client.query_raw(&statement, refs(&values)).await.map_err(|e| classify(&e))?;
+                    self.collect(rows, read.counted).await
+                };
+                // Polled together, in this order, the four requests go out before any answer
+                // comes back (each is sent at its first poll); the first error is the one to
+                // report (the later ones follow from it).
+                let (begun, set, output, committed) = tokio::join!(
+                    client.batch_execute("BEGIN"),
+                    client.query(&prepared, &preamble_refs),
+                    rows,
+                    client.batch_execute("COMMIT"),
+                );
+                begun.map_err(|e| classify(&e))?;
+                set.map_err(|e| classify(&e))?;
+                let output = output?;
+                committed.map_err(|e| classify(&e))?;
+                Ok(output)
             }
         };
         // An answer stopped at the size limit leaves rows in flight: the guard stays armed, so
@@ -146,43 +171,14 @@ impl PostgresDatabase {
         output
     }
 
-    /// Prepares (cached) and runs `read`'s statement on `client`, taking rows as they arrive
-    /// and stopping once the body passes the size limit. With a `preamble`, `BEGIN` and the
-    /// preamble are sent first, on the same trip; the caller ends the transaction.
-    async fn read_on(
-        &self,
-        client: &deadpool_postgres::Object,
-        read: &ReadStatement,
-        preamble: Option<&Statement>,
-    ) -> Result<ReadOutput, DbError> {
+    /// Takes a read's rows as they arrive, stopping once the body passes the size limit.
+    async fn collect(&self, rows: tokio_postgres::RowStream, counted: bool) -> Result<ReadOutput, DbError> {
         use futures_util::TryStreamExt;
-        let statement = client.prepare_cached(&read.statement.sql).await.map_err(|e| classify(&e))?;
-        let values = params(&read.statement.params);
-        self.statements.fetch_add(1, Ordering::Relaxed);
-        let rows = match preamble {
-            None => client.query_raw(&statement, refs(&values)).await.map_err(|e| classify(&e))?,
-            Some(preamble) => {
-                let prepared = client.prepare_cached(&preamble.sql).await.map_err(|e| classify(&e))?;
-                let preamble_values = params(&preamble.params);
-                let preamble_refs = refs(&preamble_values);
-                self.statements.fetch_add(2, Ordering::Relaxed);
-                // Polled together, the three requests go out before any answer comes back;
-                // the first error is the one to report (the later ones follow from it).
-                let (begun, set, rows) = tokio::join!(
-                    client.batch_execute("BEGIN"),
-                    client.query(&prepared, &preamble_refs),
-                    client.query_raw(&statement, refs(&values)),
-                );
-                begun.map_err(|e| classify(&e))?;
-                set.map_err(|e| classify(&e))?;
-                rows.map_err(|e| classify(&e))?
-            }
-        };
         let mut rows = std::pin::pin!(rows);
         let text =
             |row: &tokio_postgres::Row, i: usize| row.try_get::<_, JsonText>(i).map(|t| t.0).map_err(|e| classify(&e));
         let limit = self.max_response_bytes;
-        if read.counted {
+        if counted {
             let row = rows
                 .try_next()
                 .await

@@ -115,6 +115,7 @@ fn build_node(
             SelectItem::Star => {
                 let shown =
                     |c: &&rowbase_catalog::Column| !is_hidden_column(c) && guard.may_select(&table.name, &c.name);
+                node.outputs.reserve(table.columns.len());
                 node.outputs.extend(table.columns.iter().filter(shown).map(|c| Output::Column {
                     key: c.name.clone(),
                     column: ColumnRef {

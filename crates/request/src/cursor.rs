@@ -12,12 +12,33 @@ pub(crate) struct Cursor<'a> {
     src: &'a str,
     pos: usize,
     /// What is being parsed, for error messages: `select parameter (...)`, `filter (...)`.
-    what: String,
+    what: What<'a>,
+}
+
+/// What a cursor parses, written out only when an error names it.
+enum What<'a> {
+    /// Written as is.
+    Text(String),
+    /// `label (value)`.
+    Labeled(&'static str, &'a str),
 }
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(src: &'a str, what: String) -> Self {
-        Cursor { src, pos: 0, what }
+        Cursor { src, pos: 0, what: What::Text(what) }
+    }
+
+    /// A cursor over the parameter `src` whose errors name it `label (src)`: the name is written
+    /// only for an error, not for every parameter parsed.
+    pub(crate) fn labeled(src: &'a str, label: &'static str) -> Self {
+        Cursor { src, pos: 0, what: What::Labeled(label, src) }
+    }
+
+    fn what(&self) -> std::borrow::Cow<'_, str> {
+        match &self.what {
+            What::Text(text) => std::borrow::Cow::Borrowed(text),
+            What::Labeled(label, value) => std::borrow::Cow::Owned(format!("{label} ({value})")),
+        }
     }
 
     pub(crate) fn rest(&self) -> &'a str {
@@ -74,12 +95,12 @@ impl<'a> Cursor<'a> {
             Some(c) => format!("\"{c}\""),
             None => "end of input".to_string(),
         };
-        ParseError::query(&self.what, self.column(), format!("unexpected {found} expecting {expected}"))
+        ParseError::query(&self.what(), self.column(), format!("unexpected {found} expecting {expected}"))
     }
 
     /// A `PGRST100` error about this parameter at a given column.
     pub(crate) fn error_at(&self, column: usize, details: String) -> ParseError {
-        ParseError::query(&self.what, column, details)
+        ParseError::query(&self.what(), column, details)
     }
 
     /// A name: `"quoted"` (with `\"` and `\\` escapes) or a run of characters that are not

@@ -9,7 +9,7 @@ use crate::select::MAX_DEPTH;
 /// Parses the value of a filter parameter whose key named `field`: `[not.]op.value`.
 /// At the top level the value after `op.` is taken literally (quotes are not special).
 pub(crate) fn parse_filter(field: Field, value: &str) -> Result<Filter, ParseError> {
-    let mut c = Cursor::new(value, format!("filter ({value})"));
+    let mut c = Cursor::labeled(value, "filter");
     let (negated, predicate) = op_expr(&mut c, false)?;
     Ok(Filter { field, negated, predicate })
 }

@@ -7,7 +7,7 @@ use crate::error::ParseError;
 
 /// Parses an `order` value. An empty value orders by nothing.
 pub(crate) fn parse_order(value: &str) -> Result<Vec<OrderTerm>, ParseError> {
-    let mut c = Cursor::new(value, format!("order ({value})"));
+    let mut c = Cursor::labeled(value, "order");
     let mut terms = Vec::new();
     c.skip_spaces();
     if c.at_end() {

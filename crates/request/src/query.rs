@@ -42,10 +42,14 @@ fn too_many(details: String) -> ParseError {
 }
 
 /// `application/x-www-form-urlencoded` decoding of one key or value; invalid UTF-8 is an error.
-fn decode(s: &str) -> Result<String, ParseError> {
+/// Text with nothing to decode (most keys and values) is borrowed, not copied.
+fn decode(s: &str) -> Result<std::borrow::Cow<'_, str>, ParseError> {
+    if !s.contains(['+', '%']) {
+        return Ok(std::borrow::Cow::Borrowed(s));
+    }
     let plus_as_space = s.replace('+', " ");
     let bytes: Vec<u8> = percent_decode(plus_as_space.as_bytes()).collect();
-    String::from_utf8(bytes).map_err(|e| ParseError {
+    String::from_utf8(bytes).map(std::borrow::Cow::Owned).map_err(|e| ParseError {
         kind: ParseErrorKind::Encoding,
         message: "the query string is not valid UTF-8".into(),
         details: Some(format!("invalid byte sequence at byte {}", e.utf8_error().valid_up_to())),
@@ -111,7 +115,7 @@ fn classify(params: &mut QueryParams, key: &str, value: &str) -> Result<(), Pars
 
 /// `a.b.col->x` into fields `[a, b, col->x]`; only the last may carry JSON arrows.
 fn key_path(key: &str) -> Result<Vec<crate::ast::Field>, ParseError> {
-    let mut c = Cursor::new(key, format!("key ({key})"));
+    let mut c = Cursor::labeled(key, "key");
     let mut fields = Vec::new();
     loop {
         let field = c.field()?;

@@ -120,7 +120,7 @@ impl<'d> Writer<'d> {
     /// A literal costs the engine nothing per execution, where a bound key is copied into the
     /// statement at every run.
     pub fn key(&mut self, key: &str) {
-        if key.contains(['\'', '\\', '\0']) {
+        if key.bytes().any(|b| matches!(b, b'\'' | b'\\' | 0)) {
             self.bind_typed(Value::Text(key.to_string()), DataType::Text);
         } else {
             self.sql.reserve(key.len() + 2);

@@ -15,7 +15,7 @@ mod types;
 mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use deadpool::managed::{self, Pool};
@@ -182,13 +182,12 @@ impl SqliteDatabase {
         let conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
         let (limit, timeout) = (self.max_response_bytes, self.statement_timeout);
         let started = std::time::Instant::now();
-        let key = self.long_running.key(&read.statement.sql);
-        if !self.long_running.contains(key) {
+        if !self.long_running.contains(&read.statement.sql) {
             let budget = timeout.map_or(INLINE_BUDGET, |t| t.min(INLINE_BUDGET));
             let output = connection::with_deadline(Some(budget), || connection::run_read(&conn, &read, limit));
             match output {
                 Err(e) if e.kind == ErrorKind::Timeout && timeout.is_none_or(|t| t > budget) => {
-                    self.long_running.insert(key);
+                    self.long_running.insert(&read.statement.sql);
                 }
                 Err(e) if e.kind == ErrorKind::Timeout => return Err(timeout_error(timeout.unwrap_or_default())),
                 other => return other,
@@ -224,6 +223,8 @@ pub const INLINE_BUDGET: std::time::Duration = std::time::Duration::from_millis(
 #[derive(Default)]
 struct LongRunning {
     keys: RwLock<std::collections::HashSet<u64>>,
+    /// Whether any is remembered: while none is, a read is not hashed at all.
+    any: AtomicBool,
 }
 
 impl LongRunning {
@@ -231,21 +232,23 @@ impl LongRunning {
     const CAPACITY: usize = 4096;
 
     /// The key of a statement's SQL.
-    fn key(&self, sql: &str) -> u64 {
+    fn key(sql: &str) -> u64 {
         use std::hash::BuildHasher;
         foldhash::fast::FixedState::with_seed(0).hash_one(sql)
     }
 
-    fn contains(&self, key: u64) -> bool {
-        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&key)
+    fn contains(&self, sql: &str) -> bool {
+        self.any.load(Ordering::Relaxed)
+            && self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&Self::key(sql))
     }
 
-    fn insert(&self, key: u64) {
+    fn insert(&self, sql: &str) {
         let mut keys = self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if keys.len() >= Self::CAPACITY {
             keys.clear();
         }
-        keys.insert(key);
+        keys.insert(Self::key(sql));
+        self.any.store(true, Ordering::Relaxed);
     }
 }
 

@@ -34,6 +34,10 @@ pub struct Node {
     pub limit: Option<u64>,
     /// Skip this many rows.
     pub offset: u64,
+    /// Whether the first sort key is the leading column of one of the table's indexes (its
+    /// primary key included): the engine can walk the index and stop at the limit, building
+    /// the JSON of those rows only, so the renderer need not pick the rows first.
+    pub indexed_order: bool,
 }
 
 /// One key of the output object.
@@ -407,6 +411,7 @@ impl Node {
             order: Vec::new(),
             limit: None,
             offset: 0,
+            indexed_order: false,
         }
     }
 }

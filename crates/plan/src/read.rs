@@ -8,7 +8,7 @@ use rowbase_request::{Condition, DeletedRows, QueryParams, Scoped, SelectItem};
 use crate::access::Guard;
 use crate::error::PlanError;
 use crate::expr::{condition_to_expr, order_to_plan};
-use crate::plan::{Cast, ColumnRef, Embed, EmbedMode, Expr, Join, JunctionJoin, Node, Output, ReadPlan};
+use crate::plan::{Cast, ColumnRef, Embed, EmbedMode, Expr, Join, JunctionJoin, Node, OrderKey, Output, ReadPlan};
 use crate::relation::find_relationship;
 
 /// The rows of the root a response covers: from `limit`/`offset` and the `Range` header,
@@ -105,6 +105,7 @@ fn build_node(
         order: Vec::new(),
         limit: None,
         offset: 0,
+        indexed_order: false,
     };
     for item in items {
         match item {
@@ -293,6 +294,14 @@ fn resolve(
     for terms in at(&params.order, path) {
         node.order = terms.iter().map(|t| order_to_plan(catalog, node, table, t)).collect::<Result<_, _>>()?;
     }
+    node.indexed_order = match node.order.first().map(|term| &term.key) {
+        Some(OrderKey::Column(column)) if column.json_path.is_empty() && column.cast.is_none() => {
+            let name = column.column.as_str();
+            table.primary_key.first().is_some_and(|c| c == name)
+                || table.indexes.iter().any(|index| index.columns.first().is_some_and(|(c, _)| c == name))
+        }
+        _ => false,
+    };
     crate::rules::check_order_grants(catalog, guard, table, node)?;
     // The role's row-level policies, before any parent copies this node into an `EXISTS`.
     if let Some(visible) = guard.using(table, node, rowbase_catalog::Command::Select)? {

@@ -96,7 +96,10 @@ pub(crate) fn transaction_settings(ctx: &RequestContext, audited: bool) -> Trans
     TransactionSettings {
         audit: audited.then(|| AuditSettings { actor: ctx.actor.clone(), request_id: ctx.request_id.clone() }),
         role: ctx.role.clone(),
-        claims: (!ctx.claims.is_empty()).then(|| serde_json::to_string(&*ctx.claims).unwrap_or_default()),
+        // As JSON text only where the engine reads it (PostgreSQL's `request.jwt.claims`, with
+        // the request line): SQLite and MySQL take the planner's rules alone.
+        claims: (ctx.request.is_some() && !ctx.claims.is_empty())
+            .then(|| serde_json::to_string(&*ctx.claims).unwrap_or_default()),
         request: ctx.request.clone(),
     }
 }

@@ -58,7 +58,7 @@ pub(crate) fn open_reader(
     // The statement time limit: every few thousand VM steps SQLite asks whether the read that
     // runs on this thread is past its deadline (`with_deadline`); past it, the statement stops
     // with SQLITE_INTERRUPT. No timer is armed per read.
-    conn.progress_handler(PROGRESS_STEPS, Some(|| DEADLINE.get().is_some_and(|d| Instant::now() >= d)))?;
+    conn.progress_handler(PROGRESS_STEPS, Some(progress))?;
     Ok(conn)
 }
 
@@ -68,6 +68,19 @@ const PROGRESS_STEPS: std::ffi::c_int = 5_000;
 thread_local! {
     /// The deadline of the read running on this thread, if it has one.
     static DEADLINE: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+    /// Looks of the progress handler left to a read with a work budget (0: none); it stops the
+    /// read at the last one.
+    static BUDGET: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// The progress handler: `true` (stop the statement) past the read's deadline or its work budget.
+fn progress() -> bool {
+    match BUDGET.get() {
+        0 => {}
+        1 => return true,
+        n => BUDGET.set(n - 1),
+    }
+    DEADLINE.get().is_some_and(|d| Instant::now() >= d)
 }
 
 /// Runs `read` (a read on a reader connection, on this thread) with the statement time limit
@@ -77,6 +90,19 @@ pub(crate) fn with_deadline<T>(limit: Option<std::time::Duration>, read: impl Fn
     let out = read();
     DEADLINE.set(None);
     out
+}
+
+/// Runs `read` as [`with_deadline`] does, and also stops it once it has done `steps` of SQLite's
+/// virtual-machine steps (rounded up to the handler's period). Work, not time: a read the
+/// operating system pauses is not stopped for it. Returns the read's result and whether the
+/// budget stopped it.
+pub(crate) fn with_budget<T>(steps: u32, limit: Option<std::time::Duration>, read: impl FnOnce() -> T) -> (T, bool) {
+    let looks = steps.div_ceil(PROGRESS_STEPS.unsigned_abs()).max(1) + 1;
+    BUDGET.set(looks);
+    let out = with_deadline(limit, read);
+    let spent = BUDGET.get() == 1;
+    BUDGET.set(0);
+    (out, spent)
 }
 
 /// The writer's connection, with the chosen durability: `synchronous=FULL` syncs the WAL at

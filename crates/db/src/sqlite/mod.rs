@@ -171,8 +171,8 @@ impl SqliteDatabase {
     /// Runs one read statement on a pooled connection within the statement time limit (the
     /// connection's progress handler).
     ///
-    /// A read runs first where the request already is, on the async worker thread, with a budget
-    /// of [`INLINE_BUDGET`]: a short read (most are tens of microseconds) pays no hop to another
+    /// A read runs first where the request already is, on the async worker thread, with a work
+    /// budget of [`INLINE_BUDGET`]: a short read (most are tens of microseconds) pays no hop to another
     /// thread. A read past the budget is stopped by the same progress handler, its SQL remembered
     /// as long-running, and it runs again on the blocking pool with what is left of the time limit
     /// (reads change nothing, so running one again is safe); a statement already known to run long
@@ -183,10 +183,11 @@ impl SqliteDatabase {
         let (limit, timeout) = (self.max_response_bytes, self.statement_timeout);
         let started = std::time::Instant::now();
         if !self.long_running.contains(&read.statement.sql) {
-            let budget = timeout.map_or(INLINE_BUDGET, |t| t.min(INLINE_BUDGET));
-            let output = connection::with_deadline(Some(budget), || connection::run_read(&conn, &read, limit));
+            let cap = timeout.map_or(INLINE_TIME, |t| t.min(INLINE_TIME));
+            let (output, spent) =
+                connection::with_budget(INLINE_BUDGET, Some(cap), || connection::run_read(&conn, &read, limit));
             match output {
-                Err(e) if e.kind == ErrorKind::Timeout && timeout.is_none_or(|t| t > budget) => {
+                Err(e) if e.kind == ErrorKind::Timeout && (spent || timeout.is_none_or(|t| t > cap)) => {
                     self.long_running.insert(&read.statement.sql);
                 }
                 Err(e) if e.kind == ErrorKind::Timeout => return Err(timeout_error(timeout.unwrap_or_default())),
@@ -212,11 +213,18 @@ impl SqliteDatabase {
     }
 }
 
-/// How long a read may run on the async worker thread before it is moved to the blocking pool:
-/// long enough for the reads of an API (an index lookup, a page, an embedding: tens to hundreds
-/// of microseconds), short enough that a worker held by one delays the requests queued behind it
-/// by no more than this.
-pub const INLINE_BUDGET: std::time::Duration = std::time::Duration::from_millis(2);
+/// How much a read may do on the async worker thread before it is moved to the blocking pool,
+/// in SQLite virtual-machine steps (about a millisecond of work here): enough for the reads of
+/// an API (an index lookup, a page, an embedding: thousands to tens of thousands of steps), little
+/// enough that a worker held by one delays the requests queued behind it by about that much.
+/// Counted in work rather than time, so a read the operating system pauses is not mistaken for a
+/// long one (and remembered as such).
+pub const INLINE_BUDGET: u32 = 100_000;
+
+/// The longest a read may hold the async worker thread whatever its steps (one step may call a
+/// costly function): past it the read moves to the blocking pool too. Generous, as the operating
+/// system may pause the thread for a while without the read being long.
+pub const INLINE_TIME: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The SQL texts of reads that ran past [`INLINE_BUDGET`] (hashed): they go to the blocking pool
 /// directly. Bounded: past [`LongRunning::CAPACITY`] entries it starts again from empty.

@@ -26,17 +26,23 @@ const EMBED: &str = "SELECT coalesce(json_agg(json_build_object('album_id', a.al
     'track', (SELECT coalesce(json_agg(json_build_object('track_id', t.track_id, 'name', t.name)), '[]') \
     FROM track t WHERE t.album_id = a.album_id)) ORDER BY a.album_id), '[]')::text \
     FROM (SELECT album_id, title, artist_id FROM album WHERE album_id >= $1 ORDER BY album_id LIMIT 20) a";
-const OFFSET: &str = "SELECT coalesce(json_agg(json_build_object('id', id, 'payload', payload) ORDER BY id), '[]')::text \
-    FROM (SELECT id, payload FROM item ORDER BY id LIMIT 20 OFFSET $1) i";
+/// The offset is written into the statement (an integer, so safe) as Rowbase and PostgREST
+/// write it: bound, PostgreSQL's generic plan for an unknown offset sorts the whole table.
+fn offset_sql(offset: i64) -> String {
+    format!(
+        "SELECT coalesce(json_agg(json_build_object('id', id, 'payload', payload) ORDER BY id), '[]')::text \
+         FROM (SELECT id, payload FROM item ORDER BY id LIMIT 20 OFFSET {offset}) i"
+    )
+}
 const KEYSET: &str = "SELECT coalesce(json_agg(json_build_object('id', id, 'payload', payload) ORDER BY id), '[]')::text \
     FROM (SELECT id, payload FROM item WHERE id > $1 ORDER BY id LIMIT 20) i";
 
 /// Runs one prepared statement (cached per connection); its single value is the body.
-async fn read(pool: &Pool, sql: &'static str, param: &(dyn ToSql + Sync)) -> Response {
+async fn read(pool: &Pool, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Response {
     let result = async {
         let client = pool.get().await.map_err(|e| e.to_string())?;
         let statement = client.prepare_cached(sql).await.map_err(|e| e.to_string())?;
-        let row = client.query_one(&statement, &[param]).await.map_err(|e| e.to_string())?;
+        let row = client.query_one(&statement, params).await.map_err(|e| e.to_string())?;
         row.try_get::<_, String>(0).map_err(|e| e.to_string())
     }
     .await;
@@ -93,23 +99,23 @@ pub async fn app(url: &str) -> Result<Router, Box<dyn std::error::Error>> {
     Ok(Router::new()
         .route(
             "/pk/{id}",
-            get(|State(p): State<Pool>, Path(id): Path<i64>| async move { read(&p, TRACK, &int(id)).await }),
+            get(|State(p): State<Pool>, Path(id): Path<i64>| async move { read(&p, TRACK, &[&int(id)]).await }),
         )
         .route(
             "/filter/{genre}",
-            get(|State(p): State<Pool>, Path(g): Path<i64>| async move { read(&p, FILTER, &int(g)).await }),
+            get(|State(p): State<Pool>, Path(g): Path<i64>| async move { read(&p, FILTER, &[&int(g)]).await }),
         )
         .route(
             "/embed/{start}",
-            get(|State(p): State<Pool>, Path(s): Path<i64>| async move { read(&p, EMBED, &int(s)).await }),
+            get(|State(p): State<Pool>, Path(s): Path<i64>| async move { read(&p, EMBED, &[&int(s)]).await }),
         )
         .route(
             "/offset/{offset}",
-            get(|State(p): State<Pool>, Path(o): Path<i64>| async move { read(&p, OFFSET, &o).await }),
+            get(|State(p): State<Pool>, Path(o): Path<i64>| async move { read(&p, &offset_sql(o), &[]).await }),
         )
         .route(
             "/keyset/{after}",
-            get(|State(p): State<Pool>, Path(a): Path<i64>| async move { read(&p, KEYSET, &int(a)).await }),
+            get(|State(p): State<Pool>, Path(a): Path<i64>| async move { read(&p, KEYSET, &[&int(a)]).await }),
         )
         .route("/note", post(insert_note))
         .route("/note/{id}", patch(update_note))

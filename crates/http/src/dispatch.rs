@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tower::ServiceExt;
@@ -93,18 +93,20 @@ async fn function(path: Result<Path<String>, PathRejection>) -> Response {
 }
 
 /// `/{relation}`: reads and writes of a table or view, by method.
+///
+/// The request is taken whole and read in place: the method, URI and header extractors would
+/// each copy their part (the headers a map of their own) on every request.
 async fn relation(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: axum::body::Body,
+    request: axum::extract::Request,
 ) -> Response {
     let table = match path {
         Ok(Path(table)) => table,
         Err(_) => return invalid_path().into_response(),
     };
+    let (parts, body) = request.into_parts();
+    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let query = uri.query().unwrap_or("");
     let answer = match method {
         Method::GET | Method::HEAD => read_rows(&state, (&method, uri.path()), &table, query, &headers).await,

@@ -7,6 +7,9 @@ use crate::error::ParseError;
 /// Characters that end an unquoted name anywhere in the grammar.
 const RESERVED: &[char] = &['.', ',', ':', '(', ')', '!', '"'];
 
+/// [`RESERVED`] as bytes.
+const RESERVED_BYTES: &[u8] = b".,:()!\"";
+
 /// Reads one parameter value left to right.
 pub(crate) struct Cursor<'a> {
     src: &'a str,
@@ -111,12 +114,17 @@ impl<'a> Cursor<'a> {
             return self.quoted();
         }
         let start = self.pos;
-        while let Some(c) = self.peek() {
-            if RESERVED.contains(&c) || self.starts_with("->") {
+        // Byte by byte: every reserved character is ASCII, and no byte of a multi-byte UTF-8
+        // character is, so the name ends on a character boundary.
+        let bytes = self.src.as_bytes();
+        let mut end = start;
+        while let Some(&b) = bytes.get(end) {
+            if RESERVED_BYTES.contains(&b) || (b == b'-' && bytes.get(end + 1) == Some(&b'>')) {
                 break;
             }
-            self.bump();
+            end += 1;
         }
+        self.pos = end;
         let name = self.src[start..self.pos].trim_end();
         if name.is_empty() {
             return Err(self.error("a name"));

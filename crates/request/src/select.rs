@@ -10,8 +10,7 @@ pub(crate) const MAX_DEPTH: usize = 16;
 
 /// Parses a whole `select` value. An empty value means all columns, as an absent one does.
 pub(crate) fn parse_select(value: &str) -> Result<Vec<SelectItem>, ParseError> {
-    let what = format!("select parameter ({value})");
-    let mut cursor = Cursor::new(value, what);
+    let mut cursor = Cursor::labeled(value, "select parameter");
     let items = select_list(&mut cursor, 0)?;
     if !cursor.at_end() {
         return Err(cursor.error("\",\" or end of input"));

@@ -127,10 +127,10 @@ impl PostgresDatabase {
     pub async fn read(&self, read: ReadStatement, preamble: Option<Statement>) -> Result<ReadOutput, DbError> {
         let mut guard = CancelOnDrop(Some(self.pool.get().await.map_err(|e| pool_error(e, classify))?));
         let client = guard.client();
+        let statement = client.prepare_cached(&read.statement.sql).await.map_err(|e| classify(&e))?;
+        let values = params(&read.statement.params);
         let output = match &preamble {
             None => {
-                let statement = client.prepare_cached(&read.statement.sql).await.map_err(|e| classify(&e))?;
-                let values = params(&read.statement.params);
                 self.statements.fetch_add(1, Ordering::Relaxed);
                 match client.query_raw(&statement, refs(&values)).await {
                     Ok(rows) => self.collect(rows, read.counted).await,
@@ -138,9 +138,8 @@ impl PostgresDatabase {
                 }
             }
             Some(preamble) => {
-                let statement = client.prepare_cached(&read.statement.sql).await.map_err(|e| classify(&e))?;
                 let prepared = client.prepare_cached(&preamble.sql).await.map_err(|e| classify(&e))?;
-                let (values, preamble_values) = (params(&read.statement.params), params(&preamble.params));
+                let preamble_values = params(&preamble.params);
                 let preamble_refs = refs(&preamble_values);
                 self.statements.fetch_add(4, Ordering::Relaxed);
                 let rows = async {

@@ -96,13 +96,18 @@ def base_sqlite(items):
 AUTH_SECRET = "bench-secret-of-at-least-thirty-two-bytes"
 
 
-def auth_token():
-    """An HS256 token for the access-control pair (bench/auth/rowbase.toml), valid for a day."""
+def hs256_token(claims):
+    """An HS256 token signed with `AUTH_SECRET`, carrying `claims` (a dict), valid for a day."""
     b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
     head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    body = b64(json.dumps({"role": "listener", "shelf": 0, "exp": int(time.time()) + 86400}).encode())
+    body = b64(json.dumps(claims | {"exp": int(time.time()) + 86400}).encode())
     signature = hmac.new(AUTH_SECRET.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
     return f"{head}.{body}.{b64(signature)}"
+
+
+def auth_token():
+    """The token of the access-control pair (bench/auth/rowbase.toml)."""
+    return hs256_token({"role": "listener", "shelf": 0})
 
 
 def auth_sqlite(base):
@@ -510,6 +515,16 @@ def pocketbase_data(venv, base, items):
 # --- the run ------------------------------------------------------------------------------------------
 
 
+def chosen_workloads(args, paths):
+    """The workloads to run against a contender with `paths`: those its paths cover (the mix
+    needs two), narrowed to `--workload` when given."""
+    return [
+        workload for workload, _ in WORKLOADS
+        if all(key in paths for key in {"mix": ["pk", "insert"]}.get(workload, [workload]))
+        and (not args.workload or workload in args.workload)
+    ]
+
+
 def measure(args):
     items = 20_000 if args.smoke else 1_000_000
     offset = items - items // 10
@@ -529,12 +544,7 @@ def measure(args):
             time.sleep(0.5)
             idle = server.memory_kib("VmRSS")
             results[name] = {}
-            for workload, _ in WORKLOADS:
-                # A contender answers the workloads whose paths it has (the mix needs two).
-                if any(key not in paths for key in {"mix": ["pk", "insert"]}.get(workload, [workload])):
-                    continue
-                if args.workload and workload not in args.workload:
-                    continue
+            for workload in chosen_workloads(args, paths):
                 if not args.smoke:
                     run_wrk(server.base, lua(paths, workload), 1, connections)  # warm-up
                 results[name][workload] = run_wrk(server.base, lua(paths, workload), seconds, connections)
@@ -609,7 +619,7 @@ def network_delay(items):
         rowbase = os.path.join(RELEASE, "rowbase")
         server = Server("rowbase-netem", [rowbase, "serve", delayed, "--listen", "127.0.0.1:28130"], 28130,
                         env={**QUIET, "ROWBASE_JWT_SECRET": AUTH_SECRET})
-        server.headers = {"Authorization": f"Bearer {netem_token(claims)}"}
+        server.headers = {"Authorization": f"Bearer {hs256_token(json.loads(claims))}"}
         server.wait_ready("/track?track_id=eq.1")
         paths = {"pk": "/track?select=track_id,name&track_id=eq.%d", "headers": server.headers}
         run_wrk(server.base, lua(paths, "pk"), 1, 1)
@@ -622,15 +632,6 @@ def network_delay(items):
             server.stop()
         relay.kill()
         relay.wait()
-
-
-def netem_token(claims):
-    """An HS256 token carrying `claims` (a JSON object text), valid for a day."""
-    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-    body = json.loads(claims) | {"exp": int(time.time()) + 86400}
-    head, payload = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()), b64(json.dumps(body).encode())
-    signature = hmac.new(AUTH_SECRET.encode(), f"{head}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{head}.{payload}.{b64(signature)}"
 
 
 # The contenders whose instructions per request are counted: Rowbase beside its floor, per engine.
@@ -714,11 +715,7 @@ def count_instructions(args, items, offset, venv):
             try:
                 server.wait_ready(probe, timeout=180)
                 counts[name] = {}
-                for workload, _ in WORKLOADS:
-                    if any(key not in paths for key in {"mix": ["pk", "insert"]}.get(workload, [workload])):
-                        continue
-                    if args.workload and workload not in args.workload:
-                        continue
+                for workload in chosen_workloads(args, paths):
                     # The smoke run checks that counting works, on one workload. The deep offset
                     # page takes seconds per request under callgrind: not counted (and a floor
                     # would go on running abandoned ones into the next workload's count).

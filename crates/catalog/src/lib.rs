@@ -8,9 +8,11 @@
 mod access;
 mod engine;
 mod model;
+mod name;
 mod relationship;
 
 pub use access::*;
 pub use engine::Engine;
 pub use model::*;
+pub use name::Name;
 pub use relationship::*;

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use crate::name::Name;
 use crate::relationship::{Relationship, derive_relationships};
 
 /// The engine-neutral type of a column. Each engine's introspection maps its declared types here
@@ -66,8 +67,9 @@ impl DataType {
 /// A column of a table or view.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
-    /// The name, exactly as the engine stores it (case preserved).
-    pub name: String,
+    /// The name, exactly as the engine stores it (case preserved); shared with the plans that
+    /// read it.
+    pub name: Name,
     /// The neutral type.
     pub data_type: DataType,
     /// The type as declared in the engine (`NVARCHAR(160)`), for documentation.

@@ -46,7 +46,7 @@ fn schema(table: &Table) -> Value {
         if column.nullable {
             p["nullable"] = json!(true);
         }
-        if table.primary_key.contains(&column.name) {
+        if table.primary_key.iter().any(|k| *k == column.name) {
             p["description"] = json!(format!("{} (primary key)", column.declared_type));
         }
         if column.generated {
@@ -56,7 +56,7 @@ fn schema(table: &Table) -> Value {
         if column.full_text.is_some() {
             p["description"] = json!(format!("{} (full-text search: fts, plfts, phfts, wfts)", column.declared_type));
         }
-        properties.insert(column.name.clone(), p);
+        properties.insert(column.name.to_string(), p);
     }
     let required: Vec<&str> = table
         .columns

@@ -231,7 +231,7 @@ pub fn diff(live: &Catalog, declared: &Schema, allow_destructive: bool) -> Resul
                 }
                 (None, Some(old)) => {
                     kept.push(&old.name);
-                    columns.push(Step::RenameColumn(table.name.clone(), old.name.clone(), column.name.clone()));
+                    columns.push(Step::RenameColumn(table.name.clone(), old.name.to_string(), column.name.clone()));
                 }
                 (None, None) if column.search.is_some() => {
                     search_adds.push(Step::AddColumn(table.name.clone(), column.clone()));

@@ -1,7 +1,7 @@
 //! The plan: what to read, with every name resolved. Shapes mirror the SQL the renderer writes:
 //! one [`Node`] per table reference, embeds as nested nodes joined to their parent.
 
-use rowbase_catalog::DataType;
+use rowbase_catalog::{DataType, Name};
 use rowbase_request::{Direction, FtsKind, IsValue, JsonStep, Nulls, Operator, Quantifier};
 
 use crate::value::Value;
@@ -46,14 +46,14 @@ pub enum Output {
     /// A column value.
     Column {
         /// The output key (alias or column name or last JSON key).
-        key: String,
+        key: Name,
         /// The value.
         column: ColumnRef,
     },
     /// A related resource.
     Embed {
         /// The key in the output and in embed paths (alias or relation name as written).
-        key: String,
+        key: Name,
         /// What is embedded and how it joins.
         embed: Embed,
         /// Nested object/array, spread into the parent, or only filtering.
@@ -77,8 +77,8 @@ pub enum EmbedMode {
 pub struct ColumnRef {
     /// The node's alias number.
     pub alias: usize,
-    /// The catalog column name.
-    pub column: String,
+    /// The catalog column name (shared with the catalog).
+    pub column: Name,
     /// Its neutral type.
     pub data_type: DataType,
     /// Whether the expression can be NULL (a nullable column, or anything behind a JSON arrow).
@@ -490,7 +490,7 @@ impl InsertPlan {
         if alive {
             let left = ColumnRef {
                 alias: 0,
-                column: rowbase_catalog::ALIVE_COLUMN.to_string(),
+                column: Name::from(rowbase_catalog::ALIVE_COLUMN),
                 data_type: DataType::Integer,
                 nullable: true,
                 json_path: Vec::new(),

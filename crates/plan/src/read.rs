@@ -2,7 +2,7 @@
 //! (filters, `!inner`, orders, limits) so that every `EXISTS` and related order sees its embed
 //! complete.
 
-use rowbase_catalog::{Catalog, Table};
+use rowbase_catalog::{Catalog, Name, Table};
 use rowbase_request::{Condition, DeletedRows, QueryParams, Scoped, SelectItem};
 
 use crate::access::Guard;
@@ -137,7 +137,11 @@ fn build_node(
                     Some(name) => Some(Cast::from_name(name).ok_or_else(|| PlanError::UnknownType(name.clone()))?),
                     None => None,
                 };
-                let key = key.clone().unwrap_or_else(|| field.output_name());
+                let key = match key {
+                    Some(key) => Name::from(key),
+                    None if field.json_path.is_empty() => column.column.clone(),
+                    None => Name::from(field.output_name()),
+                };
                 node.outputs.push(Output::Column { key, column });
             }
             SelectItem::Embed(e) => {
@@ -173,7 +177,7 @@ fn build_node(
                     to_one: rel.is_to_one(),
                     inner: e.join == Some(rowbase_request::JoinKind::Inner),
                 };
-                node.outputs.push(Output::Embed { key: e.key().to_string(), embed, mode });
+                node.outputs.push(Output::Embed { key: Name::from(e.key()), embed, mode });
             }
         }
     }
@@ -260,7 +264,7 @@ fn resolve(
 ) -> Result<(), PlanError> {
     for output in &mut node.outputs {
         if let Output::Embed { key, embed, .. } = output {
-            path.push(key.clone());
+            path.push(key.to_string());
             resolve(catalog, &mut embed.node, path, params, deleted, guard)?;
             path.pop();
         }

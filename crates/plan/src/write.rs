@@ -68,7 +68,7 @@ pub(crate) fn plan_insert(
         .map(|row| {
             columns
                 .iter()
-                .map(|column| match row.get(&column.name) {
+                .map(|column| match row.get(column.name.as_str()) {
                     Some(json) => json_value(table, column, json).map(Some),
                     None if request.missing_default => Ok(None),
                     None => Ok(Some(Value::Null)),
@@ -81,7 +81,7 @@ pub(crate) fn plan_insert(
         resolution => conflict_target(table, request.params.on_conflict.as_deref())?.map(|target| Conflict {
             action: match resolution {
                 OnDuplicate::Merge => ConflictAction::Update(
-                    columns.iter().map(|c| c.name.clone()).filter(|c| !target.contains(c)).collect(),
+                    columns.iter().map(|c| c.name.to_string()).filter(|c| !target.contains(c)).collect(),
                 ),
                 _ => ConflictAction::Nothing,
             },
@@ -106,7 +106,7 @@ pub(crate) fn plan_insert(
     let mutation = Mutation::Insert(InsertPlan {
         schema: table.schema.clone(),
         table: table.name.clone(),
-        columns: columns.iter().map(|c| c.name.clone()).collect(),
+        columns: columns.iter().map(|c| c.name.to_string()).collect(),
         column_types: columns.iter().map(|c| c.data_type).collect(),
         rows,
         conflict,
@@ -176,7 +176,7 @@ pub(crate) fn plan_put(
     for (column, text) in &key_filters {
         let column = found.column(column).ok_or(PlanError::PutFilters)?;
         let url_value = coerce(text, column.data_type)?;
-        let body_value = match row.get(&column.name) {
+        let body_value = match row.get(column.name.as_str()) {
             Some(json) => json_value(found, column, json)?,
             None => {
                 return Err(PlanError::PutPayload(format!(
@@ -250,8 +250,8 @@ pub(crate) fn plan_update(
     let row = payload.rows.first();
     let set = columns
         .iter()
-        .filter_map(|c| row.and_then(|r| r.get(&c.name)).map(|json| (c, json)))
-        .map(|(c, json)| json_value(found, c, json).map(|v| (c.name.clone(), v)))
+        .filter_map(|c| row.and_then(|r| r.get(c.name.as_str())).map(|json| (c, json)))
+        .map(|(c, json)| json_value(found, c, json).map(|v| (c.name.to_string(), v)))
         .collect::<Result<Vec<_>, _>>()?;
     let representation = representation(catalog, schema, found, params, deleted, guard)?;
     let using = guard.using(found, &representation.root, Command::Update)?;
@@ -308,7 +308,7 @@ pub(crate) fn plan_delete(
                 schema: found.schema.clone(),
                 table: found.name.clone(),
                 set: Vec::new(),
-                stamp: Some(column.name.clone()),
+                stamp: Some(column.name.to_string()),
                 filters,
             },
             key: row_key(found),
@@ -438,7 +438,7 @@ fn conflict_target(table: &Table, on_conflict: Option<&[String]>) -> Result<Opti
 pub(crate) fn json_value(table: &Table, column: &Column, json: &Json) -> Result<Value, PlanError> {
     let invalid = |type_name: &str| PlanError::InvalidColumnValue {
         table: table.name.clone(),
-        column: column.name.clone(),
+        column: column.name.to_string(),
         type_name: type_name.to_string(),
         value: match json {
             Json::String(s) => s.clone(),
@@ -472,7 +472,7 @@ pub(crate) fn json_value(table: &Table, column: &Column, json: &Json) -> Result<
     };
     if let (Some(max), Value::Text(text)) = (column.max_length, &value) {
         if text.chars().count() > max as usize {
-            return Err(PlanError::ValueTooLong { table: table.name.clone(), column: column.name.clone(), max });
+            return Err(PlanError::ValueTooLong { table: table.name.clone(), column: column.name.to_string(), max });
         }
     }
     Ok(value)

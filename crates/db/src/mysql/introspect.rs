@@ -70,7 +70,7 @@ pub(crate) async fn catalog(conn: &mut Conn) -> Result<Catalog, DbError> {
         let Some(&i) = index.get(&table) else { continue };
         let neutral = if is_json(&table, &name) { DataType::Json } else { data_type_of(&data_type, &column_type) };
         tables[i].columns.push(Column {
-            name,
+            name: name.into(),
             // Only CHAR/VARCHAR declare a length; TEXT's maximum is not one.
             max_length: if matches!(data_type.as_str(), "char" | "varchar") {
                 length.and_then(|l| u32::try_from(l).ok())

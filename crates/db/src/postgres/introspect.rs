@@ -108,7 +108,7 @@ pub(crate) async fn catalog(client: &Client, schema: &str) -> Result<Catalog, Db
         let length: Option<i32> = row.get(6);
         let generated: bool = row.get(7);
         tables[i].columns.push(Column {
-            name: row.get(1),
+            name: row.get::<_, String>(1).into(),
             declared_type: row.get(2),
             data_type: data_type_of(&type_name),
             nullable: !row.get::<_, bool>(4),

@@ -125,7 +125,7 @@ fn table(conn: &Connection, name: &str, kind: TableKind) -> Result<Table, rusqli
         }
         let data_type = data_type_of(&declared);
         columns.push(Column {
-            name: column,
+            name: column.into(),
             max_length: if data_type == rowbase_catalog::DataType::Text { declared_length(&declared) } else { None },
             data_type,
             declared_type: declared,

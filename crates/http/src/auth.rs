@@ -326,7 +326,7 @@ fn token(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     });
     let token = match bearer {
         Some(token) => Some(token?),
-        None => match headers.get("apikey") {
+        None => match headers.get(crate::names::APIKEY) {
             Some(v) => Some(v.to_str().map_err(|_| invalid("PGRST301", "The apikey header is not text"))?.trim()),
             None => None,
         },

@@ -23,7 +23,7 @@ pub(crate) fn request_context(
     state: &AppState,
     headers: &HeaderMap,
     request: (&axum::http::Method, &str),
-    profile_header: &'static str,
+    profile_header: axum::http::HeaderName,
     prefs: &Preferences,
 ) -> Result<RequestContext, ApiError> {
     let config = state.config();

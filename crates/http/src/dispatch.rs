@@ -131,7 +131,8 @@ fn root(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<Respon
     match *method {
         Method::GET | Method::HEAD => {
             let prefs = rowbase_request::headers::Preferences::default();
-            let ctx = crate::context::request_context(state, headers, (method, "/"), "accept-profile", &prefs)?;
+            let ctx =
+                crate::context::request_context(state, headers, (method, "/"), crate::names::ACCEPT_PROFILE, &prefs)?;
             let document = match (&ctx.access, &ctx.role) {
                 // Only what the role may use (its grants), described for it.
                 (Some(access), Some(role)) => match state.catalog(&ctx.schema) {

@@ -17,6 +17,7 @@
 //! 5. any error of any layer becomes one [`error::ApiError`], whose status and code table is the
 //!    only place HTTP meets the lower layers' errors.
 
+mod app;
 pub mod auth;
 mod context;
 mod csv_body;
@@ -25,14 +26,15 @@ pub mod error;
 mod guard;
 mod history;
 mod log;
+mod names;
 mod openapi;
 mod read;
 mod state;
 mod write;
 
+pub use app::App;
 pub use state::{AppState, HttpConfig};
 
-use axum::Router;
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
 
 /// The headers browsers may read from responses (PostgREST's list; Content-Range carries counts).
@@ -50,7 +52,7 @@ const EXPOSED_HEADERS: [&str; 9] = [
 
 /// The whole application: every route, CORS for the configured origins, the host and origin
 /// guard with security headers, and one log line per request.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState) -> App {
     let origins = &state.config().cors_origins;
     let allow_origin = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
@@ -73,5 +75,5 @@ pub fn router(state: AppState) -> Router {
             dispatch::cors_but_plain_options(cors.clone(), request, next)
         }))
     };
-    routes.layer(axum::middleware::from_fn_with_state(state, log::log_request))
+    App { routes, state }
 }

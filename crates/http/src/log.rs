@@ -6,9 +6,9 @@
 
 use std::time::Instant;
 
-use axum::extract::{Request, State};
+use axum::Router;
+use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
@@ -24,7 +24,7 @@ pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id"
 /// ([`crate::guard::refusal`]), runs it, adds the security headers and the id to the answer, and
 /// logs it at `info` when it completes (`warn` when slow, and as cancelled when the client went
 /// away first).
-pub(crate) async fn log_request(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn log_request(state: &AppState, mut request: Request, mut routes: Router) -> Response {
     let id = request_id(request.headers().get(&REQUEST_ID));
     request.headers_mut().insert(REQUEST_ID, id.clone());
     let line = tracing::enabled!(tracing::Level::INFO).then(|| Line {
@@ -33,11 +33,15 @@ pub(crate) async fn log_request(State(state): State<AppState>, mut request: Requ
         path: request.uri().path().to_string(),
         done: false,
     });
-    let refused = crate::guard::refusal(&state, &request);
+    let refused = crate::guard::refusal(state, &request);
     let run = async move {
         match refused {
             Some(refused) => refused,
-            None => next.run(request).await,
+            // The router is always ready and never fails (its error type is `Infallible`).
+            None => match tower::Service::call(&mut routes, request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            },
         }
     };
     let response = match line {

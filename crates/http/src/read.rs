@@ -22,7 +22,8 @@ pub(crate) async fn read_rows(
 ) -> Result<Response, ApiError> {
     let params = parse_query(raw_query)?;
     let preferences = preferences(headers)?;
-    let ctx = crate::context::request_context(state, headers, (method, path), "accept-profile", &preferences)?;
+    let ctx =
+        crate::context::request_context(state, headers, (method, path), crate::names::ACCEPT_PROFILE, &preferences)?;
     read_as(state, method, table, &params, headers, &preferences, &ctx).await.map_err(|e| e.for_role(&ctx))
 }
 
@@ -36,7 +37,7 @@ async fn read_as(
     preferences: &Preferences,
     ctx: &rowbase_plan::RequestContext,
 ) -> Result<Response, ApiError> {
-    if let Some(instant) = headers.get("accept-datetime").and_then(|v| v.to_str().ok()) {
+    if let Some(instant) = headers.get(crate::names::ACCEPT_DATETIME).and_then(|v| v.to_str().ok()) {
         return crate::history::as_of(state, ctx, table, params, instant).await;
     }
     let media = media_type(headers, &[MediaType::Json, MediaType::SingleObject, MediaType::Csv])?;
@@ -92,7 +93,7 @@ pub(crate) fn media_type(headers: &HeaderMap, offered: &[MediaType]) -> Result<M
 /// Every `Prefer` header, merged. With `handling=strict`, a preference that was not understood is
 /// a 400 (`PGRST122`) instead of being ignored.
 pub(crate) fn preferences(headers: &HeaderMap) -> Result<Preferences, ApiError> {
-    let preferences = Preferences::parse(headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()));
+    let preferences = Preferences::parse(headers.get_all(crate::names::PREFER).iter().filter_map(|v| v.to_str().ok()));
     if preferences.strict == Some(true) && !preferences.invalid.is_empty() {
         return Err(HttpError::InvalidPreferences(preferences.invalid).into());
     }
@@ -115,7 +116,7 @@ fn count_applied(count: Option<rowbase_request::headers::CountPreference>) -> &'
 /// The schema a request works in (PostgREST "Schemas"): the `Accept-Profile` (reads) or
 /// `Content-Profile` (writes) header when given, else the first exposed schema. A schema that
 /// is not exposed is a 406 (`PGRST106`).
-pub(crate) fn profile(state: &AppState, headers: &HeaderMap, name: &'static str) -> Result<String, ApiError> {
+pub(crate) fn profile(state: &AppState, headers: &HeaderMap, name: header::HeaderName) -> Result<String, ApiError> {
     let current = state.current();
     let mut schemas = current.iter().map(|(name, _, _)| name.as_str());
     let default = schemas.clone().next().unwrap_or("public");

@@ -10,7 +10,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -38,7 +37,7 @@ impl Default for ConnectionLimits {
 /// bounds that wait).
 pub(crate) async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: rowbase_http::App,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {

@@ -365,7 +365,9 @@ pub fn ansi_compare_op(op: CompareOp) -> &'static str {
 
 /// Appends `ident` between two `quote`s, each `quote` inside it doubled (SQL's quoted identifier).
 pub fn push_quoted(out: &mut String, ident: &str, quote: char) {
-    if !ident.contains(quote) {
+    // Quotes are ASCII: a plain byte loop, cheaper than a char search on names this short.
+    let q = quote as u8;
+    if quote.is_ascii() && !ident.bytes().any(|b| b == q) {
         // The usual case, in one copy.
         out.reserve(ident.len() + 2);
         out.push(quote);

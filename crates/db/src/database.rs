@@ -357,6 +357,18 @@ impl Database {
         }
     }
 
+    /// Runs statements of Rowbase's own (never a client's text: its users and sessions) in one
+    /// transaction, all or nothing; one output per statement.
+    ///
+    /// Errors: the engine's, classified; the batch is rolled back.
+    pub async fn batch(&self, batch: crate::Batch) -> Result<Vec<crate::BatchOutput>, DbError> {
+        match self {
+            Database::Sqlite(db) => db.batch(batch).await,
+            Database::Postgres(db) => db.batch(batch).await,
+            Database::MySql(db) => db.batch(batch).await,
+        }
+    }
+
     /// How many SQL statements have run since the database was opened: counted by the engine
     /// itself on SQLite (its trace hook), by the driver on PostgreSQL. For tests and metrics.
     pub fn statements_executed(&self) -> u64 {

@@ -22,6 +22,9 @@ pub(crate) trait Executor {
     /// Runs a `SELECT count(*)`.
     async fn count(&mut self, statement: &Statement) -> Result<u64, DbError>;
 
+    /// Runs a statement and returns how many rows it touched.
+    async fn affected(&mut self, statement: &Statement) -> Result<u64, DbError>;
+
     /// Runs a read whose rows are JSON objects and returns them as one JSON array.
     async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError>;
 

@@ -4,6 +4,7 @@
 //! HTTP layer holds. Reads run on a pool of read-only connections; writes go through
 //! [`Database::write`] as [`WriteJob`]s.
 
+mod batch;
 mod database;
 pub mod error;
 mod exec;
@@ -13,6 +14,7 @@ pub mod postgres;
 pub mod sqlite;
 mod write;
 
+pub use batch::{Batch, BatchOutput, BatchStatement};
 pub use database::{Database, DatabaseOptions, ReadOutput, Synchronous};
 pub use error::{DbError, ErrorKind};
 pub use rowbase_sql::{AuditSettings, TransactionSettings};

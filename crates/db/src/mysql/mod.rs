@@ -190,6 +190,26 @@ impl MySqlDatabase {
         crate::write::retry_conflicts(|| self.write_once(&job)).await
     }
 
+    /// Runs `batch` in one transaction, all or nothing (a deadlock is retried as a write's is).
+    pub async fn batch(&self, batch: crate::Batch) -> Result<Vec<crate::BatchOutput>, DbError> {
+        crate::write::retry_conflicts(|| async {
+            let mut conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
+            let mut tx = conn.start_transaction(TxOpts::default()).await.map_err(|e| classify(&e))?;
+            let result = {
+                let mut exec = MySqlExecutor { tx: &mut tx, statements: &self.statements };
+                crate::batch::run_batch(&mut exec, &batch).await
+            };
+            match result {
+                Ok(out) => tx.commit().await.map(|()| out).map_err(|e| classify(&e)),
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            }
+        })
+        .await
+    }
+
     /// One attempt of [`MySqlDatabase::write`].
     async fn write_once(&self, job: &WriteJob) -> Result<Vec<WriteOutput>, DbError> {
         let mut conn = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
@@ -366,6 +386,12 @@ impl Executor for MySqlExecutor<'_, '_> {
     async fn count(&mut self, statement: &Statement) -> Result<u64, DbError> {
         let rows = self.rows(statement).await?;
         rows.first().map_or(Ok(0), |r| integer(r, 0))
+    }
+
+    async fn affected(&mut self, statement: &Statement) -> Result<u64, DbError> {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        self.tx.exec_drop(statement.sql.as_str(), params(&statement.params)).await.map_err(|e| classify(&e))?;
+        Ok(self.tx.affected_rows())
     }
 
     async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError> {

@@ -204,6 +204,26 @@ impl PostgresDatabase {
         crate::write::retry_conflicts(|| self.write_once(&job)).await
     }
 
+    /// Runs `batch` in one transaction, all or nothing (a deadlock is retried as a write's is).
+    pub async fn batch(&self, batch: crate::Batch) -> Result<Vec<crate::BatchOutput>, DbError> {
+        crate::write::retry_conflicts(|| async {
+            let mut client = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
+            let tx = client.transaction().await.map_err(|e| classify(&e))?;
+            let result = {
+                let mut exec = PostgresExecutor { tx: &tx, statements: &self.statements };
+                crate::batch::run_batch(&mut exec, &batch).await
+            };
+            match result {
+                Ok(out) => tx.commit().await.map(|()| out).map_err(|e| classify(&e)),
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
+            }
+        })
+        .await
+    }
+
     /// One attempt of [`PostgresDatabase::write`].
     async fn write_once(&self, job: &WriteJob) -> Result<Vec<WriteOutput>, DbError> {
         let mut client = self.pool.get().await.map_err(|e| pool_error(e, classify))?;
@@ -297,6 +317,13 @@ impl Executor for PostgresExecutor<'_> {
         let rows = self.query(statement).await?;
         let n: i64 = rows.first().map_or(Ok(0), |r| r.try_get(0)).map_err(|e| classify(&e))?;
         Ok(n.unsigned_abs())
+    }
+
+    async fn affected(&mut self, statement: &Statement) -> Result<u64, DbError> {
+        let prepared = self.tx.prepare_cached(&statement.sql).await.map_err(|e| classify(&e))?;
+        let values = params(&statement.params);
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        self.tx.execute(&prepared, &refs(&values)).await.map_err(|e| classify(&e))
     }
 
     async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError> {

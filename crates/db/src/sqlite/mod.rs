@@ -271,6 +271,14 @@ impl SqliteDatabase {
             None => Err(DbError::new(ErrorKind::ReadOnly, "the database is served read-only")),
         }
     }
+
+    /// Runs `batch` on the writer, in its own savepoint of a group commit, all or nothing.
+    pub async fn batch(&self, batch: crate::Batch) -> Result<Vec<crate::BatchOutput>, DbError> {
+        match &self.writer {
+            Some(writer) => writer.batch(batch).await,
+            None => Err(DbError::new(ErrorKind::ReadOnly, "the database is served read-only")),
+        }
+    }
 }
 
 /// Interrupts a read's connection when dropped armed: the request was abandoned (the client

@@ -11,6 +11,7 @@ use rusqlite::types::ValueRef;
 
 use super::classify::classify;
 use super::connection::{Param, run_read};
+use crate::batch::{Batch, BatchOutput, run_batch};
 use crate::error::{DbError, ErrorKind};
 use crate::exec::{Executor, run_write};
 use crate::write::{WriteJob, WriteOutput};
@@ -38,6 +39,13 @@ impl Executor for SqliteExecutor<'_> {
         Ok(n.unsigned_abs())
     }
 
+    async fn affected(&mut self, statement: &Statement) -> Result<u64, DbError> {
+        let mut stmt = self.conn.prepare_cached(&statement.sql).map_err(|e| classify(&e))?;
+        let n =
+            stmt.execute(rusqlite::params_from_iter(statement.params.iter().map(Param))).map_err(|e| classify(&e))?;
+        Ok(n as u64)
+    }
+
     async fn read_array(&mut self, statement: &Statement) -> Result<String, DbError> {
         run_read(self.conn, &ReadStatement::page(statement.clone()), usize::MAX).map(|o| o.body)
     }
@@ -50,7 +58,18 @@ impl Executor for SqliteExecutor<'_> {
 /// Runs `job` to completion on `conn`, which is inside a transaction.
 pub(crate) fn run_write_now(conn: &Connection, job: &WriteJob) -> Result<Vec<WriteOutput>, DbError> {
     let mut exec = SqliteExecutor { conn };
-    let mut future = std::pin::pin!(run_write(&mut exec, job));
+    now(run_write(&mut exec, job))
+}
+
+/// Runs `batch` to completion on `conn`, which is inside a transaction.
+pub(crate) fn run_batch_now(conn: &Connection, batch: &Batch) -> Result<Vec<BatchOutput>, DbError> {
+    let mut exec = SqliteExecutor { conn };
+    now(run_batch(&mut exec, batch))
+}
+
+/// The result of a future over SQLite's synchronous executor, which never waits.
+fn now<T>(future: impl Future<Output = Result<T, DbError>>) -> Result<T, DbError> {
+    let mut future = std::pin::pin!(future);
     match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
         std::task::Poll::Ready(result) => result,
         std::task::Poll::Pending => {

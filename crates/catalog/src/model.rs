@@ -287,10 +287,11 @@ pub fn is_managed(table: &str) -> bool {
     table == AUDIT_LOG
 }
 
-/// Tables Rowbase keeps for itself (the migration ledger, SQLite's audit context): never
-/// served, never diffed.
+/// Tables Rowbase keeps for itself (the migration ledger, SQLite's audit context, the users,
+/// sessions and refresh tokens of `rowbase_auth_*` on SQLite and MySQL): never served, never
+/// diffed.
 pub fn is_internal(table: &str) -> bool {
-    table == "rowbase_migrations" || table == AUDIT_CONTEXT
+    table == "rowbase_migrations" || table == AUDIT_CONTEXT || table.starts_with("rowbase_auth_")
 }
 
 impl Table {

@@ -20,7 +20,7 @@ const TABLE_METHODS: &str = "OPTIONS,GET,HEAD,POST,PUT,PATCH,DELETE";
 ///
 /// Errors: 413 `54000` past `limit`; 408 `PGRST102` when the body takes longer than `time` to
 /// arrive; 400 `PGRST102` when it is not well-formed HTTP (a malformed chunk size).
-async fn read_body(
+pub(crate) async fn read_body(
     body: axum::body::Body,
     limit: usize,
     time: std::time::Duration,
@@ -49,6 +49,7 @@ pub(crate) fn routes(state: AppState) -> Router {
         }
     }
     router
+        .merge(crate::users::routes())
         .route("/", any(root_route))
         .route("/rest/v1", any(root_route))
         .route("/rest/v1/", any(root_route))

@@ -30,6 +30,7 @@ mod names;
 mod openapi;
 mod read;
 mod state;
+mod users;
 mod write;
 
 pub use app::App;

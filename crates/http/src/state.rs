@@ -43,6 +43,8 @@ pub struct HttpConfig {
     /// Declared roles, grants and row-level policies (from the schema file); `None`: none, and
     /// every request reaches every row.
     pub access: Option<std::sync::Arc<rowbase_plan::AccessRules>>,
+    /// Users and sessions (`/auth/v1`), when switched on; `None`: those routes answer 404.
+    pub users: Option<std::sync::Arc<rowbase_users::Users>>,
 }
 
 impl Default for HttpConfig {
@@ -60,6 +62,7 @@ impl Default for HttpConfig {
             max_rows: None,
             auth: crate::auth::AuthConfig::default(),
             access: None,
+            users: None,
         }
     }
 }

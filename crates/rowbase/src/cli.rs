@@ -271,6 +271,24 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_INSECURE_NO_AUTH", help_heading = "Access control")]
     pub insecure_no_auth: bool,
 
+    /// Keep users and sessions (`/auth/v1`, the API supabase-js's `auth` speaks): sign-up,
+    /// sign-in with a password, rotating refresh tokens, sign-out. Rowbase creates its own tables
+    /// for them (`rowbase_auth`). Needs the HMAC secret, which signs the access tokens.
+    #[arg(long, env = "ROWBASE_USERS", help_heading = "Users")]
+    pub users: bool,
+
+    /// Refuse new sign-ups (users are then created by an admin only).
+    #[arg(long, env = "ROWBASE_DISABLE_SIGNUP", help_heading = "Users")]
+    pub disable_signup: bool,
+
+    /// The shortest password accepted, in characters (the 10,000 most common are refused too).
+    #[arg(long, env = "ROWBASE_MIN_PASSWORD_LENGTH", default_value_t = 8, help_heading = "Users")]
+    pub min_password_length: usize,
+
+    /// Seconds an access token lives (refresh tokens renew it).
+    #[arg(long, env = "ROWBASE_ACCESS_TOKEN_SECONDS", default_value_t = 3600, help_heading = "Users")]
+    pub access_token_seconds: u64,
+
     /// Seconds requests in flight get to finish after SIGTERM/SIGINT; connections still open
     /// then (an idle keep-alive a client never closes, a slow request) are dropped.
     #[arg(long, env = "ROWBASE_SHUTDOWN_GRACE", default_value_t = 10, help_heading = "Server")]
@@ -293,20 +311,7 @@ impl ServeArgs {
     /// Errors: both a secret and a secret file, an unreadable file, a short secret, a JWKS that
     /// does not parse (the message names which).
     pub fn auth(&self) -> anyhow::Result<AuthConfig> {
-        let from_env = std::env::var_os("ROWBASE_JWT_SECRET").filter(|s| !s.is_empty());
-        let secret: Option<Vec<u8>> = match (from_env, &self.jwt_secret_file) {
-            (Some(_), Some(_)) => anyhow::bail!("give ROWBASE_JWT_SECRET or --jwt-secret-file, not both"),
-            (Some(secret), None) => Some(secret.into_encoded_bytes()),
-            (None, Some(path)) => {
-                let mut bytes = std::fs::read(path)
-                    .map_err(|e| anyhow::anyhow!("cannot read the JWT secret file {}: {e}", path.display()))?;
-                while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                    bytes.pop();
-                }
-                Some(bytes)
-            }
-            (None, None) => None,
-        };
+        let secret = self.secret()?;
         let jwks = match &self.jwks_file {
             Some(path) => Some(
                 std::fs::read_to_string(path)
@@ -327,7 +332,48 @@ impl ServeArgs {
         })
     }
 
-    /// The options these arguments describe (authentication left off: see [`ServeArgs::auth`]).
+    /// The users service `--users` asks for, signing with the HMAC secret; `None` without
+    /// `--users`.
+    ///
+    /// Errors: `--users` without an HMAC secret (its tokens must be ones the server verifies).
+    pub fn users(&self) -> anyhow::Result<Option<std::sync::Arc<rowbase_users::Users>>> {
+        if !self.users {
+            return Ok(None);
+        }
+        let Some(secret) = self.secret()? else {
+            anyhow::bail!(
+                "--users signs access tokens with the HMAC secret: set ROWBASE_JWT_SECRET or --jwt-secret-file"
+            );
+        };
+        let config = rowbase_users::UsersConfig {
+            signup: !self.disable_signup,
+            min_password_length: self.min_password_length,
+            access_token_seconds: self.access_token_seconds,
+            ..Default::default()
+        };
+        Ok(Some(std::sync::Arc::new(rowbase_users::Users::new(config, &secret)?)))
+    }
+
+    /// The HMAC secret from `ROWBASE_JWT_SECRET` or `--jwt-secret-file`, if any.
+    fn secret(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        let from_env = std::env::var_os("ROWBASE_JWT_SECRET").filter(|s| !s.is_empty());
+        Ok(match (from_env, &self.jwt_secret_file) {
+            (Some(_), Some(_)) => anyhow::bail!("give ROWBASE_JWT_SECRET or --jwt-secret-file, not both"),
+            (Some(secret), None) => Some(secret.into_encoded_bytes()),
+            (None, Some(path)) => {
+                let mut bytes = std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read the JWT secret file {}: {e}", path.display()))?;
+                while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                    bytes.pop();
+                }
+                Some(bytes)
+            }
+            (None, None) => None,
+        })
+    }
+
+    /// The options these arguments describe (authentication and users left off: see
+    /// [`ServeArgs::auth`] and [`ServeArgs::users`]).
     pub fn options(&self) -> Options {
         Options {
             database: DatabaseOptions {
@@ -361,6 +407,7 @@ impl ServeArgs {
                 allowed_hosts: (!self.allowed_hosts.is_empty()).then(|| self.allowed_hosts.clone()),
                 auth: AuthConfig::default(),
                 access: None,
+                users: None,
             },
             insecure_no_auth: self.insecure_no_auth,
             schema_poll: (self.schema_poll_ms > 0).then(|| Duration::from_millis(self.schema_poll_ms)),

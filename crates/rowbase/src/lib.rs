@@ -100,6 +100,15 @@ pub async fn start(
     }
     let db = Database::open(database, &options.database).await?;
     warn_unindexed_foreign_keys(&db);
+    if let Some(users) = &options.http.users {
+        if db.schemas().iter().any(|s| s == rowbase_users::schema::SCHEMA) {
+            anyhow::bail!(
+                "the schema {} holds password hashes and refresh tokens: it cannot be served",
+                rowbase_users::schema::SCHEMA
+            );
+        }
+        users.prepare(&db).await?;
+    }
     let listener = TcpListener::bind(listen).await?;
     let addr = listener.local_addr()?;
     let mut http = options.http.clone();

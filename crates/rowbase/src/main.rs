@@ -33,6 +33,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => {
             let mut options = args.options();
             options.http.auth = args.auth()?;
+            options.http.users = args.users()?;
             if let Some(schema) = &args.schema {
                 if args.migrate {
                     let done = migrate::apply(&args.database, &args.migrations).await?;

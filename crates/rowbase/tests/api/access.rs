@@ -63,7 +63,7 @@ impl Who {
 }
 
 /// The options: the secret, `anon` for requests without a token, and the example's access.
-fn options(schema: &str) -> rowbase::Options {
+pub fn options(schema: &str) -> rowbase::Options {
     let access = rowbase_migrate::schema::parse("rowbase.toml", schema).unwrap().access.unwrap();
     let mut options = rowbase::Options::default();
     options.http.auth = rowbase_http::auth::AuthConfig {

@@ -31,5 +31,6 @@ mod soft_delete;
 mod steps;
 mod timestamps;
 mod tokens;
+mod users;
 mod views;
 mod writes;

@@ -1,0 +1,267 @@
+//! `/auth/v1`: users and sessions in the shape of Supabase's auth server (GoTrue), for
+//! `@supabase/supabase-js`'s `auth` client: `POST /signup`, `POST /token?grant_type=password`,
+//! `POST /token?grant_type=refresh_token`, `GET /user`, `POST /logout?scope=...`,
+//! `GET /settings` and `GET /health`. The rules are `rowbase_users`'; this module reads the
+//! requests and writes GoTrue's answers.
+//!
+//! Errors are GoTrue's: with `X-Supabase-Api-Version: 2024-01-01` (supabase-js sends it) the body
+//! is `{"code": "<error code>", "message": "..."}` and the answer carries the same header; without
+//! it, the older `{"code": <status>, "error_code": "...", "msg": "..."}`. A weak password adds
+//! `weak_password: {"reasons": [...]}`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rowbase_users::{Users, UsersError};
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+/// The header naming the GoTrue API version a client reads (supabase-js: `2024-01-01`).
+const API_VERSION: HeaderName = HeaderName::from_static("x-supabase-api-version");
+
+/// The routes under `/auth/v1`. Without users configured, every one answers 404
+/// `user_management_disabled`-style (`feature_disabled`): nothing is stored.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/v1/signup", post(sign_up))
+        .route("/auth/v1/token", post(token))
+        .route("/auth/v1/user", get(user))
+        .route("/auth/v1/logout", post(sign_out))
+        .route("/auth/v1/settings", get(settings))
+        .route("/auth/v1/health", get(health))
+}
+
+/// An `/auth/v1` answer's error: a [`UsersError`], or the request itself was wrong.
+struct AuthError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    reasons: Option<Vec<&'static str>>,
+}
+
+impl From<UsersError> for AuthError {
+    fn from(e: UsersError) -> AuthError {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let message = if status.is_server_error() {
+            tracing::error!(error = %e, "users: request failed");
+            "Unexpected failure, please check server logs for more information".to_string()
+        } else {
+            e.to_string()
+        };
+        let reasons = match &e {
+            UsersError::WeakPassword { reasons, .. } => Some(reasons.clone()),
+            _ => None,
+        };
+        AuthError { status, code: e.code(), message, reasons }
+    }
+}
+
+impl AuthError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> AuthError {
+        AuthError { status, code, message: message.into(), reasons: None }
+    }
+
+    /// The answer, in the shape the client's API version reads.
+    fn answer(self, headers: &HeaderMap) -> Response {
+        let dated =
+            headers.get(&API_VERSION).and_then(|v| v.to_str().ok()).is_some_and(|v| v.len() == 10 && v >= "2024-01-01");
+        let mut body = if dated {
+            json!({"code": self.code, "message": self.message})
+        } else {
+            json!({"code": self.status.as_u16(), "error_code": self.code, "msg": self.message})
+        };
+        if let Some(reasons) = self.reasons {
+            body["weak_password"] = json!({"reasons": reasons});
+        }
+        let mut response = json_response(self.status, &body);
+        if dated {
+            response.headers_mut().insert(API_VERSION, HeaderValue::from_static("2024-01-01"));
+        }
+        response
+    }
+}
+
+/// The users service, or 404 when users are not switched on.
+fn users(state: &AppState) -> Result<&Arc<Users>, AuthError> {
+    state.config().users.as_ref().ok_or_else(|| {
+        AuthError::new(StatusCode::NOT_FOUND, "feature_disabled", "Users are not enabled on this server (--users)")
+    })
+}
+
+/// The JSON object of a body, read within the server's body size and time limits; or 400
+/// `bad_json`, 413 or 408.
+async fn object(state: &AppState, body: Body) -> Result<serde_json::Map<String, Value>, AuthError> {
+    let config = state.config();
+    let body: Bytes =
+        crate::dispatch::read_body(body, config.max_body_bytes, config.body_timeout).await.map_err(|e| {
+            let status = e.into_response().status();
+            let code = if status == StatusCode::REQUEST_TIMEOUT { "request_timeout" } else { "validation_failed" };
+            AuthError::new(status, code, "The request body could not be read within the server's limits")
+        })?;
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(AuthError::new(StatusCode::BAD_REQUEST, "bad_json", "The request body must be a JSON object")),
+        Err(e) => Err(AuthError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("Could not parse request body as JSON: {e}"),
+        )),
+    }
+}
+
+/// A string field of a body ("" when absent).
+fn field<'a>(body: &'a serde_json::Map<String, Value>, name: &str) -> Result<&'a str, AuthError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(""),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => {
+            Err(AuthError::new(StatusCode::BAD_REQUEST, "validation_failed", format!("{name} must be a string")))
+        }
+    }
+}
+
+/// A JSON answer with `status`.
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+fn answer(result: Result<Value, AuthError>, headers: &HeaderMap) -> Response {
+    match result {
+        Ok(body) => json_response(StatusCode::OK, &body),
+        Err(e) => e.answer(headers),
+    }
+}
+
+/// `POST /signup` `{"email", "password", "data"}`: the new user, signed in (email confirmation
+/// is off), as a session.
+async fn sign_up(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let result = async {
+        let users = users(&state)?;
+        let body = object(&state, body).await?;
+        let (email, password) = (field(&body, "email")?, field(&body, "password")?);
+        if email.is_empty() {
+            return Err(AuthError::new(
+                StatusCode::BAD_REQUEST,
+                "validation_failed",
+                "Signup requires a valid password and email",
+            ));
+        }
+        let data = body.get("data").cloned().unwrap_or(Value::Null);
+        Ok(users.sign_up(state.db(), email, password.to_string(), data).await?.to_json())
+    }
+    .await;
+    answer(result, &headers)
+}
+
+/// `POST /token?grant_type=password|refresh_token`.
+async fn token(
+    State(state): State<AppState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let users = users(&state)?;
+        let body = object(&state, body).await?;
+        let session = match query.get("grant_type").map(String::as_str) {
+            Some("password") => {
+                let (email, password) = (field(&body, "email")?, field(&body, "password")?);
+                users.sign_in(state.db(), email, password.to_string()).await?
+            }
+            Some("refresh_token") => users.refresh(state.db(), field(&body, "refresh_token")?).await?,
+            other => {
+                let message = format!("unsupported grant_type {:?}: password or refresh_token", other.unwrap_or(""));
+                return Err(AuthError::new(StatusCode::BAD_REQUEST, "validation_failed", message));
+            }
+        };
+        Ok(session.to_json())
+    }
+    .await;
+    answer(result, &headers)
+}
+
+/// The verified claims of the request's `Authorization: Bearer` token.
+///
+/// Errors: no bearer token (401 `no_authorization`); a token that does not verify (403
+/// `bad_jwt`).
+fn bearer_claims(state: &AppState, headers: &HeaderMap) -> Result<Arc<serde_json::Map<String, Value>>, AuthError> {
+    if !headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+    {
+        return Err(AuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "no_authorization",
+            "This endpoint requires a Bearer token",
+        ));
+    }
+    match state.auth().authenticate(headers) {
+        Ok(identity) => Ok(identity.claims),
+        Err(_) => {
+            Err(AuthError::new(StatusCode::FORBIDDEN, "bad_jwt", "invalid JWT: unable to parse or verify signature"))
+        }
+    }
+}
+
+/// `GET /user`: the user of the bearer token's session.
+async fn user(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let result = async {
+        let users = users(&state)?;
+        let claims = bearer_claims(&state, &headers)?;
+        Ok(users.user(state.db(), &claims).await?.0.to_json())
+    }
+    .await;
+    answer(result, &headers)
+}
+
+/// `POST /logout?scope=global|local|others`: 204; the sessions are ended.
+async fn sign_out(
+    State(state): State<AppState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let users = users(&state)?;
+        let claims = bearer_claims(&state, &headers)?;
+        let scope = query.get("scope").map_or("global", String::as_str);
+        users.sign_out(state.db(), &claims, scope).await?;
+        Ok::<(), AuthError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => e.answer(&headers),
+    }
+}
+
+/// `GET /settings`: what sign-in methods exist (GoTrue's `Settings`).
+async fn settings(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let result = users(&state).map(|users| {
+        json!({
+            "external": {"email": true, "phone": false, "anonymous_users": false},
+            "disable_signup": !users.config().signup,
+            "mailer_autoconfirm": true,
+            "phone_autoconfirm": false,
+            "sms_provider": "",
+            "saml_enabled": false,
+        })
+    });
+    answer(result, &headers)
+}
+
+/// `GET /health`: that the users service is up.
+async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let result = users(&state).map(|_| {
+        json!({"version": env!("CARGO_PKG_VERSION"), "name": "Rowbase", "description": "Rowbase users and sessions (GoTrue's API)"})
+    });
+    answer(result, &headers)
+}

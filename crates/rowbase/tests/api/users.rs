@@ -1,0 +1,246 @@
+//! Users and sessions over HTTP (`/auth/v1`, GoTrue's shape) on every engine, with the newsroom
+//! example's policies: a user signs up, reads and writes only their own rows through the REST
+//! API with the token they were given, refreshes, and signs out; and every attack the users
+//! issue names is tried: enumeration by sign-in, refresh-token replay, a session's tokens after
+//! sign-out, weak passwords, and the users' tables through the REST API. The stored rows are read
+//! with SQL that bypasses Rowbase.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::access::{SECRET, newsroom, options};
+use crate::common::{Reply, TestApp};
+use crate::declared::{Engine, Raw, app_from_schema_with};
+
+/// supabase-js's API version header: errors come as `{"code", "message"}`.
+const DATED: (&str, &str) = ("X-Supabase-Api-Version", "2024-01-01");
+
+async fn app(engine: Engine) -> Option<(TestApp, Raw)> {
+    let schema = newsroom();
+    let mut options = options(&schema);
+    let users = rowbase_users::Users::new(rowbase_users::UsersConfig::default(), SECRET.as_bytes()).unwrap();
+    options.http.users = Some(std::sync::Arc::new(users));
+    app_from_schema_with(engine, &schema, options).await
+}
+
+async fn auth(app: &TestApp, path: &str, body: Value) -> Reply {
+    app.write(Method::POST, path, &[DATED], body).await
+}
+
+async fn sign_up(app: &TestApp, email: &str, password: &str) -> Reply {
+    auth(app, "/auth/v1/signup", json!({"email": email, "password": password})).await
+}
+
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> Reply {
+    auth(app, "/auth/v1/token?grant_type=password", json!({"email": email, "password": password})).await
+}
+
+async fn refresh(app: &TestApp, token: &str) -> Reply {
+    auth(app, "/auth/v1/token?grant_type=refresh_token", json!({"refresh_token": token})).await
+}
+
+/// The claims of a JWT (its signature is the server's business: the REST calls verify it).
+fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn refused(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.text);
+    assert_eq!(reply.json()["code"], code, "{}", reply.text);
+}
+
+async fn lifecycle(engine: Engine) {
+    let Some((app, raw)) = app(engine).await else { return };
+
+    // Sign-up: the user, signed in, with the claims Supabase puts in an access token.
+    let reply = sign_up(&app, "  Alice@Example.COM ", "a fine long passphrase").await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    let session = reply.json();
+    let user = &session["user"];
+    assert_eq!(user["email"], "alice@example.com");
+    assert_eq!((session["token_type"].as_str(), session["expires_in"].as_u64()), (Some("bearer"), Some(3600)));
+    let access = session["access_token"].as_str().unwrap().to_string();
+    let first_refresh = session["refresh_token"].as_str().unwrap().to_string();
+    let c = claims(&access);
+    assert_eq!(c["sub"], user["id"]);
+    assert_eq!(
+        (c["role"].as_str(), c["aud"].as_str(), c["email"].as_str()),
+        (Some("authenticated"), Some("authenticated"), Some("alice@example.com"))
+    );
+    assert_eq!(c["exp"].as_u64().unwrap() - c["iat"].as_u64().unwrap(), 3600);
+    assert!(c["session_id"].is_string());
+    let alice = c["sub"].as_str().unwrap().to_string();
+
+    // Stored: an Argon2id hash, never the password; the refresh token only as its SHA-256.
+    let stored = raw
+        .query(&format!("SELECT encrypted_password FROM {} WHERE email = 'alice@example.com'", users_table(engine)))
+        .await;
+    assert!(stored[0][0].starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored:?}");
+    let hashes = raw.query(&format!("SELECT token_hash FROM {}", tokens_table(engine))).await;
+    assert_eq!(hashes.len(), 1);
+    assert_eq!(hashes[0][0].len(), 64);
+    assert_ne!(hashes[0][0], first_refresh);
+
+    // The token opens the REST API as the user: its own profile and draft, through the policies.
+    let as_alice = bearer(&access);
+    let reply = app
+        .write(
+            Method::POST,
+            "/profiles",
+            &[("Authorization", &as_alice)],
+            json!({"id": alice, "display_name": "Alice"}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{engine:?} {}", reply.text);
+    let reply = app
+        .write(
+            Method::POST,
+            "/posts",
+            &[("Authorization", &as_alice)],
+            json!({"id": 1, "author_id": alice, "title": "draft", "published": false}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{engine:?} {}", reply.text);
+    let reply = app.get_with("/posts?select=title", &[("Authorization", &as_alice)]).await;
+    assert_eq!(reply.json(), json!([{"title": "draft"}]), "{engine:?}");
+    assert_eq!(app.get("/posts?select=title").await.json(), json!([]), "{engine:?} anon sees no draft");
+    // Another user's id is refused by the policy: a token speaks only for its own user.
+    let carol = sign_up(&app, "carol@example.com", "carol's own passphrase").await.json();
+    let (carol_id, carol_access) = (carol["user"]["id"].as_str().unwrap(), carol["access_token"].as_str().unwrap());
+    let reply = app
+        .write(
+            Method::POST,
+            "/profiles",
+            &[("Authorization", &bearer(carol_access))],
+            json!({"id": carol_id, "display_name": "Carol"}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{engine:?} {}", reply.text);
+    let reply = app
+        .write(
+            Method::POST,
+            "/posts",
+            &[("Authorization", &as_alice)],
+            json!({"id": 2, "author_id": carol_id, "title": "forged"}),
+        )
+        .await;
+    assert_eq!(reply.status, 403, "{engine:?} {}", reply.text);
+    let reply = app.get_with("/posts?select=title", &[("Authorization", &bearer(carol_access))]).await;
+    assert_eq!(reply.json(), json!([]), "{engine:?} Carol does not see Alice's draft");
+
+    // GET /user: the session's user.
+    let reply = app.get_with("/auth/v1/user", &[("Authorization", &as_alice), DATED]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["id"], alice);
+    refused(&app.get_with("/auth/v1/user", &[DATED]).await, 401, "no_authorization");
+
+    // Refresh: a new pair; the spent token replayed ends the session (rotation, reuse detection).
+    let reply = refresh(&app, &first_refresh).await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    let second_refresh = reply.json()["refresh_token"].as_str().unwrap().to_string();
+    let refreshed_access = reply.json()["access_token"].as_str().unwrap().to_string();
+    assert_ne!(second_refresh, first_refresh);
+    assert_eq!(claims(&refreshed_access)["session_id"], c["session_id"]);
+    refused(&refresh(&app, &first_refresh).await, 400, "refresh_token_already_used");
+    refused(&refresh(&app, &second_refresh).await, 400, "refresh_token_not_found");
+    refused(
+        &app.get_with("/auth/v1/user", &[("Authorization", &bearer(&refreshed_access)), DATED]).await,
+        403,
+        "session_not_found",
+    );
+    refused(&refresh(&app, "never-issued").await, 400, "refresh_token_not_found");
+
+    // Sign-in: an unknown email and a wrong password get the same answer.
+    let wrong = sign_in(&app, "alice@example.com", "not the passphrase").await;
+    let unknown = sign_in(&app, "nobody@example.com", "not the passphrase").await;
+    refused(&wrong, 400, "invalid_credentials");
+    assert_eq!((wrong.status, wrong.json()), (unknown.status, unknown.json()));
+    let reply = sign_in(&app, "ALICE@example.com", "a fine long passphrase").await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    let second = reply.json();
+    let second_access = second["access_token"].as_str().unwrap().to_string();
+    let last_refresh = second["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(claims(&second_access)["session_id"], c["session_id"]);
+    assert!(second["user"]["last_sign_in_at"].is_string());
+
+    // Sign-out (this session): its refresh token and its session are gone.
+    let reply = app
+        .send(Method::POST, "/auth/v1/logout?scope=local", &[("Authorization", &bearer(&second_access)), DATED], None)
+        .await;
+    assert_eq!(reply.status, 204, "{engine:?} {}", reply.text);
+    refused(&refresh(&app, &last_refresh).await, 400, "refresh_token_not_found");
+    refused(
+        &app.get_with("/auth/v1/user", &[("Authorization", &bearer(&second_access)), DATED]).await,
+        403,
+        "session_not_found",
+    );
+    let left = raw.query(&format!("SELECT count(*) FROM {} WHERE user_id = '{alice}'", sessions_table(engine))).await;
+    assert_eq!(left[0][0], "0", "{engine:?}");
+
+    // Sign-up refusals: weak passwords (with reasons), a taken email, a malformed one.
+    let reply = sign_up(&app, "bob@example.com", "x7#Qz").await;
+    refused(&reply, 422, "weak_password");
+    assert_eq!(reply.json()["weak_password"]["reasons"], json!(["length"]));
+    let reply = sign_up(&app, "bob@example.com", "password123").await;
+    assert_eq!(reply.json()["weak_password"]["reasons"], json!(["pwned"]), "{}", reply.text);
+    refused(&sign_up(&app, "alice@EXAMPLE.com", "another long passphrase").await, 422, "user_already_exists");
+    refused(&sign_up(&app, "not-an-email", "another long passphrase").await, 400, "validation_failed");
+
+    // The users' tables are never reachable through the REST API.
+    for path in ["/rowbase_auth_users", "/rowbase_auth_sessions", "/rowbase_auth_refresh_tokens", "/users"] {
+        let reply = app.get_with(path, &[("Authorization", &bearer(&service()))]).await;
+        assert_eq!(reply.status, 404, "{engine:?} {path}: {}", reply.text);
+    }
+    let reply =
+        app.get_with("/users", &[("Authorization", &bearer(&service())), ("Accept-Profile", "rowbase_auth")]).await;
+    assert_eq!(reply.status, 406, "{engine:?} {}", reply.text);
+}
+
+/// A service-role token (it passes every policy, so only the catalog keeps it out).
+fn service() -> String {
+    crate::access::token(json!({"role": "service_role"}))
+}
+
+fn users_table(engine: Engine) -> &'static str {
+    if engine == Engine::Postgres { "rowbase_auth.users" } else { "rowbase_auth_users" }
+}
+
+fn sessions_table(engine: Engine) -> &'static str {
+    if engine == Engine::Postgres { "rowbase_auth.sessions" } else { "rowbase_auth_sessions" }
+}
+
+fn tokens_table(engine: Engine) -> &'static str {
+    if engine == Engine::Postgres { "rowbase_auth.refresh_tokens" } else { "rowbase_auth_refresh_tokens" }
+}
+
+#[tokio::test]
+async fn users_lifecycle_on_sqlite() {
+    lifecycle(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn users_lifecycle_on_postgresql() {
+    lifecycle(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn users_lifecycle_on_mysql() {
+    lifecycle(Engine::MySql).await;
+}
+
+#[tokio::test]
+async fn without_users_the_auth_routes_say_so() {
+    let app = crate::common::spawn_app().await;
+    for path in ["/auth/v1/settings", "/auth/v1/health"] {
+        let reply = app.get_with(path, &[DATED]).await;
+        refused(&reply, 404, "feature_disabled");
+    }
+    refused(&sign_up(&app, "a@example.com", "a fine long passphrase").await, 404, "feature_disabled");
+}

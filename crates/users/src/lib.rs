@@ -1,0 +1,263 @@
+//! Users and sessions Rowbase keeps for itself, in the shape of Supabase's auth server (GoTrue)
+//! that `@supabase/supabase-js` speaks: sign-up and sign-in with an email and a password, access
+//! tokens (JWTs the REST API verifies) and rotating refresh tokens, sign-out by scope.
+//!
+//! - [`password`]: Argon2id hashing off the async threads, bcrypt imports, the password policy.
+//! - [`tokens`]: refresh tokens (stored hashed) and the access token's claims.
+//! - [`schema`] and `store`: Rowbase's own tables and every statement over them.
+//!
+//! The HTTP endpoints (`/auth/v1/...`) are in `rowbase-http`; this crate owns the rules.
+
+mod common;
+mod error;
+pub mod password;
+pub mod schema;
+mod store;
+pub mod tokens;
+mod user;
+
+pub use error::UsersError;
+pub use user::{User, normalize_email};
+
+use rowbase_db::Database;
+use serde_json::{Value, json};
+
+use crate::password::Passwords;
+use crate::store::{Rotation, Store};
+use crate::tokens::Signer;
+
+pub use store::Scope as SignOutScope;
+
+/// How users are handled.
+#[derive(Debug, Clone)]
+pub struct UsersConfig {
+    /// Whether anyone may sign up (GoTrue's `DISABLE_SIGNUP`, inverted).
+    pub signup: bool,
+    /// The shortest password accepted, in characters (GoTrue's default is 6; OWASP asks for 8
+    /// with multi-factor authentication, 15 without: Rowbase defaults to 8).
+    pub min_password_length: usize,
+    /// Seconds an access token lives (GoTrue's `JWT_EXP`, one hour).
+    pub access_token_seconds: u64,
+    /// How many passwords are hashed at once (each Argon2id hash holds 19 MiB).
+    pub hash_concurrency: usize,
+}
+
+impl Default for UsersConfig {
+    fn default() -> UsersConfig {
+        UsersConfig { signup: true, min_password_length: 8, access_token_seconds: 3600, hash_concurrency: 4 }
+    }
+}
+
+/// A signed-in session as GoTrue answers it.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The access token (a JWT).
+    pub access_token: String,
+    /// Seconds it lives.
+    pub expires_in: u64,
+    /// When it expires (Unix seconds).
+    pub expires_at: u64,
+    /// The refresh token (opaque; given once, stored only hashed).
+    pub refresh_token: String,
+    /// The user.
+    pub user: User,
+}
+
+impl Session {
+    /// GoTrue's JSON of a session (`AccessTokenResponse`).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "access_token": self.access_token,
+            "token_type": "bearer",
+            "expires_in": self.expires_in,
+            "expires_at": self.expires_at,
+            "refresh_token": self.refresh_token,
+            "user": self.user.to_json(),
+        })
+    }
+}
+
+/// The users service: its policy, its hasher and its token signer.
+pub struct Users {
+    config: UsersConfig,
+    passwords: Passwords,
+    signer: Signer,
+}
+
+impl std::fmt::Debug for Users {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Users").field("config", &self.config).field("signer", &self.signer).finish_non_exhaustive()
+    }
+}
+
+/// Now, as stored: RFC 3339 in UTC with microseconds (one width: text order is time order).
+pub fn now_text() -> String {
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn now_seconds() -> u64 {
+    jiff::Timestamp::now().as_second().unsigned_abs()
+}
+
+impl Users {
+    /// A service signing access tokens with the HMAC `secret` (HS256).
+    pub fn new(config: UsersConfig, secret: &[u8]) -> Result<Users, UsersError> {
+        let passwords = Passwords::new(config.min_password_length, config.hash_concurrency)?;
+        let signer = Signer::hs256(secret, config.access_token_seconds);
+        Ok(Users { config, passwords, signer })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &UsersConfig {
+        &self.config
+    }
+
+    /// Creates Rowbase's user tables in `db` when they do not exist.
+    pub async fn prepare(&self, db: &Database) -> Result<(), UsersError> {
+        Store::new(db).create_tables().await
+    }
+
+    /// Signs up `email` with `password` and user metadata `data`, and signs the new user in
+    /// (email confirmation is off: the user is confirmed at sign-up).
+    ///
+    /// Errors: sign-up switched off, an invalid email, a weak password, an email taken.
+    pub async fn sign_up(
+        &self,
+        db: &Database,
+        email: &str,
+        password: String,
+        data: Value,
+    ) -> Result<Session, UsersError> {
+        if !self.config.signup {
+            return Err(UsersError::SignupDisabled);
+        }
+        let email = normalize_email(email)
+            .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
+        self.passwords.check(&password)?;
+        let hash = self.passwords.hash(password).await?;
+        let now = now_text();
+        let user = User {
+            id: uuid::Uuid::new_v4().to_string(),
+            email,
+            role: "authenticated".into(),
+            email_confirmed_at: Some(now.clone()),
+            last_sign_in_at: None,
+            banned_until: None,
+            app_metadata: json!({"provider": "email", "providers": ["email"]}),
+            user_metadata: tokens::object(data),
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        Store::new(db).insert_user(&user, &hash).await?;
+        self.open_session(db, &user, None).await
+    }
+
+    /// Signs `email` in with `password`. An unknown email and a wrong password are one answer
+    /// ([`UsersError::InvalidCredentials`]) reached in the same time (a decoy hash is verified).
+    pub async fn sign_in(&self, db: &Database, email: &str, password: String) -> Result<Session, UsersError> {
+        let email = normalize_email(email);
+        let found = match &email {
+            Some(email) => Store::new(db).user_by_email(email).await?,
+            None => None,
+        };
+        let (user, hash) = match found {
+            Some((user, hash)) => (Some(user), hash),
+            None => (None, None),
+        };
+        let verdict = self.passwords.verify(hash, password.clone()).await?;
+        let user = match user {
+            Some(user) if verdict.matches => user,
+            _ => return Err(UsersError::InvalidCredentials),
+        };
+        if user.banned_at(&now_text()) {
+            return Err(UsersError::InvalidCredentials);
+        }
+        if user.email_confirmed_at.is_none() {
+            return Err(UsersError::EmailNotConfirmed);
+        }
+        let rehash = if verdict.rehash { Some(self.passwords.hash(password).await?) } else { None };
+        self.open_session(db, &user, rehash.as_deref()).await
+    }
+
+    /// A new session of `user`, storing `rehash` as its password hash when given.
+    async fn open_session(&self, db: &Database, user: &User, rehash: Option<&str>) -> Result<Session, UsersError> {
+        let session_id = uuid::Uuid::new_v4().to_string();
+        let refresh = tokens::refresh_token();
+        let user =
+            Store::new(db).start_session(&user.id, &session_id, &tokens::digest(&refresh), &now_text(), rehash).await?;
+        self.session(user, &session_id, refresh)
+    }
+
+    fn session(&self, user: User, session_id: &str, refresh_token: String) -> Result<Session, UsersError> {
+        let (access_token, expires_at) = self.signer.access_token(&user, session_id, now_seconds())?;
+        Ok(Session { access_token, expires_in: self.signer.lifetime(), expires_at, refresh_token, user })
+    }
+
+    /// Trades a refresh token for a new access token and a new refresh token (the old one is
+    /// spent). A spent token used again ends its session.
+    pub async fn refresh(&self, db: &Database, refresh_token: &str) -> Result<Session, UsersError> {
+        if refresh_token.is_empty() || refresh_token.len() > 128 {
+            return Err(UsersError::RefreshTokenNotFound);
+        }
+        let next = tokens::refresh_token();
+        let now = now_text();
+        match Store::new(db).rotate(&tokens::digest(refresh_token), &tokens::digest(&next), &now).await? {
+            Rotation::Rotated { session_id, user } => {
+                if user.banned_at(&now) {
+                    Store::new(db).end_sessions(SignOutScope::Session(&session_id)).await?;
+                    return Err(UsersError::Banned);
+                }
+                self.session(*user, &session_id, next)
+            }
+            Rotation::Reused => Err(UsersError::RefreshTokenReused),
+            Rotation::NotFound => Err(UsersError::RefreshTokenNotFound),
+        }
+    }
+
+    /// The user an access token's verified `claims` name, when its session is still open.
+    ///
+    /// Errors: claims without `sub` or `session_id` (403 `session_not_found`: not a session's
+    /// token), a session that ended.
+    pub async fn user(
+        &self,
+        db: &Database,
+        claims: &serde_json::Map<String, Value>,
+    ) -> Result<(User, String), UsersError> {
+        let (sub, session) = session_claims(claims)?;
+        match Store::new(db).session_user(session, sub).await? {
+            Some(user) => Ok((user, session.to_string())),
+            None => Err(UsersError::SessionNotFound),
+        }
+    }
+
+    /// Ends the sessions `scope` names (`local`, `global`, `others`) for the session of the
+    /// verified `claims`.
+    pub async fn sign_out(
+        &self,
+        db: &Database,
+        claims: &serde_json::Map<String, Value>,
+        scope: &str,
+    ) -> Result<(), UsersError> {
+        let (sub, session) = session_claims(claims)?;
+        let scope = match scope {
+            "" | "global" => SignOutScope::User(sub),
+            "local" => SignOutScope::Session(session),
+            "others" => SignOutScope::Others { user: sub, keep: session },
+            other => {
+                return Err(UsersError::Validation(format!(
+                    "unsupported logout scope {other:?}: global, local or others"
+                )));
+            }
+        };
+        Store::new(db).end_sessions(scope).await.map(drop)
+    }
+}
+
+/// The `sub` and `session_id` of a session's access token, both UUIDs.
+fn session_claims(claims: &serde_json::Map<String, Value>) -> Result<(&str, &str), UsersError> {
+    let uuid = |key| claims.get(key).and_then(Value::as_str).filter(|s| uuid::Uuid::parse_str(s).is_ok());
+    match (uuid("sub"), uuid("session_id")) {
+        (Some(sub), Some(session)) => Ok((sub, session)),
+        _ => Err(UsersError::SessionNotFound),
+    }
+}

@@ -37,8 +37,9 @@ pub(crate) async fn read_body(
 use crate::state::AppState;
 
 /// The routes: `/`, `/{relation}` and `/rpc/{function}`, the same under `/rest/v1` (where
-/// supabase-js looks), each with or without a trailing slash. Room is left beside them for
-/// `/auth/v1`, `/metrics`, `/realtime/v1` and an admin page. Any other path is `PGRST125`.
+/// supabase-js looks), each with or without a trailing slash, and users and sessions under
+/// `/auth/v1` ([`crate::users`]). Room is left beside them for `/metrics`, `/realtime/v1` and an
+/// admin page. Any other path is `PGRST125`.
 pub(crate) fn routes(state: AppState) -> Router {
     let mut router = Router::new();
     for prefix in ["", "/rest/v1"] {

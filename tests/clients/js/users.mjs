@@ -1,0 +1,76 @@
+// @supabase/supabase-js's auth client, unchanged, against Rowbase's users (`--users`) on the
+// newsroom example: a user signs up, reads and writes their own rows through the example's
+// policies with the session supabase-js keeps, refreshes it, signs out, and the spent refresh
+// token is refused. Run by scripts/test once per engine, after newsroom.mjs, with NEWSROOM_URL.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createClient } from '@supabase/supabase-js';
+
+const url = process.env.NEWSROOM_URL;
+const engine = process.env.NEWSROOM_ENGINE ?? 'sqlite';
+// examples/newsroom/README.md: the demo secret (never for anything real).
+const secret = 'newsroom-demo-secret-do-not-use-in-production';
+
+/** The anon key: an HS256 JWT naming the anonymous role (Node's own crypto). */
+function anonKey() {
+  const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ role: 'anon', exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+const client = () => createClient(url, anonKey(), { auth: { persistSession: false, autoRefreshToken: false } });
+
+test(`supabase-js signs up, reads its own rows, refreshes and signs out (${engine})`, { skip: !url }, async () => {
+  const dana = client();
+  const email = `dana.${engine}@example.com`;
+  const password = 'a long passphrase of Dana';
+
+  const signUp = await dana.auth.signUp({ email, password, options: { data: { nickname: 'dee' } } });
+  assert.equal(signUp.error, null);
+  const { user, session } = signUp.data;
+  assert.equal(user.email, email);
+  assert.deepEqual(user.user_metadata, { nickname: 'dee' });
+  assert.ok(session.access_token && session.refresh_token);
+
+  // Her own profile and draft, through the policies, with the session the client now holds.
+  let r = await dana.from('profiles').insert({ id: user.id, display_name: 'Dana' });
+  assert.equal(r.error, null);
+  r = await dana.from('posts').insert({ id: 9001, author_id: user.id, title: "Dana's draft", published: false });
+  assert.equal(r.error, null);
+  r = await dana.from('posts').select('title').eq('id', 9001);
+  assert.deepEqual(r.data, [{ title: "Dana's draft" }]);
+  r = await client().from('posts').select('title').eq('id', 9001);
+  assert.deepEqual(r.data, [], 'the anonymous role does not see the draft');
+  // Not in someone else's name.
+  r = await dana.from('posts').insert({ id: 9002, author_id: '00000000-0000-4000-8000-000000000000', title: 'forged' });
+  assert.notEqual(r.error, null);
+
+  const got = await dana.auth.getUser();
+  assert.equal(got.error, null);
+  assert.equal(got.data.user.id, user.id);
+
+  // Refresh: a new refresh token; the spent one is refused afterwards.
+  const refreshed = await dana.auth.refreshSession();
+  assert.equal(refreshed.error, null);
+  assert.notEqual(refreshed.data.session.refresh_token, session.refresh_token);
+  r = await dana.from('posts').select('title').eq('id', 9001);
+  assert.deepEqual(r.data, [{ title: "Dana's draft" }], 'the refreshed token reads as before');
+
+  // Wrong password: supabase-js's error code; the right one: a new session.
+  const other = client();
+  const wrong = await other.auth.signInWithPassword({ email, password: 'not her passphrase' });
+  assert.equal(wrong.error?.code, 'invalid_credentials');
+  const signedIn = await other.auth.signInWithPassword({ email, password });
+  assert.equal(signedIn.error, null);
+  assert.equal(signedIn.data.user.id, user.id);
+
+  // Sign-out (global: every session of hers); no refresh token of hers works after it.
+  const latest = refreshed.data.session.refresh_token;
+  assert.equal((await dana.auth.signOut()).error, null);
+  const after = await client().auth.refreshSession({ refresh_token: latest });
+  assert.equal(after.error?.code, 'refresh_token_not_found');
+  const otherAfter = await client().auth.refreshSession({ refresh_token: signedIn.data.session.refresh_token });
+  assert.equal(otherAfter.error?.code, 'refresh_token_not_found');
+});

@@ -1,7 +1,8 @@
 //! `/auth/v1`: users and sessions in the shape of Supabase's auth server (GoTrue), for
 //! `@supabase/supabase-js`'s `auth` client: `POST /signup`, `POST /token?grant_type=password`,
-//! `POST /token?grant_type=refresh_token`, `GET /user`, `POST /logout?scope=...`,
-//! `GET /settings` and `GET /health`. The rules are `rowbase_users`'; this module reads the
+//! `POST /token?grant_type=refresh_token`, `GET` and `PUT /user`, `POST /logout?scope=...`,
+//! `GET /settings` and `GET /health`; and for a service key (`auth.admin`), `GET`/`POST
+//! /admin/users` and `GET`/`PUT`/`DELETE /admin/users/{id}`. The rules are `rowbase_users`'; this module reads the
 //! requests and writes GoTrue's answers.
 //!
 //! Errors are GoTrue's: with `X-Supabase-Api-Version: 2024-01-01` (supabase-js sends it) the body
@@ -13,11 +14,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use rowbase_users::{Users, UsersError};
+use rowbase_users::{UserChanges, Users, UsersError};
 use serde_json::{Value, json};
 
 use crate::state::AppState;
@@ -31,7 +32,9 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/v1/signup", post(sign_up))
         .route("/auth/v1/token", post(token))
-        .route("/auth/v1/user", get(user))
+        .route("/auth/v1/user", get(user).put(update_user))
+        .route("/auth/v1/admin/users", get(admin_list).post(admin_create))
+        .route("/auth/v1/admin/users/{id}", get(admin_get).put(admin_update).delete(admin_delete))
         .route("/auth/v1/logout", post(sign_out))
         .route("/auth/v1/settings", get(settings))
         .route("/auth/v1/health", get(health))
@@ -263,5 +266,152 @@ async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let result = users(&state).map(|_| {
         json!({"version": env!("CARGO_PKG_VERSION"), "name": "Rowbase", "description": "Rowbase users and sessions (GoTrue's API)"})
     });
+    answer(result, &headers)
+}
+
+/// The changes a body asks for: `email`, `password`, `data` (a user's own metadata) or
+/// `user_metadata` (an admin's word for it), `app_metadata`, `role`, `ban_duration`,
+/// `email_confirm`.
+fn changes(body: &serde_json::Map<String, Value>) -> Result<UserChanges, AuthError> {
+    let text = |name: &str| -> Result<Option<String>, AuthError> {
+        Ok(Some(field(body, name)?.to_string()).filter(|s| !s.is_empty()))
+    };
+    let object = |name: &str| -> Result<Option<Value>, AuthError> {
+        match body.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v @ Value::Object(_)) => Ok(Some(v.clone())),
+            Some(_) => {
+                Err(AuthError::new(StatusCode::BAD_REQUEST, "validation_failed", format!("{name} must be an object")))
+            }
+        }
+    };
+    let email_confirm = match body.get("email_confirm") {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(_) => {
+            return Err(AuthError::new(
+                StatusCode::BAD_REQUEST,
+                "validation_failed",
+                "email_confirm must be a boolean",
+            ));
+        }
+    };
+    Ok(UserChanges {
+        email: text("email")?,
+        password: text("password")?,
+        user_metadata: match object("data")? {
+            Some(data) => Some(data),
+            None => object("user_metadata")?,
+        },
+        app_metadata: object("app_metadata")?,
+        role: text("role")?,
+        ban_duration: text("ban_duration")?,
+        email_confirm,
+    })
+}
+
+/// `PUT /user`: the session's user changes its email, password or metadata.
+async fn update_user(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let result = async {
+        let users = users(&state)?;
+        let claims = bearer_claims(&state, &headers)?;
+        let changes = changes(&object(&state, body).await?)?;
+        Ok(users.update_self(state.db(), &claims, changes).await?.to_json())
+    }
+    .await;
+    answer(result, &headers)
+}
+
+/// The users service, for a caller whose bearer token is an admin's (a service key).
+fn admin<'s>(state: &'s AppState, headers: &HeaderMap) -> Result<&'s Arc<Users>, AuthError> {
+    let users = users(state)?;
+    let claims = bearer_claims(state, headers)?;
+    if !rowbase_users::is_admin(&claims) {
+        return Err(UsersError::NotAdmin.into());
+    }
+    Ok(users)
+}
+
+/// `GET /admin/users?page=&per_page=`: `{"users": [...], "aud": ...}`, with `X-Total-Count` and
+/// a `Link` header naming the next and last pages (GoTrue's pagination, which supabase-js reads).
+async fn admin_list(
+    State(state): State<AppState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let number = |name: &str, default: u64| match query.get(name).map(String::as_str) {
+        None | Some("") => Ok(default),
+        Some(n) => n.parse::<u64>().map_err(|_| {
+            AuthError::new(StatusCode::BAD_REQUEST, "validation_failed", format!("{name} must be a positive integer"))
+        }),
+    };
+    let result = async {
+        let users = admin(&state, &headers)?;
+        let (page, per_page) = (number("page", 1)?.max(1), number("per_page", 50)?.clamp(1, 1000));
+        let (list, total) = users.admin_list(state.db(), page, per_page).await?;
+        let body =
+            json!({"users": list.iter().map(rowbase_users::User::to_json).collect::<Vec<_>>(), "aud": "authenticated"});
+        Ok::<_, AuthError>((body, total, page, per_page))
+    }
+    .await;
+    match result {
+        Ok((body, total, page, per_page)) => {
+            let mut response = json_response(StatusCode::OK, &body);
+            let last = total.div_ceil(per_page).max(1);
+            let mut links = Vec::new();
+            if page < last {
+                links.push(format!("</admin/users?page={}&per_page={per_page}>; rel=\"next\"", page + 1));
+            }
+            links.push(format!("</admin/users?page={last}&per_page={per_page}>; rel=\"last\""));
+            let h = response.headers_mut();
+            h.insert(HeaderName::from_static("x-total-count"), HeaderValue::from(total));
+            if let Ok(link) = HeaderValue::from_str(&links.join(", ")) {
+                h.insert(header::LINK, link);
+            }
+            response
+        }
+        Err(e) => e.answer(&headers),
+    }
+}
+
+/// `POST /admin/users`: a new user (`email`, `password`, `email_confirm`, `user_metadata`,
+/// `app_metadata`, `role`, `ban_duration`).
+async fn admin_create(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let result = async {
+        let users = admin(&state, &headers)?;
+        let body = object(&state, body).await?;
+        let email = field(&body, "email")?.to_string();
+        Ok(users.admin_create(state.db(), &email, changes(&body)?).await?.to_json())
+    }
+    .await;
+    answer(result, &headers)
+}
+
+/// `GET /admin/users/{id}`.
+async fn admin_get(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let result = async { Ok(admin(&state, &headers)?.admin_get(state.db(), &id).await?.to_json()) }.await;
+    answer(result, &headers)
+}
+
+/// `PUT /admin/users/{id}`: changes as [`changes`] reads them.
+async fn admin_update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let users = admin(&state, &headers)?;
+        let changes = changes(&object(&state, body).await?)?;
+        Ok(users.admin_update(state.db(), &id, changes).await?.to_json())
+    }
+    .await;
+    answer(result, &headers)
+}
+
+/// `DELETE /admin/users/{id}`: the user is deleted with its sessions; the answer is the user as
+/// it was.
+async fn admin_delete(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    let result = async { Ok(admin(&state, &headers)?.admin_delete(state.db(), &id).await?.to_json()) }.await;
     answer(result, &headers)
 }

@@ -18,6 +18,12 @@ pub enum UsersError {
     /// Sign-up with an email already registered (422 `user_already_exists`).
     #[error("User already registered")]
     UserExists,
+    /// A change of email to one another user has (422 `email_exists`).
+    #[error("A user with this email address has already been registered")]
+    EmailExists,
+    /// The caller's token is not an admin's (403 `not_admin`).
+    #[error("User not allowed")]
+    NotAdmin,
     /// Unknown email or wrong password, told apart by nothing (400 `invalid_credentials`).
     #[error("Invalid login credentials")]
     InvalidCredentials,
@@ -65,9 +71,12 @@ impl UsersError {
             | UsersError::EmailNotConfirmed
             | UsersError::RefreshTokenNotFound
             | UsersError::RefreshTokenReused => 400,
-            UsersError::SessionNotFound | UsersError::Banned => 403,
+            UsersError::SessionNotFound | UsersError::Banned | UsersError::NotAdmin => 403,
             UsersError::UserNotFound => 404,
-            UsersError::WeakPassword { .. } | UsersError::UserExists | UsersError::SignupDisabled => 422,
+            UsersError::WeakPassword { .. }
+            | UsersError::UserExists
+            | UsersError::EmailExists
+            | UsersError::SignupDisabled => 422,
             UsersError::TooManyAttempts(_) => 429,
             UsersError::Database(e) if e.kind == rowbase_db::ErrorKind::Unavailable => 503,
             UsersError::Database(_) | UsersError::Internal(_) => 500,
@@ -80,6 +89,8 @@ impl UsersError {
             UsersError::Validation(_) => "validation_failed",
             UsersError::WeakPassword { .. } => "weak_password",
             UsersError::UserExists => "user_already_exists",
+            UsersError::EmailExists => "email_exists",
+            UsersError::NotAdmin => "not_admin",
             UsersError::InvalidCredentials => "invalid_credentials",
             UsersError::EmailNotConfirmed => "email_not_confirmed",
             UsersError::RefreshTokenNotFound => "refresh_token_not_found",

@@ -23,7 +23,7 @@ use rowbase_db::Database;
 use serde_json::{Value, json};
 
 use crate::password::Passwords;
-use crate::store::{Rotation, Store};
+use crate::store::{Rotation, Store, UserUpdate};
 use crate::tokens::Signer;
 
 pub use store::Scope as SignOutScope;
@@ -148,7 +148,7 @@ impl Users {
             created_at: now.clone(),
             updated_at: now,
         };
-        Store::new(db).insert_user(&user, &hash).await?;
+        Store::new(db).insert_user(&user, Some(&hash)).await?;
         self.open_session(db, &user, None).await
     }
 
@@ -251,6 +251,202 @@ impl Users {
         };
         Store::new(db).end_sessions(scope).await.map(drop)
     }
+}
+
+/// A change to a user: its own (`PUT /user`: email, password, `data`) or an admin's (`PUT
+/// /admin/users/{id}`: also `app_metadata`, `role`, `ban_duration`, `email_confirm`).
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    /// A new email (normalized; refused when another user has it).
+    pub email: Option<String>,
+    /// A new password (the policy applies).
+    pub password: Option<String>,
+    /// Keys merged into `user_metadata` (a `null` value removes its key), GoTrue's rule.
+    pub user_metadata: Option<Value>,
+    /// Keys merged into `app_metadata` (admin only).
+    pub app_metadata: Option<Value>,
+    /// The database role the user's tokens name (admin only).
+    pub role: Option<String>,
+    /// `none` lifts a ban; a Go duration (`24h`, `1h30m`) bans for that long and ends every
+    /// session (admin only).
+    pub ban_duration: Option<String>,
+    /// Confirm (or un-confirm) the email (admin only).
+    pub email_confirm: Option<bool>,
+}
+
+impl UserChanges {
+    fn admin_only(&self) -> bool {
+        self.app_metadata.is_some()
+            || self.role.is_some()
+            || self.ban_duration.is_some()
+            || self.email_confirm.is_some()
+    }
+}
+
+/// Whether verified `claims` are an admin's: a `service_role` (or `supabase_admin`) token,
+/// GoTrue's default admin roles.
+pub fn is_admin(claims: &serde_json::Map<String, Value>) -> bool {
+    matches!(claims.get("role").and_then(Value::as_str), Some("service_role" | "supabase_admin"))
+}
+
+impl Users {
+    /// Changes the user of the session whose access token's verified `claims` these are.
+    ///
+    /// Errors: an ended session; admin-only changes (403 `not_admin`); an invalid or taken
+    /// email; a weak password.
+    pub async fn update_self(
+        &self,
+        db: &Database,
+        claims: &serde_json::Map<String, Value>,
+        changes: UserChanges,
+    ) -> Result<User, UsersError> {
+        if changes.admin_only() {
+            return Err(UsersError::NotAdmin);
+        }
+        let (user, _) = self.user(db, claims).await?;
+        self.apply(db, &user, changes).await
+    }
+
+    /// Creates a user as an admin does (`auth.admin.createUser`): confirmed when
+    /// `email_confirm` is true; without a password the user cannot sign in with one.
+    pub async fn admin_create(&self, db: &Database, email: &str, changes: UserChanges) -> Result<User, UsersError> {
+        let email = normalize_email(email)
+            .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
+        let hash = match &changes.password {
+            Some(password) => {
+                self.passwords.check(password)?;
+                Some(self.passwords.hash(password.clone()).await?)
+            }
+            None => None,
+        };
+        let now = now_text();
+        let mut app_metadata = json!({"provider": "email", "providers": ["email"]});
+        merge(&mut app_metadata, changes.app_metadata.clone());
+        let mut user_metadata = json!({});
+        merge(&mut user_metadata, changes.user_metadata.clone());
+        let user = User {
+            id: uuid::Uuid::new_v4().to_string(),
+            email,
+            role: changes.role.clone().unwrap_or_else(|| "authenticated".into()),
+            email_confirmed_at: (changes.email_confirm == Some(true)).then(|| now.clone()),
+            last_sign_in_at: None,
+            banned_until: ban_until(changes.ban_duration.as_deref())?.flatten(),
+            app_metadata,
+            user_metadata,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        Store::new(db).insert_user(&user, hash.as_deref()).await?;
+        Ok(user)
+    }
+
+    /// A page of users (`page` from 1, `per_page` at most 1,000), oldest first, and the total.
+    pub async fn admin_list(&self, db: &Database, page: u64, per_page: u64) -> Result<(Vec<User>, u64), UsersError> {
+        let per_page = per_page.clamp(1, 1000);
+        Store::new(db).list_users(page.max(1).saturating_sub(1).saturating_mul(per_page), per_page).await
+    }
+
+    /// User `id`.
+    pub async fn admin_get(&self, db: &Database, id: &str) -> Result<User, UsersError> {
+        let id = valid_uuid(id)?;
+        Store::new(db).user_by_id(id).await?.map(|(u, _)| u).ok_or(UsersError::UserNotFound)
+    }
+
+    /// Changes user `id` as an admin does (`auth.admin.updateUserById`).
+    pub async fn admin_update(&self, db: &Database, id: &str, changes: UserChanges) -> Result<User, UsersError> {
+        let user = self.admin_get(db, id).await?;
+        self.apply(db, &user, changes).await
+    }
+
+    /// Deletes user `id` and ends its sessions; the user as it was.
+    pub async fn admin_delete(&self, db: &Database, id: &str) -> Result<User, UsersError> {
+        let user = self.admin_get(db, id).await?;
+        Store::new(db).delete_user(&user.id).await?;
+        Ok(user)
+    }
+
+    /// Applies `changes` to `user`; a ban ends every session of the user.
+    async fn apply(&self, db: &Database, user: &User, changes: UserChanges) -> Result<User, UsersError> {
+        let mut update = UserUpdate::default();
+        if let Some(email) = &changes.email {
+            let email = normalize_email(email)
+                .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
+            update.email = (email != user.email).then_some(email);
+        }
+        if let Some(password) = changes.password {
+            self.passwords.check(&password)?;
+            update.password_hash = Some(self.passwords.hash(password).await?);
+        }
+        if let Some(patch) = changes.user_metadata {
+            let mut meta = user.user_metadata.clone();
+            merge(&mut meta, Some(patch));
+            update.user_metadata = Some(meta);
+        }
+        if let Some(patch) = changes.app_metadata {
+            let mut meta = user.app_metadata.clone();
+            merge(&mut meta, Some(patch));
+            update.app_metadata = Some(meta);
+        }
+        update.role = changes.role;
+        update.banned_until = ban_until(changes.ban_duration.as_deref())?;
+        update.email_confirmed_at = changes.email_confirm.map(|c| c.then(now_text));
+        let banned = matches!(update.banned_until, Some(Some(_)));
+        let changed = Store::new(db).update_user(&user.id, &update, &now_text()).await?;
+        if banned {
+            Store::new(db).end_sessions(SignOutScope::User(&user.id)).await?;
+        }
+        Ok(changed)
+    }
+}
+
+/// Merges object `patch` into object `target`: each key set, a `null` removing its key.
+fn merge(target: &mut Value, patch: Option<Value>) {
+    let (Some(target), Some(Value::Object(patch))) = (target.as_object_mut(), patch) else { return };
+    for (key, value) in patch {
+        if value.is_null() {
+            target.remove(&key);
+        } else {
+            target.insert(key, value);
+        }
+    }
+}
+
+/// What `ban_duration` sets `banned_until` to: `None` leaves it, `Some(None)` lifts a ban
+/// (`none`), `Some(Some(t))` bans until now plus a Go duration (`24h`, `1h30m`, `90s`).
+fn ban_until(duration: Option<&str>) -> Result<Option<Option<String>>, UsersError> {
+    let Some(duration) = duration else { return Ok(None) };
+    if duration == "none" {
+        return Ok(Some(None));
+    }
+    let invalid =
+        || UsersError::Validation(format!("invalid format for ban duration {duration:?}: e.g. 24h, 1h30m, or none"));
+    let (mut seconds, mut number) = (0u64, String::new());
+    for c in duration.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let n: u64 = number.parse().map_err(|_| invalid())?;
+        number.clear();
+        let unit = match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(invalid()),
+        };
+        seconds = seconds.saturating_add(n.saturating_mul(unit));
+    }
+    if !number.is_empty() || seconds == 0 {
+        return Err(invalid());
+    }
+    let seconds = i64::try_from(seconds.min(100 * 365 * 86_400)).map_err(|_| invalid())?;
+    let until = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_secs(seconds)).map_err(|_| invalid())?;
+    Ok(Some(Some(until.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())))
+}
+
+/// `id` when it is a UUID, else [`UsersError::UserNotFound`] (no such user can exist).
+fn valid_uuid(id: &str) -> Result<&str, UsersError> {
+    uuid::Uuid::parse_str(id).map(|_| id).map_err(|_| UsersError::UserNotFound)
 }
 
 /// The `sub` and `session_id` of a session's access token, both UUIDs.

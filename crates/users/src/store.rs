@@ -157,7 +157,7 @@ impl<'d> Store<'d> {
     /// Inserts `user` with password hash `hash`.
     ///
     /// Errors: [`UsersError::UserExists`] when the email is taken.
-    pub(crate) async fn insert_user(&self, user: &User, hash: &str) -> Result<(), UsersError> {
+    pub(crate) async fn insert_user(&self, user: &User, hash: Option<&str>) -> Result<(), UsersError> {
         let mut q = Sql::new(self.db);
         q.push("INSERT INTO ").table("users").push(" (");
         for (i, column) in USER_COLUMNS.into_iter().enumerate() {
@@ -166,7 +166,7 @@ impl<'d> Store<'d> {
             }
             q.column(column);
         }
-        q.push(") VALUES (").uuid(&user.id).push(", ").text(&user.email).push(", ").text(hash).push(", ");
+        q.push(") VALUES (").uuid(&user.id).push(", ").text(&user.email).push(", ").optional(hash).push(", ");
         q.text(&user.role).push(", ").optional(user.email_confirmed_at.as_deref()).push(", ");
         q.optional(user.last_sign_in_at.as_deref()).push(", ").optional(user.banned_until.as_deref()).push(", ");
         q.text(&user.app_metadata.to_string()).push(", ").text(&user.user_metadata.to_string()).push(", ");
@@ -186,6 +186,89 @@ impl<'d> Store<'d> {
         q.push(" = ").text(email);
         let out = self.run(vec![BatchStatement::Rows(q.done())]).await?;
         Ok(out.first().and_then(|o| user_from_row(o, 0)))
+    }
+
+    /// The user with id `id` and its password hash.
+    pub(crate) async fn user_by_id(&self, id: &str) -> Result<Option<(User, Option<String>)>, UsersError> {
+        let mut q = Sql::new(self.db);
+        q.push("SELECT ").user_columns().push(" FROM ").table("users").push(" u WHERE u.").column("id");
+        q.push(" = ").uuid(id);
+        let out = self.run(vec![BatchStatement::Rows(q.done())]).await?;
+        Ok(out.first().and_then(|o| user_from_row(o, 0)))
+    }
+
+    /// A page of users, oldest first, and how many there are.
+    pub(crate) async fn list_users(&self, offset: u64, limit: u64) -> Result<(Vec<User>, u64), UsersError> {
+        let mut page = Sql::new(self.db);
+        page.push("SELECT ").user_columns().push(" FROM ").table("users").push(" u ORDER BY u.").column("created_at");
+        page.push(", u.").column("id").push(" LIMIT ");
+        page.w.integer(limit);
+        page.push(" OFFSET ");
+        page.w.integer(offset);
+        let mut count = Sql::new(self.db);
+        count.push("SELECT count(*)");
+        if self.engine == Engine::Postgres {
+            count.push("::text");
+        }
+        count.push(" FROM ").table("users");
+        let out = self.run(vec![BatchStatement::Rows(page.done()), BatchStatement::Rows(count.done())]).await?;
+        let users = out
+            .first()
+            .map_or_else(Vec::new, |o| (0..o.rows.len()).filter_map(|i| user_from_row(o, i)).map(|(u, _)| u).collect());
+        let total = out.get(1).and_then(|o| o.text(0, 0)).and_then(|t| t.parse().ok()).unwrap_or(0);
+        Ok((users, total))
+    }
+
+    /// Applies `change` to user `id` and returns the user as changed.
+    ///
+    /// Errors: [`UsersError::EmailExists`] when the new email is taken; [`UsersError::UserNotFound`].
+    pub(crate) async fn update_user(&self, id: &str, change: &UserUpdate, now: &str) -> Result<User, UsersError> {
+        let mut q = Sql::new(self.db);
+        q.push("UPDATE ").table("users").push(" SET ").column("updated_at").push(" = ").text(now);
+        let set = |q: &mut Sql<'_>, column: &'static str, value: Option<&str>| {
+            q.push(", ").column(column).push(" = ").optional(value);
+        };
+        if let Some(email) = &change.email {
+            set(&mut q, "email", Some(email));
+        }
+        if let Some(hash) = &change.password_hash {
+            set(&mut q, "encrypted_password", Some(hash));
+        }
+        if let Some(role) = &change.role {
+            set(&mut q, "role", Some(role));
+        }
+        if let Some(meta) = &change.user_metadata {
+            set(&mut q, "raw_user_meta_data", Some(&meta.to_string()));
+        }
+        if let Some(meta) = &change.app_metadata {
+            set(&mut q, "raw_app_meta_data", Some(&meta.to_string()));
+        }
+        if let Some(until) = &change.banned_until {
+            set(&mut q, "banned_until", until.as_deref());
+        }
+        if let Some(confirmed) = &change.email_confirmed_at {
+            set(&mut q, "email_confirmed_at", confirmed.as_deref());
+        }
+        q.push(" WHERE ").column("id").push(" = ").uuid(id);
+        let mut user = Sql::new(self.db);
+        user.push("SELECT ").user_columns().push(" FROM ").table("users").push(" u WHERE u.").column("id");
+        user.push(" = ").uuid(id);
+        let out = match self.run(vec![BatchStatement::Affected(q.done()), BatchStatement::Rows(user.done())]).await {
+            Err(UsersError::Database(e)) if e.kind == rowbase_db::ErrorKind::UniqueViolation => {
+                return Err(UsersError::EmailExists);
+            }
+            other => other?,
+        };
+        out.get(1).and_then(|o| user_from_row(o, 0)).map(|(u, _)| u).ok_or(UsersError::UserNotFound)
+    }
+
+    /// Deletes user `id` with its sessions and refresh tokens; whether it existed.
+    pub(crate) async fn delete_user(&self, id: &str) -> Result<bool, UsersError> {
+        self.end_sessions(Scope::User(id)).await?;
+        let mut q = Sql::new(self.db);
+        q.push("DELETE FROM ").table("users").push(" WHERE ").column("id").push(" = ").uuid(id);
+        let out = self.run(vec![BatchStatement::Affected(q.done())]).await?;
+        Ok(out.first().is_some_and(|o| o.affected > 0))
     }
 
     /// The user of live session `session_id`, when that session exists and belongs to `user_id`.
@@ -327,6 +410,20 @@ impl<'d> Store<'d> {
             }
         }
     }
+}
+
+/// The columns a user update sets; `None` leaves one as it is.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UserUpdate {
+    pub(crate) email: Option<String>,
+    pub(crate) password_hash: Option<String>,
+    pub(crate) role: Option<String>,
+    pub(crate) user_metadata: Option<serde_json::Value>,
+    pub(crate) app_metadata: Option<serde_json::Value>,
+    /// `Some(None)` lifts a ban.
+    pub(crate) banned_until: Option<Option<String>>,
+    /// `Some(None)` un-confirms.
+    pub(crate) email_confirmed_at: Option<Option<String>>,
 }
 
 /// Which sessions a sign-out ends (GoTrue's `scope`).

@@ -13,14 +13,15 @@ const engine = process.env.NEWSROOM_ENGINE ?? 'sqlite';
 // examples/newsroom/README.md: the demo secret (never for anything real).
 const secret = 'newsroom-demo-secret-do-not-use-in-production';
 
-/** The anon key: an HS256 JWT naming the anonymous role (Node's own crypto). */
-function anonKey() {
+/** A key: an HS256 JWT naming `role` (Node's own crypto). */
+function key(role) {
   const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ role: 'anon', exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ role, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
   return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
 
-const client = () => createClient(url, anonKey(), { auth: { persistSession: false, autoRefreshToken: false } });
+const options = { auth: { persistSession: false, autoRefreshToken: false } };
+const client = () => createClient(url, key('anon'), options);
 
 test(`supabase-js signs up, reads its own rows, refreshes and signs out (${engine})`, { skip: !url }, async () => {
   const dana = client();
@@ -73,4 +74,40 @@ test(`supabase-js signs up, reads its own rows, refreshes and signs out (${engin
   assert.equal(after.error?.code, 'refresh_token_not_found');
   const otherAfter = await client().auth.refreshSession({ refresh_token: signedIn.data.session.refresh_token });
   assert.equal(otherAfter.error?.code, 'refresh_token_not_found');
+});
+
+test(`supabase-js changes its password, and a service key administers users (${engine})`, { skip: !url }, async () => {
+  const erin = client();
+  const email = `erin.${engine}@example.com`;
+  let r = await erin.auth.signUp({ email, password: 'erin first passphrase' });
+  assert.equal(r.error, null);
+
+  // updateUser: a new password and metadata; the old password no longer signs in.
+  r = await erin.auth.updateUser({ password: 'erin second passphrase', data: { theme: 'dark' } });
+  assert.equal(r.error, null);
+  assert.deepEqual(r.data.user.user_metadata, { theme: 'dark' });
+  r = await client().auth.signInWithPassword({ email, password: 'erin first passphrase' });
+  assert.equal(r.error?.code, 'invalid_credentials');
+  r = await client().auth.signInWithPassword({ email, password: 'erin second passphrase' });
+  assert.equal(r.error, null);
+
+  // The admin API, with the service key.
+  const admin = createClient(url, key('service_role'), options).auth.admin;
+  r = await client().auth.admin.listUsers();
+  assert.equal(r.error?.code, 'not_admin', 'the anon key is no admin');
+  r = await admin.createUser({ email: `frank.${engine}@example.com`, password: 'frank own passphrase', email_confirm: true });
+  assert.equal(r.error, null);
+  const frank = r.data.user;
+  r = await admin.listUsers({ page: 1, perPage: 100 });
+  assert.equal(r.error, null);
+  assert.ok(r.data.users.some((u) => u.id === frank.id));
+  r = await admin.updateUserById(frank.id, { user_metadata: { level: 2 }, ban_duration: '1h' });
+  assert.equal(r.error, null);
+  assert.deepEqual(r.data.user.user_metadata, { level: 2 });
+  r = await client().auth.signInWithPassword({ email: frank.email, password: 'frank own passphrase' });
+  assert.equal(r.error?.code, 'invalid_credentials', 'a banned user does not sign in');
+  r = await admin.deleteUser(frank.id);
+  assert.equal(r.error, null);
+  r = await admin.getUserById(frank.id);
+  assert.equal(r.error?.code, 'user_not_found');
 });

@@ -203,6 +203,130 @@ async fn lifecycle(engine: Engine) {
     assert_eq!(reply.status, 406, "{engine:?} {}", reply.text);
 }
 
+/// A JSON request with a bearer `who` (`Bearer ...`).
+async fn send(app: &TestApp, method: Method, path: &str, who: &str, body: Value) -> Reply {
+    app.write(method, path, &[("Authorization", who), DATED], body).await
+}
+
+async fn admin(engine: Engine) {
+    let Some((app, _raw)) = app(engine).await else { return };
+    let service = bearer(&service());
+    let alice = sign_up(&app, "alice@example.com", "a fine long passphrase").await.json();
+    let alice_access = bearer(alice["access_token"].as_str().unwrap());
+
+    // Only a service key is an admin.
+    let reply =
+        send(&app, Method::POST, "/auth/v1/admin/users", &alice_access, json!({"email": "x@example.com"})).await;
+    refused(&reply, 403, "not_admin");
+    refused(
+        &app.write(Method::POST, "/auth/v1/admin/users", &[DATED], json!({"email": "x@example.com"})).await,
+        401,
+        "no_authorization",
+    );
+
+    // createUser: confirmed, with metadata the access token carries.
+    let body = json!({"email": "Eve@example.com", "password": "eve's first passphrase", "email_confirm": true,
+        "user_metadata": {"team": "a"}, "app_metadata": {"plan": "pro"}});
+    let reply = send(&app, Method::POST, "/auth/v1/admin/users", &service, body).await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    let eve = reply.json();
+    let eve_id = eve["id"].as_str().unwrap().to_string();
+    assert_eq!((eve["email"].as_str(), eve["user_metadata"].clone()), (Some("eve@example.com"), json!({"team": "a"})));
+    let session = sign_in(&app, "eve@example.com", "eve's first passphrase").await.json();
+    assert_eq!(
+        claims(session["access_token"].as_str().unwrap())["app_metadata"],
+        json!({"provider": "email", "providers": ["email"], "plan": "pro"})
+    );
+    let eve_access = bearer(session["access_token"].as_str().unwrap());
+
+    // listUsers: pages with X-Total-Count and Link, oldest first.
+    let reply = app.get_with("/auth/v1/admin/users?page=1&per_page=1", &[("Authorization", &service), DATED]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["users"].as_array().unwrap().len(), 1);
+    assert_eq!(reply.json()["users"][0]["email"], "alice@example.com");
+    assert_eq!(reply.header("x-total-count"), Some("2"));
+    assert_eq!(
+        reply.header("link"),
+        Some("</admin/users?page=2&per_page=1>; rel=\"next\", </admin/users?page=2&per_page=1>; rel=\"last\"")
+    );
+
+    // updateUser by the user: metadata merged (null removes), a new password; admin-only fields
+    // and another user's email refused.
+    let reply = send(
+        &app,
+        Method::PUT,
+        "/auth/v1/user",
+        &eve_access,
+        json!({"data": {"team": null, "nick": "e"}, "password": "eve's second passphrase"}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    assert_eq!(reply.json()["user_metadata"], json!({"nick": "e"}));
+    refused(&sign_in(&app, "eve@example.com", "eve's first passphrase").await, 400, "invalid_credentials");
+    assert_eq!(sign_in(&app, "eve@example.com", "eve's second passphrase").await.status, 200);
+    refused(
+        &send(&app, Method::PUT, "/auth/v1/user", &eve_access, json!({"app_metadata": {"plan": "free"}})).await,
+        403,
+        "not_admin",
+    );
+    refused(
+        &send(&app, Method::PUT, "/auth/v1/user", &eve_access, json!({"email": "ALICE@example.com"})).await,
+        422,
+        "email_exists",
+    );
+    refused(
+        &send(&app, Method::PUT, "/auth/v1/user", &eve_access, json!({"password": "x7#Qz"})).await,
+        422,
+        "weak_password",
+    );
+
+    // A ban ends her sessions and refuses her sign-in; lifting it lets her back.
+    let path = &format!("/auth/v1/admin/users/{eve_id}");
+    let refresh_token = session["refresh_token"].as_str().unwrap().to_string();
+    let reply = send(&app, Method::PUT, path, &service, json!({"ban_duration": "24h"})).await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    assert!(reply.json()["banned_until"].is_string());
+    refused(&refresh(&app, &refresh_token).await, 400, "refresh_token_not_found");
+    refused(&sign_in(&app, "eve@example.com", "eve's second passphrase").await, 400, "invalid_credentials");
+    refused(
+        &send(&app, Method::PUT, path, &service, json!({"ban_duration": "forever"})).await,
+        400,
+        "validation_failed",
+    );
+    assert_eq!(send(&app, Method::PUT, path, &service, json!({"ban_duration": "none"})).await.status, 200);
+    let last = sign_in(&app, "eve@example.com", "eve's second passphrase").await;
+    assert_eq!(last.status, 200, "{}", last.text);
+    let last_refresh = last.json()["refresh_token"].as_str().unwrap().to_string();
+    let last_access = bearer(last.json()["access_token"].as_str().unwrap());
+
+    // deleteUser: gone, with every session.
+    let reply = app.send(Method::DELETE, path, &[("Authorization", &service), DATED], None).await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    refused(&app.get_with(path, &[("Authorization", &service), DATED]).await, 404, "user_not_found");
+    refused(&refresh(&app, &last_refresh).await, 400, "refresh_token_not_found");
+    refused(&app.get_with("/auth/v1/user", &[("Authorization", &last_access), DATED]).await, 403, "session_not_found");
+    refused(
+        &app.get_with("/auth/v1/admin/users/not-a-uuid", &[("Authorization", &service), DATED]).await,
+        404,
+        "user_not_found",
+    );
+}
+
+#[tokio::test]
+async fn users_admin_on_sqlite() {
+    admin(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn users_admin_on_postgresql() {
+    admin(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn users_admin_on_mysql() {
+    admin(Engine::MySql).await;
+}
+
 /// A service-role token (it passes every policy, so only the catalog keeps it out).
 fn service() -> String {
     crate::access::token(json!({"role": "service_role"}))

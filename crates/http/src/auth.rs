@@ -352,6 +352,16 @@ fn invalid(code: &str, message: &str) -> ApiError {
     )
 }
 
+/// 401 `PGRST303` for one of Rowbase's access tokens whose session has ended (signed out,
+/// banned, deleted, or its refresh token replayed); a failure to ask is the database's error.
+pub(crate) fn session_ended(e: rowbase_users::UsersError) -> ApiError {
+    match e {
+        rowbase_users::UsersError::SessionNotFound => invalid("PGRST303", "JWT session has ended"),
+        rowbase_users::UsersError::Database(e) => e.into(),
+        other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "PGRST000", other.to_string(), None, None),
+    }
+}
+
 /// 401 `PGRST302`: no token, and no anonymous role to run as.
 fn anonymous_disabled() -> ApiError {
     ApiError::new(

@@ -17,9 +17,10 @@ use crate::state::AppState;
 /// rows, the server's rules, and who is asking ([`crate::auth`]: the role and claims of its
 /// token; with authentication on, the audit log's actor is the token's `sub`).
 ///
-/// Errors: 401 for a token that does not verify (or none without an anonymous role); 406
-/// `PGRST106` for a schema that is not exposed.
-pub(crate) fn request_context(
+/// Errors: 401 for a token that does not verify (or none without an anonymous role), or one of
+/// Rowbase's access tokens whose session has ended (`PGRST303`); 406 `PGRST106` for a schema
+/// that is not exposed.
+pub(crate) async fn request_context(
     state: &AppState,
     headers: &HeaderMap,
     request: (&axum::http::Method, &str),
@@ -28,6 +29,10 @@ pub(crate) fn request_context(
 ) -> Result<RequestContext, ApiError> {
     let config = state.config();
     let identity = state.auth().authenticate(headers)?;
+    if let Some(users) = &config.users {
+        // One of Rowbase's own access tokens works only while its session is open.
+        users.check_session(state.db(), &identity.claims).await.map_err(crate::auth::session_ended)?;
+    }
     if state.auth().enabled() {
         crate::auth::check_role(identity.role.as_deref(), config.access.as_deref())?;
     }

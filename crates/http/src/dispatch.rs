@@ -82,7 +82,7 @@ fn not_found_path() -> ApiError {
 
 /// `/`: the OpenAPI document.
 async fn root_route(State(state): State<AppState>, method: Method, headers: HeaderMap) -> Response {
-    root(&state, &method, &headers).unwrap_or_else(IntoResponse::into_response)
+    root(&state, &method, &headers).await.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// `/rpc/{function}`: not served yet.
@@ -129,12 +129,13 @@ fn invalid_path() -> ApiError {
     HttpError::PathNotUtf8.into()
 }
 
-fn root(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<Response, ApiError> {
+async fn root(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<Response, ApiError> {
     match *method {
         Method::GET | Method::HEAD => {
             let prefs = rowbase_request::headers::Preferences::default();
             let ctx =
-                crate::context::request_context(state, headers, (method, "/"), crate::names::ACCEPT_PROFILE, &prefs)?;
+                crate::context::request_context(state, headers, (method, "/"), crate::names::ACCEPT_PROFILE, &prefs)
+                    .await?;
             let document = match (&ctx.access, &ctx.role) {
                 // Only what the role may use (its grants), described for it.
                 (Some(access), Some(role)) => match state.catalog(&ctx.schema) {

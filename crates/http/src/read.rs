@@ -23,7 +23,8 @@ pub(crate) async fn read_rows(
     let params = parse_query(raw_query)?;
     let preferences = preferences(headers)?;
     let ctx =
-        crate::context::request_context(state, headers, (method, path), crate::names::ACCEPT_PROFILE, &preferences)?;
+        crate::context::request_context(state, headers, (method, path), crate::names::ACCEPT_PROFILE, &preferences)
+            .await?;
     read_as(state, method, table, &params, headers, &preferences, &ctx).await.map_err(|e| e.for_role(&ctx))
 }
 

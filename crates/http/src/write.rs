@@ -32,7 +32,8 @@ pub(crate) async fn write_rows(
 ) -> Result<Response, ApiError> {
     let params = parse_query(raw_query)?;
     let prefs = preferences(headers)?;
-    let ctx = crate::context::request_context(state, headers, (method, path), crate::names::CONTENT_PROFILE, &prefs)?;
+    let ctx =
+        crate::context::request_context(state, headers, (method, path), crate::names::CONTENT_PROFILE, &prefs).await?;
     write_as(state, method, table, &params, headers, body, &prefs, &ctx).await.map_err(|e| e.for_role(&ctx))
 }
 

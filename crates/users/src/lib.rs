@@ -10,6 +10,7 @@
 
 mod common;
 mod error;
+pub mod liveness;
 pub mod password;
 pub mod schema;
 mod store;
@@ -82,6 +83,7 @@ pub struct Users {
     config: UsersConfig,
     passwords: Passwords,
     signer: Signer,
+    liveness: liveness::Liveness,
 }
 
 impl std::fmt::Debug for Users {
@@ -104,7 +106,7 @@ impl Users {
     pub fn new(config: UsersConfig, secret: &[u8]) -> Result<Users, UsersError> {
         let passwords = Passwords::new(config.min_password_length, config.hash_concurrency)?;
         let signer = Signer::hs256(secret, config.access_token_seconds);
-        Ok(Users { config, passwords, signer })
+        Ok(Users { config, passwords, signer, liveness: liveness::Liveness::new() })
     }
 
     /// The configuration.
@@ -205,13 +207,42 @@ impl Users {
             Rotation::Rotated { session_id, user } => {
                 if user.banned_at(&now) {
                     Store::new(db).end_sessions(SignOutScope::Session(&session_id)).await?;
+                    self.liveness.ended();
                     return Err(UsersError::Banned);
                 }
                 self.session(*user, &session_id, next)
             }
-            Rotation::Reused => Err(UsersError::RefreshTokenReused),
+            Rotation::Reused => {
+                self.liveness.ended();
+                Err(UsersError::RefreshTokenReused)
+            }
             Rotation::NotFound => Err(UsersError::RefreshTokenNotFound),
         }
+    }
+
+    /// Refuses the verified `claims` of one of Rowbase's access tokens (`iss` `rowbase`, with a
+    /// `session_id`) whose session has ended; other tokens (an anon or service key) pass.
+    ///
+    /// Errors: [`UsersError::SessionNotFound`] for an ended session.
+    pub async fn check_session(
+        &self,
+        db: &Database,
+        claims: &serde_json::Map<String, Value>,
+    ) -> Result<(), UsersError> {
+        if claims.get("iss").and_then(Value::as_str) != Some(tokens::ISSUER) || !claims.contains_key("session_id") {
+            return Ok(());
+        }
+        let (sub, session) = session_claims(claims)?;
+        let open = match self.liveness.cached(session) {
+            Some(open) => open,
+            None => {
+                let epoch = self.liveness.epoch();
+                let open = Store::new(db).session_exists(session, sub).await?;
+                self.liveness.remember(session, open, epoch);
+                open
+            }
+        };
+        if open { Ok(()) } else { Err(UsersError::SessionNotFound) }
     }
 
     /// The user an access token's verified `claims` name, when its session is still open.
@@ -249,7 +280,9 @@ impl Users {
                 )));
             }
         };
-        Store::new(db).end_sessions(scope).await.map(drop)
+        Store::new(db).end_sessions(scope).await?;
+        self.liveness.ended();
+        Ok(())
     }
 }
 
@@ -362,6 +395,7 @@ impl Users {
     pub async fn admin_delete(&self, db: &Database, id: &str) -> Result<User, UsersError> {
         let user = self.admin_get(db, id).await?;
         Store::new(db).delete_user(&user.id).await?;
+        self.liveness.ended();
         Ok(user)
     }
 
@@ -394,6 +428,7 @@ impl Users {
         let changed = Store::new(db).update_user(&user.id, &update, &now_text()).await?;
         if banned {
             Store::new(db).end_sessions(SignOutScope::User(&user.id)).await?;
+            self.liveness.ended();
         }
         Ok(changed)
     }

@@ -271,6 +271,15 @@ impl<'d> Store<'d> {
         Ok(out.first().is_some_and(|o| o.affected > 0))
     }
 
+    /// Whether session `session_id` of `user_id` is open.
+    pub(crate) async fn session_exists(&self, session_id: &str, user_id: &str) -> Result<bool, UsersError> {
+        let mut q = Sql::new(self.db);
+        q.push("SELECT ").read("id").push(" FROM ").table("sessions").push(" WHERE ").column("id").push(" = ");
+        q.uuid(session_id).push(" AND ").column("user_id").push(" = ").uuid(user_id);
+        let out = self.run(vec![BatchStatement::Rows(q.done())]).await?;
+        Ok(out.first().is_some_and(|o| !o.rows.is_empty()))
+    }
+
     /// The user of live session `session_id`, when that session exists and belongs to `user_id`.
     pub(crate) async fn session_user(&self, session_id: &str, user_id: &str) -> Result<Option<User>, UsersError> {
         let mut q = Sql::new(self.db);

@@ -13,6 +13,10 @@ use sha2::{Digest, Sha256};
 use crate::error::UsersError;
 use crate::user::User;
 
+/// The `iss` of Rowbase's access tokens: a token with it and a `session_id` is checked for an
+/// open session on every request.
+pub const ISSUER: &str = "rowbase";
+
 /// The audience of the access tokens (Supabase's `authenticated`).
 pub const AUDIENCE: &str = "authenticated";
 
@@ -60,7 +64,7 @@ impl Signer {
     pub fn access_token(&self, user: &User, session_id: &str, now: u64) -> Result<(String, u64), UsersError> {
         let exp = now + self.lifetime;
         let claims = json!({
-            "iss": "rowbase",
+            "iss": ISSUER,
             "sub": user.id,
             "aud": AUDIENCE,
             "exp": exp,

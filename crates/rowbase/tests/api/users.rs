@@ -56,6 +56,12 @@ fn refused(reply: &Reply, status: u16, code: &str) {
     assert_eq!(reply.json()["code"], code, "{}", reply.text);
 }
 
+/// The REST API refuses access token `token` (401 `PGRST303`): its session has ended.
+async fn ended(app: &TestApp, token: &str, what: &str) {
+    let reply = app.get_with("/posts?select=title", &[("Authorization", &bearer(token))]).await;
+    assert_eq!((reply.status, reply.code()), (401, "PGRST303".to_string()), "{what}: {}", reply.text);
+}
+
 async fn lifecycle(engine: Engine) {
     let Some((app, raw)) = app(engine).await else { return };
 
@@ -156,6 +162,9 @@ async fn lifecycle(engine: Engine) {
         "session_not_found",
     );
     refused(&refresh(&app, "never-issued").await, 400, "refresh_token_not_found");
+    // The REST API refuses every access token of the ended session, before they expire.
+    ended(&app, &access, "a replayed refresh token's session").await;
+    ended(&app, &refreshed_access, "a replayed refresh token's session").await;
 
     // Sign-in: an unknown email and a wrong password get the same answer.
     let wrong = sign_in(&app, "alice@example.com", "not the passphrase").await;
@@ -183,6 +192,7 @@ async fn lifecycle(engine: Engine) {
     );
     let left = raw.query(&format!("SELECT count(*) FROM {} WHERE user_id = '{alice}'", sessions_table(engine))).await;
     assert_eq!(left[0][0], "0", "{engine:?}");
+    ended(&app, &second_access, "a token after sign-out").await;
 
     // Sign-up refusals: weak passwords (with reasons), a taken email, a malformed one.
     let reply = sign_up(&app, "bob@example.com", "x7#Qz").await;
@@ -288,6 +298,7 @@ async fn admin(engine: Engine) {
     assert!(reply.json()["banned_until"].is_string());
     refused(&refresh(&app, &refresh_token).await, 400, "refresh_token_not_found");
     refused(&sign_in(&app, "eve@example.com", "eve's second passphrase").await, 400, "invalid_credentials");
+    ended(&app, &eve_access[7..], "a banned user's token").await;
     refused(
         &send(&app, Method::PUT, path, &service, json!({"ban_duration": "forever"})).await,
         400,
@@ -305,6 +316,7 @@ async fn admin(engine: Engine) {
     refused(&app.get_with(path, &[("Authorization", &service), DATED]).await, 404, "user_not_found");
     refused(&refresh(&app, &last_refresh).await, 400, "refresh_token_not_found");
     refused(&app.get_with("/auth/v1/user", &[("Authorization", &last_access), DATED]).await, 403, "session_not_found");
+    ended(&app, &last_access[7..], "a deleted user's token").await;
     refused(
         &app.get_with("/auth/v1/admin/users/not-a-uuid", &[("Authorization", &service), DATED]).await,
         404,

@@ -20,6 +20,20 @@ use crate::state::AppState;
 pub struct App {
     pub(crate) routes: Router,
     pub(crate) state: AppState,
+    /// The connection's client, for the users' routes (sign-in throttling counts by address).
+    pub(crate) peer: Option<std::net::SocketAddr>,
+}
+
+/// The client address of a request to `/auth/v1` (the TCP peer; a proxy in front is that
+/// proxy).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl App {
+    /// This application for one connection from `peer`.
+    pub fn for_peer(&self, peer: std::net::SocketAddr) -> App {
+        App { peer: Some(peer), ..self.clone() }
+    }
 }
 
 impl<B> tower::Service<Request<B>> for App
@@ -36,8 +50,11 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let request = request.map(Body::new);
-        let App { routes, state } = self.clone();
+        let mut request = request.map(Body::new);
+        if let Some(peer) = self.peer.filter(|_| request.uri().path().starts_with("/auth/v1/")) {
+            request.extensions_mut().insert(ClientAddress(peer.ip()));
+        }
+        let App { routes, state, .. } = self.clone();
         Box::pin(async move { Ok(crate::log::log_request(&state, request, routes).await) })
     }
 }

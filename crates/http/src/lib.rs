@@ -33,7 +33,7 @@ mod state;
 mod users;
 mod write;
 
-pub use app::App;
+pub use app::{App, ClientAddress};
 pub use state::{AppState, HttpConfig};
 
 use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
@@ -76,5 +76,5 @@ pub fn router(state: AppState) -> App {
             dispatch::cors_but_plain_options(cors.clone(), request, next)
         }))
     };
-    App { routes, state }
+    App { routes, state, peer: None }
 }

@@ -46,6 +46,7 @@ struct AuthError {
     code: &'static str,
     message: String,
     reasons: Option<Vec<&'static str>>,
+    retry_after: Option<u64>,
 }
 
 impl From<UsersError> for AuthError {
@@ -61,13 +62,17 @@ impl From<UsersError> for AuthError {
             UsersError::WeakPassword { reasons, .. } => Some(reasons.clone()),
             _ => None,
         };
-        AuthError { status, code: e.code(), message, reasons }
+        let retry_after = match &e {
+            UsersError::TooManyAttempts(seconds) => Some(*seconds),
+            _ => None,
+        };
+        AuthError { status, code: e.code(), message, reasons, retry_after }
     }
 }
 
 impl AuthError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> AuthError {
-        AuthError { status, code, message: message.into(), reasons: None }
+        AuthError { status, code, message: message.into(), reasons: None, retry_after: None }
     }
 
     /// The answer, in the shape the client's API version reads.
@@ -85,6 +90,9 @@ impl AuthError {
         let mut response = json_response(self.status, &body);
         if dated {
             response.headers_mut().insert(API_VERSION, HeaderValue::from_static("2024-01-01"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -168,6 +176,7 @@ async fn sign_up(State(state): State<AppState>, headers: HeaderMap, body: Body) 
 async fn token(
     State(state): State<AppState>,
     Query(query): Query<std::collections::HashMap<String, String>>,
+    client: Option<axum::Extension<crate::app::ClientAddress>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -177,7 +186,8 @@ async fn token(
         let session = match query.get("grant_type").map(String::as_str) {
             Some("password") => {
                 let (email, password) = (field(&body, "email")?, field(&body, "password")?);
-                users.sign_in(state.db(), email, password.to_string()).await?
+                let address = client.map(|c| c.0.0);
+                users.sign_in(state.db(), email, password.to_string(), address).await?
             }
             Some("refresh_token") => users.refresh(state.db(), field(&body, "refresh_token")?).await?,
             other => {

@@ -14,6 +14,7 @@ pub mod liveness;
 pub mod password;
 pub mod schema;
 mod store;
+pub mod throttle;
 pub mod tokens;
 mod user;
 
@@ -41,11 +42,19 @@ pub struct UsersConfig {
     pub access_token_seconds: u64,
     /// How many passwords are hashed at once (each Argon2id hash holds 19 MiB).
     pub hash_concurrency: usize,
+    /// How failed sign-ins slow the next ones ([`throttle`]).
+    pub throttle: throttle::Limits,
 }
 
 impl Default for UsersConfig {
     fn default() -> UsersConfig {
-        UsersConfig { signup: true, min_password_length: 8, access_token_seconds: 3600, hash_concurrency: 4 }
+        UsersConfig {
+            signup: true,
+            min_password_length: 8,
+            access_token_seconds: 3600,
+            hash_concurrency: 4,
+            throttle: throttle::Limits::default(),
+        }
     }
 }
 
@@ -84,6 +93,7 @@ pub struct Users {
     passwords: Passwords,
     signer: Signer,
     liveness: liveness::Liveness,
+    throttle: throttle::Throttle,
 }
 
 impl std::fmt::Debug for Users {
@@ -106,7 +116,8 @@ impl Users {
     pub fn new(config: UsersConfig, secret: &[u8]) -> Result<Users, UsersError> {
         let passwords = Passwords::new(config.min_password_length, config.hash_concurrency)?;
         let signer = Signer::hs256(secret, config.access_token_seconds);
-        Ok(Users { config, passwords, signer, liveness: liveness::Liveness::new() })
+        let throttle = throttle::Throttle::new(config.throttle);
+        Ok(Users { config, passwords, signer, liveness: liveness::Liveness::new(), throttle })
     }
 
     /// The configuration.
@@ -154,11 +165,39 @@ impl Users {
         self.open_session(db, &user, None).await
     }
 
-    /// Signs `email` in with `password`. An unknown email and a wrong password are one answer
-    /// ([`UsersError::InvalidCredentials`]) reached in the same time (a decoy hash is verified).
-    pub async fn sign_in(&self, db: &Database, email: &str, password: String) -> Result<Session, UsersError> {
+    /// Signs `email` in with `password`, from client `address` when known. An unknown email
+    /// and a wrong password are one answer ([`UsersError::InvalidCredentials`]) reached in the
+    /// same time (a decoy hash is verified). Failures slow the next attempts ([`throttle`]).
+    ///
+    /// Errors: bad credentials, an unconfirmed email, [`UsersError::TooManyAttempts`].
+    pub async fn sign_in(
+        &self,
+        db: &Database,
+        email: &str,
+        password: String,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<Session, UsersError> {
         let email = normalize_email(email);
-        let found = match &email {
+        let keys = self.throttle.keys(email.as_deref().unwrap_or(""), address);
+        self.throttle.check(&keys).map_err(UsersError::TooManyAttempts)?;
+        let result = self.check_password(db, email.as_deref(), password).await;
+        match &result {
+            Ok(_) => self.throttle.succeeded(&keys[0].0),
+            Err(UsersError::InvalidCredentials) => self.throttle.failed(&keys),
+            Err(_) => {}
+        }
+        let (user, rehash) = result?;
+        self.open_session(db, &user, rehash.as_deref()).await
+    }
+
+    /// The user `email` names when `password` is theirs, and a new hash when theirs is dated.
+    async fn check_password(
+        &self,
+        db: &Database,
+        email: Option<&str>,
+        password: String,
+    ) -> Result<(User, Option<String>), UsersError> {
+        let found = match email {
             Some(email) => Store::new(db).user_by_email(email).await?,
             None => None,
         };
@@ -178,7 +217,7 @@ impl Users {
             return Err(UsersError::EmailNotConfirmed);
         }
         let rehash = if verdict.rehash { Some(self.passwords.hash(password).await?) } else { None };
-        self.open_session(db, &user, rehash.as_deref()).await
+        Ok((user, rehash))
     }
 
     /// A new session of `user`, storing `rehash` as its password hash when given.

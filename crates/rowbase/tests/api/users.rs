@@ -18,9 +18,13 @@ use crate::declared::{Engine, Raw, app_from_schema_with};
 const DATED: (&str, &str) = ("X-Supabase-Api-Version", "2024-01-01");
 
 async fn app(engine: Engine) -> Option<(TestApp, Raw)> {
+    app_with(engine, rowbase_users::UsersConfig::default()).await
+}
+
+async fn app_with(engine: Engine, config: rowbase_users::UsersConfig) -> Option<(TestApp, Raw)> {
     let schema = newsroom();
     let mut options = options(&schema);
-    let users = rowbase_users::Users::new(rowbase_users::UsersConfig::default(), SECRET.as_bytes()).unwrap();
+    let users = rowbase_users::Users::new(config, SECRET.as_bytes()).unwrap();
     options.http.users = Some(std::sync::Arc::new(users));
     app_from_schema_with(engine, &schema, options).await
 }
@@ -211,6 +215,50 @@ async fn lifecycle(engine: Engine) {
     let reply =
         app.get_with("/users", &[("Authorization", &bearer(&service())), ("Accept-Profile", "rowbase_auth")]).await;
     assert_eq!(reply.status, 406, "{engine:?} {}", reply.text);
+}
+
+/// Online guessing: past the free failures of an account, each attempt waits twice as long as
+/// the one before and is refused before any password check (429 with `Retry-After`), even with
+/// the right password; a success clears the count. The client address has its own count.
+async fn guessing(engine: Engine) {
+    let Some((app, _raw)) = app(engine).await else { return };
+    assert_eq!(sign_up(&app, "mallory@example.com", "mallory's own passphrase").await.status, 200);
+    for _ in 0..6 {
+        refused(&sign_in(&app, "mallory@example.com", "a guess at it").await, 400, "invalid_credentials");
+    }
+    let reply = sign_in(&app, "mallory@example.com", "mallory's own passphrase").await;
+    refused(&reply, 429, "over_request_rate_limit");
+    assert_eq!(reply.header("retry-after"), Some("2"), "{engine:?}");
+    // Another account from the same address is not held up (its allowance is larger).
+    refused(&sign_in(&app, "nobody@example.com", "a guess").await, 400, "invalid_credentials");
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(sign_in(&app, "mallory@example.com", "mallory's own passphrase").await.status, 200, "{engine:?}");
+    refused(&sign_in(&app, "mallory@example.com", "a guess at it").await, 400, "invalid_credentials");
+
+    // One address guessing across many accounts.
+    let limits = rowbase_users::throttle::Limits { account_free: 100, address_free: 3, ..Default::default() };
+    let config = rowbase_users::UsersConfig { throttle: limits, ..Default::default() };
+    let Some((app, _raw)) = app_with(engine, config).await else { return };
+    for i in 0..4 {
+        refused(&sign_in(&app, &format!("user{i}@example.com"), "a guess").await, 400, "invalid_credentials");
+    }
+    let reply = sign_in(&app, "user9@example.com", "a guess").await;
+    refused(&reply, 429, "over_request_rate_limit");
+}
+
+#[tokio::test]
+async fn users_guessing_on_sqlite() {
+    guessing(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn users_guessing_on_postgresql() {
+    guessing(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn users_guessing_on_mysql() {
+    guessing(Engine::MySql).await;
 }
 
 /// A JSON request with a bearer `who` (`Bearer ...`).

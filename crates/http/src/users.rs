@@ -64,6 +64,7 @@ impl From<UsersError> for AuthError {
         };
         let retry_after = match &e {
             UsersError::TooManyAttempts(seconds) => Some(*seconds),
+            UsersError::Busy => Some(1),
             _ => None,
         };
         AuthError { status, code: e.code(), message, reasons, retry_after }

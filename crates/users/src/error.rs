@@ -51,6 +51,9 @@ pub enum UsersError {
     /// Sign-up is switched off (422 `signup_disabled`).
     #[error("Signups not allowed for this instance")]
     SignupDisabled,
+    /// Too many passwords waiting to be hashed (429 `over_request_rate_limit`, retry in a second).
+    #[error("Too many sign-ins at once: try again in a second")]
+    Busy,
     /// Too many attempts (429 `over_request_rate_limit`); retry after this many seconds.
     #[error("Too many attempts: try again in {0} seconds")]
     TooManyAttempts(u64),
@@ -77,7 +80,7 @@ impl UsersError {
             | UsersError::UserExists
             | UsersError::EmailExists
             | UsersError::SignupDisabled => 422,
-            UsersError::TooManyAttempts(_) => 429,
+            UsersError::TooManyAttempts(_) | UsersError::Busy => 429,
             UsersError::Database(e) if e.kind == rowbase_db::ErrorKind::Unavailable => 503,
             UsersError::Database(_) | UsersError::Internal(_) => 500,
         }
@@ -99,7 +102,7 @@ impl UsersError {
             UsersError::Banned => "user_banned",
             UsersError::UserNotFound => "user_not_found",
             UsersError::SignupDisabled => "signup_disabled",
-            UsersError::TooManyAttempts(_) => "over_request_rate_limit",
+            UsersError::TooManyAttempts(_) | UsersError::Busy => "over_request_rate_limit",
             UsersError::Database(_) | UsersError::Internal(_) => "unexpected_failure",
         }
     }

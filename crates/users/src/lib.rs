@@ -40,7 +40,8 @@ pub struct UsersConfig {
     pub min_password_length: usize,
     /// Seconds an access token lives (GoTrue's `JWT_EXP`, one hour).
     pub access_token_seconds: u64,
-    /// How many passwords are hashed at once (each Argon2id hash holds 19 MiB).
+    /// How many passwords are hashed at once: the hashing threads, each holding 19 MiB once it
+    /// has hashed (default: the cores, at most 4).
     pub hash_concurrency: usize,
     /// How failed sign-ins slow the next ones ([`throttle`]).
     pub throttle: throttle::Limits,
@@ -52,7 +53,7 @@ impl Default for UsersConfig {
             signup: true,
             min_password_length: 8,
             access_token_seconds: 3600,
-            hash_concurrency: 4,
+            hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
             throttle: throttle::Limits::default(),
         }
     }

@@ -1,7 +1,7 @@
 //! `/auth/v1`: users and sessions in the shape of Supabase's auth server (GoTrue), for
 //! `@supabase/supabase-js`'s `auth` client: `POST /signup`, `POST /token?grant_type=password`,
 //! `POST /token?grant_type=refresh_token`, `GET` and `PUT /user`, `POST /logout?scope=...`,
-//! `GET /settings` and `GET /health`; and for a service key (`auth.admin`), `GET`/`POST
+//! `GET /settings`, `GET /health` and `GET /.well-known/jwks.json`; and for a service key (`auth.admin`), `GET`/`POST
 //! /admin/users` and `GET`/`PUT`/`DELETE /admin/users/{id}`. The rules are `rowbase_users`'; this module reads the
 //! requests and writes GoTrue's answers.
 //!
@@ -38,6 +38,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/auth/v1/logout", post(sign_out))
         .route("/auth/v1/settings", get(settings))
         .route("/auth/v1/health", get(health))
+        .route("/auth/v1/.well-known/jwks.json", get(jwks))
 }
 
 /// An `/auth/v1` answer's error: a [`UsersError`], or the request itself was wrong.
@@ -425,4 +426,11 @@ async fn admin_update(
 async fn admin_delete(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let result = async { Ok(admin(&state, &headers)?.admin_delete(state.db(), &id).await?.to_json()) }.await;
     answer(result, &headers)
+}
+
+/// `GET /.well-known/jwks.json`: the public keys access tokens are signed with. Rowbase signs
+/// with the HMAC secret, which is never published: the set is empty (as GoTrue's is with a
+/// symmetric key only), and a client verifies tokens by asking `GET /user`.
+async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    answer(users(&state).map(|_| json!({"keys": []})), &headers)
 }

@@ -69,6 +69,15 @@ async fn ended(app: &TestApp, token: &str, what: &str) {
 async fn lifecycle(engine: Engine) {
     let Some((app, raw)) = app(engine).await else { return };
 
+    // What the service says about itself; the HMAC secret is never published.
+    let settings = app.get_with("/auth/v1/settings", &[DATED]).await.json();
+    assert_eq!(
+        (settings["disable_signup"].clone(), settings["external"]["email"].clone()),
+        (json!(false), json!(true))
+    );
+    assert_eq!(app.get("/auth/v1/health").await.status, 200);
+    assert_eq!(app.get("/auth/v1/.well-known/jwks.json").await.json(), json!({"keys": []}));
+
     // Sign-up: the user, signed in, with the claims Supabase puts in an access token.
     let reply = sign_up(&app, "  Alice@Example.COM ", "a fine long passphrase").await;
     assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
@@ -422,7 +431,7 @@ async fn users_lifecycle_on_mysql() {
 #[tokio::test]
 async fn without_users_the_auth_routes_say_so() {
     let app = crate::common::spawn_app().await;
-    for path in ["/auth/v1/settings", "/auth/v1/health"] {
+    for path in ["/auth/v1/settings", "/auth/v1/health", "/auth/v1/.well-known/jwks.json"] {
         let reply = app.get_with(path, &[DATED]).await;
         refused(&reply, 404, "feature_disabled");
     }

@@ -270,6 +270,45 @@ async fn users_guessing_on_mysql() {
     guessing(Engine::MySql).await;
 }
 
+/// A user imported from Supabase or PocketBase with a bcrypt hash signs in with their password,
+/// and their hash is then Argon2id.
+async fn imported(engine: Engine) {
+    let Some((app, raw)) = app(engine).await else { return };
+    // Creates the tables, and a user whose row the import then rewrites.
+    let reply = sign_up(&app, "imported@example.com", "a placeholder passphrase").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    // Python's `bcrypt.hashpw(b"the old passphrase", bcrypt.gensalt(4))` (bcrypt 5.0), as an export holds it.
+    let old = "$2b$04$tcJA1mDHVYRXD4X671WnpuKeTqQlaa7ViIgnZKO9yS1uj2DlvqYoW";
+    raw.execute(&format!(
+        "UPDATE {} SET encrypted_password = '{old}' WHERE email = 'imported@example.com'",
+        users_table(engine)
+    ))
+    .await;
+    refused(&sign_in(&app, "imported@example.com", "the old passphras").await, 400, "invalid_credentials");
+    let reply = sign_in(&app, "imported@example.com", "the old passphrase").await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    let stored = raw
+        .query(&format!("SELECT encrypted_password FROM {} WHERE email = 'imported@example.com'", users_table(engine)))
+        .await;
+    assert!(stored[0][0].starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{engine:?} rehashed: {stored:?}");
+    assert_eq!(sign_in(&app, "imported@example.com", "the old passphrase").await.status, 200);
+}
+
+#[tokio::test]
+async fn users_imported_on_sqlite() {
+    imported(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn users_imported_on_postgresql() {
+    imported(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn users_imported_on_mysql() {
+    imported(Engine::MySql).await;
+}
+
 /// A JSON request with a bearer `who` (`Bearer ...`).
 async fn send(app: &TestApp, method: Method, path: &str, who: &str, body: Value) -> Reply {
     app.write(method, path, &[("Authorization", who), DATED], body).await

@@ -158,7 +158,7 @@ impl Users {
             last_sign_in_at: None,
             banned_until: None,
             app_metadata: json!({"provider": "email", "providers": ["email"]}),
-            user_metadata: tokens::object(data),
+            user_metadata: data,
             created_at: now.clone(),
             updated_at: now,
         };
@@ -397,6 +397,8 @@ impl Users {
         merge(&mut app_metadata, changes.app_metadata.clone());
         let mut user_metadata = json!({});
         merge(&mut user_metadata, changes.user_metadata.clone());
+        check_metadata(&app_metadata)?;
+        check_metadata(&user_metadata)?;
         let user = User {
             id: uuid::Uuid::new_v4().to_string(),
             email,
@@ -454,11 +456,13 @@ impl Users {
         if let Some(patch) = changes.user_metadata {
             let mut meta = user.user_metadata.clone();
             merge(&mut meta, Some(patch));
+            check_metadata(&meta)?;
             update.user_metadata = Some(meta);
         }
         if let Some(patch) = changes.app_metadata {
             let mut meta = user.app_metadata.clone();
             merge(&mut meta, Some(patch));
+            check_metadata(&meta)?;
             update.app_metadata = Some(meta);
         }
         update.role = changes.role;
@@ -472,6 +476,21 @@ impl Users {
         }
         Ok(changed)
     }
+}
+
+/// The most bytes `user_metadata` or `app_metadata` may take as JSON: both ride in every access
+/// token, which the REST API refuses past 8 KiB.
+pub const MAX_METADATA_BYTES: usize = 2048;
+
+/// Refuses metadata larger than [`MAX_METADATA_BYTES`] (400 `validation_failed`).
+fn check_metadata(meta: &Value) -> Result<(), UsersError> {
+    let size = meta.to_string().len();
+    if size > MAX_METADATA_BYTES {
+        return Err(UsersError::Validation(format!(
+            "metadata takes {size} bytes as JSON; at most {MAX_METADATA_BYTES} (it rides in every access token)"
+        )));
+    }
+    Ok(())
 }
 
 /// Merges object `patch` into object `target`: each key set, a `null` removing its key.

@@ -385,6 +385,9 @@ async fn admin(engine: Engine) {
         422,
         "weak_password",
     );
+    // Metadata rides in every access token: a size the REST API would refuse is refused here.
+    let big = json!({"data": {"bio": "x".repeat(3000)}});
+    refused(&send(&app, Method::PUT, "/auth/v1/user", &eve_access, big).await, 400, "validation_failed");
 
     // A ban ends her sessions and refuses her sign-in; lifting it lets her back.
     let path = &format!("/auth/v1/admin/users/{eve_id}");

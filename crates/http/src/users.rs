@@ -1,7 +1,8 @@
 //! `/auth/v1`: users and sessions in the shape of Supabase's auth server (GoTrue), for
 //! `@supabase/supabase-js`'s `auth` client: `POST /signup`, `POST /token?grant_type=password`,
 //! `POST /token?grant_type=refresh_token`, `GET` and `PUT /user`, `POST /logout?scope=...`,
-//! `GET /settings`, `GET /health` and `GET /.well-known/jwks.json`; and for a service key (`auth.admin`), `GET`/`POST
+//! `POST /recover` and `GET`/`POST /verify` (password recovery by mail), `GET /settings`,
+//! `GET /health` and `GET /.well-known/jwks.json`; and for a service key (`auth.admin`), `GET`/`POST
 //! /admin/users` and `GET`/`PUT`/`DELETE /admin/users/{id}`. The rules are `rowbase_users`'; this module reads the
 //! requests and writes GoTrue's answers.
 //!
@@ -36,6 +37,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/auth/v1/admin/users", get(admin_list).post(admin_create))
         .route("/auth/v1/admin/users/{id}", get(admin_get).put(admin_update).delete(admin_delete))
         .route("/auth/v1/logout", post(sign_out))
+        .route("/auth/v1/recover", post(recover))
+        .route("/auth/v1/verify", get(verify_link).post(verify))
         .route("/auth/v1/settings", get(settings))
         .route("/auth/v1/health", get(health))
         .route("/auth/v1/.well-known/jwks.json", get(jwks))
@@ -433,4 +436,86 @@ async fn admin_delete(State(state): State<AppState>, Path(id): Path<String>, hea
 /// symmetric key only), and a client verifies tokens by asking `GET /user`.
 async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response {
     answer(users(&state).map(|_| json!({"keys": []})), &headers)
+}
+
+/// `POST /recover?redirect_to=` `{"email"}`: `{}` whether or not the email is a user's; a user
+/// gets a link that signs them in once (`rowbase_users::Users::recover`).
+async fn recover(
+    State(state): State<AppState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = async {
+        let users = users(&state)?;
+        let body = object(&state, body).await?;
+        users.recover(state.db(), field(&body, "email")?, query.get("redirect_to").map(String::as_str)).await?;
+        Ok(json!({}))
+    }
+    .await;
+    answer(result, &headers)
+}
+
+/// `POST /verify` `{"type": "recovery", "token_hash" | "token"}` (supabase-js's `verifyOtp`): the
+/// session the link opens.
+async fn verify(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let result = async {
+        let users = users(&state)?;
+        let body = object(&state, body).await?;
+        let token = match field(&body, "token_hash")? {
+            "" => field(&body, "token")?,
+            hash => hash,
+        };
+        match field(&body, "type")? {
+            "recovery" => Ok(users.verify_recovery(state.db(), token).await?.to_json()),
+            other => Err(AuthError::new(
+                StatusCode::BAD_REQUEST,
+                "validation_failed",
+                format!("unsupported verification type {other:?}: recovery"),
+            )),
+        }
+    }
+    .await;
+    answer(result, &headers)
+}
+
+/// `GET /verify?token=&type=recovery&redirect_to=`: the link in the mail. Redirects (303) to
+/// `redirect_to` (when it is under the site URL, else the site URL) with the session in the
+/// fragment (`#access_token=...&refresh_token=...&type=recovery`, where supabase-js looks), or
+/// the error (`#error=access_denied&error_code=otp_expired&...`).
+async fn verify_link(
+    State(state): State<AppState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let users = match users(&state) {
+        Ok(users) => users,
+        Err(e) => return e.answer(&headers),
+    };
+    let Some(site) = users.site_url() else { return AuthError::from(UsersError::MailDisabled).answer(&headers) };
+    let target = query.get("redirect_to").filter(|to| users.allowed_redirect(to)).map_or(site, String::as_str);
+    let encode = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let fragment = match query.get("type").map(String::as_str) {
+        Some("recovery") => {
+            match users.verify_recovery(state.db(), query.get("token").map_or("", String::as_str)).await {
+                Ok(session) => format!(
+                    "access_token={}&expires_at={}&expires_in={}&refresh_token={}&token_type=bearer&type=recovery",
+                    session.access_token, session.expires_at, session.expires_in, session.refresh_token
+                ),
+                Err(e) => {
+                    let e = AuthError::from(e);
+                    format!("error=access_denied&error_code={}&error_description={}", e.code, encode(&e.message))
+                }
+            }
+        }
+        _ => format!(
+            "error=invalid_request&error_code=validation_failed&error_description={}",
+            encode("unsupported verification type")
+        ),
+    };
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("{target}#{fragment}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
 }

@@ -289,6 +289,20 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_ACCESS_TOKEN_SECONDS", default_value_t = 3600, help_heading = "Users")]
     pub access_token_seconds: u64,
 
+    /// The SMTP server password recovery mail goes through: `smtp://host:port` (plain, a local
+    /// relay), `smtp://host:port?tls=required` (STARTTLS), `smtps://user:pass@host:465` (TLS).
+    /// Without it, `/auth/v1/recover` answers 422 `email_provider_disabled`.
+    #[arg(long, env = "ROWBASE_SMTP_URL", help_heading = "Users")]
+    pub smtp_url: Option<String>,
+
+    /// The sender of that mail.
+    #[arg(long, env = "ROWBASE_MAIL_FROM", default_value = "Rowbase <no-reply@localhost>", help_heading = "Users")]
+    pub mail_from: String,
+
+    /// This server's public base URL, for the links in mail (and where they may send the browser).
+    #[arg(long, env = "ROWBASE_SITE_URL", default_value = "http://localhost:3000", help_heading = "Users")]
+    pub site_url: String,
+
     /// Seconds requests in flight get to finish after SIGTERM/SIGINT; connections still open
     /// then (an idle keep-alive a client never closes, a slow request) are dropped.
     #[arg(long, env = "ROWBASE_SHUTDOWN_GRACE", default_value_t = 10, help_heading = "Server")]
@@ -349,6 +363,11 @@ impl ServeArgs {
             signup: !self.disable_signup,
             min_password_length: self.min_password_length,
             access_token_seconds: self.access_token_seconds,
+            mailer: self.smtp_url.clone().map(|smtp_url| rowbase_users::mailer::MailerConfig {
+                smtp_url,
+                from: self.mail_from.clone(),
+                site_url: self.site_url.clone(),
+            }),
             ..Default::default()
         };
         Ok(Some(std::sync::Arc::new(rowbase_users::Users::new(config, &secret)?)))

@@ -51,6 +51,13 @@ pub enum UsersError {
     /// Sign-up is switched off (422 `signup_disabled`).
     #[error("Signups not allowed for this instance")]
     SignupDisabled,
+    /// A recovery link that is unknown, spent or expired (403 `otp_expired`).
+    #[error("Email link is invalid or has expired")]
+    LinkExpired,
+    /// Mail is not configured (`--smtp-url`), so no link can be sent (422
+    /// `email_provider_disabled`).
+    #[error("Sending mail is not configured on this server (--smtp-url)")]
+    MailDisabled,
     /// Too many passwords waiting to be hashed (429 `over_request_rate_limit`, retry in a second).
     #[error("Too many sign-ins at once: try again in a second")]
     Busy,
@@ -74,12 +81,13 @@ impl UsersError {
             | UsersError::EmailNotConfirmed
             | UsersError::RefreshTokenNotFound
             | UsersError::RefreshTokenReused => 400,
-            UsersError::SessionNotFound | UsersError::Banned | UsersError::NotAdmin => 403,
+            UsersError::SessionNotFound | UsersError::Banned | UsersError::NotAdmin | UsersError::LinkExpired => 403,
             UsersError::UserNotFound => 404,
             UsersError::WeakPassword { .. }
             | UsersError::UserExists
             | UsersError::EmailExists
-            | UsersError::SignupDisabled => 422,
+            | UsersError::SignupDisabled
+            | UsersError::MailDisabled => 422,
             UsersError::TooManyAttempts(_) | UsersError::Busy => 429,
             UsersError::Database(e) if e.kind == rowbase_db::ErrorKind::Unavailable => 503,
             UsersError::Database(_) | UsersError::Internal(_) => 500,
@@ -93,6 +101,8 @@ impl UsersError {
             UsersError::WeakPassword { .. } => "weak_password",
             UsersError::UserExists => "user_already_exists",
             UsersError::EmailExists => "email_exists",
+            UsersError::LinkExpired => "otp_expired",
+            UsersError::MailDisabled => "email_provider_disabled",
             UsersError::NotAdmin => "not_admin",
             UsersError::InvalidCredentials => "invalid_credentials",
             UsersError::EmailNotConfirmed => "email_not_confirmed",

@@ -11,6 +11,7 @@
 mod common;
 mod error;
 pub mod liveness;
+pub mod mailer;
 pub mod password;
 pub mod schema;
 mod store;
@@ -45,6 +46,10 @@ pub struct UsersConfig {
     pub hash_concurrency: usize,
     /// How failed sign-ins slow the next ones ([`throttle`]).
     pub throttle: throttle::Limits,
+    /// Where mail goes (password recovery); `None`: no mail, and `/recover` says so.
+    pub mailer: Option<mailer::MailerConfig>,
+    /// Seconds a recovery link works (GoTrue's one hour).
+    pub recovery_seconds: u64,
 }
 
 impl Default for UsersConfig {
@@ -55,6 +60,8 @@ impl Default for UsersConfig {
             access_token_seconds: 3600,
             hash_concurrency: std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
             throttle: throttle::Limits::default(),
+            mailer: None,
+            recovery_seconds: 3600,
         }
     }
 }
@@ -95,6 +102,7 @@ pub struct Users {
     signer: Signer,
     liveness: liveness::Liveness,
     throttle: throttle::Throttle,
+    mailer: Option<mailer::Mailer>,
 }
 
 impl std::fmt::Debug for Users {
@@ -118,7 +126,8 @@ impl Users {
         let passwords = Passwords::new(config.min_password_length, config.hash_concurrency)?;
         let signer = Signer::hs256(secret, config.access_token_seconds);
         let throttle = throttle::Throttle::new(config.throttle);
-        Ok(Users { config, passwords, signer, liveness: liveness::Liveness::new(), throttle })
+        let mailer = config.mailer.as_ref().map(mailer::Mailer::new).transpose()?;
+        Ok(Users { config, passwords, signer, liveness: liveness::Liveness::new(), throttle, mailer })
     }
 
     /// The configuration.
@@ -258,6 +267,70 @@ impl Users {
             }
             Rotation::NotFound => Err(UsersError::RefreshTokenNotFound),
         }
+    }
+
+    /// Sends `email` a password recovery link (`{site_url}/auth/v1/verify?token=...&type=recovery`),
+    /// valid for [`UsersConfig::recovery_seconds`], once; only the newest link works. The answer
+    /// is the same whether or not the email is a user's (no enumeration): an unknown email sends
+    /// nothing.
+    ///
+    /// Errors: no mailer configured ([`UsersError::MailDisabled`]); an invalid email; the SMTP
+    /// server's refusal (logged; 500).
+    pub async fn recover(&self, db: &Database, email: &str, redirect_to: Option<&str>) -> Result<(), UsersError> {
+        let Some(mailer) = &self.mailer else { return Err(UsersError::MailDisabled) };
+        let email = normalize_email(email)
+            .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
+        let Some((user, _)) = Store::new(db).user_by_email(&email).await? else { return Ok(()) };
+        let token = tokens::refresh_token();
+        let now = jiff::Timestamp::now();
+        let expires = now
+            .checked_add(jiff::SignedDuration::from_secs(i64::try_from(self.config.recovery_seconds).unwrap_or(3600)))
+            .map_err(|e| UsersError::Internal(e.to_string()))?;
+        let text = |t: jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
+        Store::new(db).issue_one_time(&user.id, RECOVERY, &tokens::digest(&token), &text(now), &text(expires)).await?;
+        let mut link = format!("{}/auth/v1/verify?token={token}&type=recovery", mailer.site_url);
+        if let Some(to) = redirect_to.filter(|to| self.allowed_redirect(to)) {
+            link.push_str("&redirect_to=");
+            link.extend(percent_encoding::utf8_percent_encode(to, percent_encoding::NON_ALPHANUMERIC));
+        }
+        let minutes = self.config.recovery_seconds.div_ceil(60);
+        let body = format!(
+            "Someone (hopefully you) asked to reset the password of {email}.\n\nFollow this link to sign in and choose a new one; \
+             it works once, for {minutes} minutes:\n\n{link}\n\nIf it was not you, ignore this message: nothing changes.\n"
+        );
+        mailer.send(&email, "Reset your password", body).await
+    }
+
+    /// Spends a recovery `token` (the link's) and signs its user in: a new session, from which
+    /// the user sets a new password (`PUT /user`). A link works once, until it expires.
+    ///
+    /// Errors: [`UsersError::LinkExpired`] for a token that is unknown, spent or expired.
+    pub async fn verify_recovery(&self, db: &Database, token: &str) -> Result<Session, UsersError> {
+        if token.is_empty() || token.len() > 128 {
+            return Err(UsersError::LinkExpired);
+        }
+        let user = Store::new(db).spend_one_time(RECOVERY, &tokens::digest(token), &now_text()).await?;
+        let user = user.ok_or(UsersError::LinkExpired)?;
+        if user.banned_at(&now_text()) {
+            return Err(UsersError::Banned);
+        }
+        self.open_session(db, &user, None).await
+    }
+
+    /// Whether a link may send the browser to `to`: the site itself or a path under it (never
+    /// another origin: an open redirect would hand the session's tokens to it).
+    pub fn allowed_redirect(&self, to: &str) -> bool {
+        self.site_url().is_some_and(|site| {
+            to == site
+                || to
+                    .strip_prefix(site)
+                    .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?') || rest.starts_with('#'))
+        })
+    }
+
+    /// The public base URL of the server's links, when mail is configured.
+    pub fn site_url(&self) -> Option<&str> {
+        self.mailer.as_ref().map(|m| m.site_url.as_str())
     }
 
     /// Refuses the verified `claims` of one of Rowbase's access tokens (`iss` `rowbase`, with a
@@ -477,6 +550,9 @@ impl Users {
         Ok(changed)
     }
 }
+
+/// The `kind` of a recovery token in the one-time tokens table.
+const RECOVERY: &str = "recovery";
 
 /// The most bytes `user_metadata` or `app_metadata` may take as JSON: both ride in every access
 /// token, which the REST API refuses past 8 KiB.

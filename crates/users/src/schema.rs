@@ -1,8 +1,9 @@
 //! Rowbase's own tables for users, sessions and refresh tokens, created when users are switched
 //! on (`CREATE ... IF NOT EXISTS`, so starting again changes nothing). On PostgreSQL they live
-//! in the schema `rowbase_auth` (`users`, `sessions`, `refresh_tokens`), which the REST API never
-//! serves; on SQLite and MySQL they are `rowbase_auth_users`, `rowbase_auth_sessions` and
-//! `rowbase_auth_refresh_tokens`, which introspection leaves out
+//! in the schema `rowbase_auth` (`users`, `sessions`, `refresh_tokens`, `one_time_tokens`), which
+//! the REST API never serves; on SQLite and MySQL they are `rowbase_auth_users`,
+//! `rowbase_auth_sessions`, `rowbase_auth_refresh_tokens` and `rowbase_auth_one_time_tokens`,
+//! which introspection leaves out
 //! (`rowbase_catalog::is_internal`). Times are RFC 3339 text in UTC with microseconds
 //! (`2026-12-03T02:00:00.000000Z`), one width, so text order is time order on every engine; ids
 //! are UUIDs (`uuid` on PostgreSQL, so a `profiles.id` can reference `rowbase_auth.users(id)`).
@@ -43,6 +44,13 @@ pub fn create(engine: Engine) -> Vec<&'static str> {
                 revoked_at text, \
                 created_at text NOT NULL)",
             "CREATE INDEX IF NOT EXISTS refresh_tokens_session_id ON rowbase_auth.refresh_tokens (session_id)",
+            "CREATE TABLE IF NOT EXISTS rowbase_auth.one_time_tokens (\
+                token_hash text PRIMARY KEY, \
+                user_id uuid NOT NULL REFERENCES rowbase_auth.users(id) ON DELETE CASCADE, \
+                kind text NOT NULL, \
+                created_at text NOT NULL, \
+                expires_at text NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS one_time_tokens_user_id ON rowbase_auth.one_time_tokens (user_id)",
         ],
         Engine::Sqlite => vec![
             "CREATE TABLE IF NOT EXISTS rowbase_auth_users (\
@@ -71,6 +79,13 @@ pub fn create(engine: Engine) -> Vec<&'static str> {
                 revoked_at TEXT, \
                 created_at TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS rowbase_auth_refresh_tokens_session_id ON rowbase_auth_refresh_tokens (session_id)",
+            "CREATE TABLE IF NOT EXISTS rowbase_auth_one_time_tokens (\
+                token_hash TEXT PRIMARY KEY NOT NULL, \
+                user_id TEXT NOT NULL REFERENCES rowbase_auth_users(id) ON DELETE CASCADE, \
+                kind TEXT NOT NULL, \
+                created_at TEXT NOT NULL, \
+                expires_at TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS rowbase_auth_one_time_tokens_user_id ON rowbase_auth_one_time_tokens (user_id)",
         ],
         Engine::MySql => vec![
             "CREATE TABLE IF NOT EXISTS rowbase_auth_users (\
@@ -104,17 +119,27 @@ pub fn create(engine: Engine) -> Vec<&'static str> {
                 INDEX rowbase_auth_refresh_tokens_session_id (session_id), \
                 FOREIGN KEY (session_id) REFERENCES rowbase_auth_sessions(id) ON DELETE CASCADE) \
                 ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+            "CREATE TABLE IF NOT EXISTS rowbase_auth_one_time_tokens (\
+                token_hash CHAR(64) PRIMARY KEY, \
+                user_id CHAR(36) NOT NULL, \
+                kind VARCHAR(16) NOT NULL, \
+                created_at VARCHAR(32) NOT NULL, \
+                expires_at VARCHAR(32) NOT NULL, \
+                INDEX rowbase_auth_one_time_tokens_user_id (user_id), \
+                FOREIGN KEY (user_id) REFERENCES rowbase_auth_users(id) ON DELETE CASCADE) \
+                ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
         ],
     }
 }
 
-/// The name of table `name` (`users`, `sessions`, `refresh_tokens`) on `engine`, unqualified:
-/// PostgreSQL qualifies it with [`SCHEMA`].
+/// The name of table `name` (`users`, `sessions`, `refresh_tokens`, `one_time_tokens`) on
+/// `engine`, unqualified: PostgreSQL qualifies it with [`SCHEMA`].
 pub fn table(engine: Engine, name: &'static str) -> &'static str {
     match (engine, name) {
         (Engine::Postgres, _) => name,
         (_, "users") => "rowbase_auth_users",
         (_, "sessions") => "rowbase_auth_sessions",
+        (_, "one_time_tokens") => "rowbase_auth_one_time_tokens",
         _ => "rowbase_auth_refresh_tokens",
     }
 }

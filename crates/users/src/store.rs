@@ -271,6 +271,68 @@ impl<'d> Store<'d> {
         Ok(out.first().is_some_and(|o| o.affected > 0))
     }
 
+    /// Stores one-time token `token_hash` of `kind` for `user_id`, valid until `expires_at`,
+    /// replacing the user's earlier ones of that kind (only the newest link works).
+    pub(crate) async fn issue_one_time(
+        &self,
+        user_id: &str,
+        kind: &str,
+        token_hash: &str,
+        now: &str,
+        expires_at: &str,
+    ) -> Result<(), UsersError> {
+        let mut older = Sql::new(self.db);
+        older.push("DELETE FROM ").table("one_time_tokens").push(" WHERE ").column("user_id").push(" = ").uuid(user_id);
+        older.push(" AND ").column("kind").push(" = ").text(kind);
+        let mut token = Sql::new(self.db);
+        token
+            .push("INSERT INTO ")
+            .table("one_time_tokens")
+            .push(" (")
+            .column("token_hash")
+            .push(", ")
+            .column("user_id");
+        token
+            .push(", ")
+            .column("kind")
+            .push(", ")
+            .column("created_at")
+            .push(", ")
+            .column("expires_at")
+            .push(") VALUES (");
+        token.text(token_hash).push(", ").uuid(user_id).push(", ").text(kind).push(", ").text(now).push(", ");
+        token.text(expires_at).push(")");
+        self.run(vec![BatchStatement::Affected(older.done()), BatchStatement::Affected(token.done())]).await.map(drop)
+    }
+
+    /// Spends one-time token `token_hash` of `kind` when it is live at `now`: the user it was
+    /// issued to. Read and deleted in one transaction, and only a delete that removed it counts,
+    /// so two concurrent uses cannot both succeed.
+    pub(crate) async fn spend_one_time(
+        &self,
+        kind: &str,
+        token_hash: &str,
+        now: &str,
+    ) -> Result<Option<User>, UsersError> {
+        let filter = |q: &mut Sql<'_>| {
+            q.push(" WHERE ").column("token_hash").push(" = ").text(token_hash).push(" AND ").column("kind");
+            q.push(" = ").text(kind).push(" AND ").column("expires_at").push(" > ").text(now);
+        };
+        let mut user = Sql::new(self.db);
+        user.push("SELECT ").user_columns().push(" FROM ").table("users").push(" u WHERE u.").column("id");
+        user.push(" IN (SELECT ").column("user_id").push(" FROM ").table("one_time_tokens");
+        filter(&mut user);
+        user.push(")");
+        let mut spend = Sql::new(self.db);
+        spend.push("DELETE FROM ").table("one_time_tokens");
+        filter(&mut spend);
+        let out = self.run(vec![BatchStatement::Rows(user.done()), BatchStatement::Affected(spend.done())]).await?;
+        if out.get(1).is_none_or(|o| o.affected != 1) {
+            return Ok(None);
+        }
+        Ok(out.first().and_then(|o| user_from_row(o, 0)).map(|(u, _)| u))
+    }
+
     /// Whether session `session_id` of `user_id` is open.
     pub(crate) async fn session_exists(&self, session_id: &str, user_id: &str) -> Result<bool, UsersError> {
         let mut q = Sql::new(self.db);

@@ -1,11 +1,14 @@
 // @supabase/supabase-js's auth client, unchanged, against Rowbase's users (`--users`) on the
 // newsroom example: a user signs up, reads and writes their own rows through the example's
 // policies with the session supabase-js keeps, refreshes it, signs out, and the spent refresh
-// token is refused. Run by scripts/test once per engine, after newsroom.mjs, with NEWSROOM_URL.
+// token is refused; a password is changed, and recovered through a mailed link (an SMTP sink on
+// MAIL_SINK_PORT, which the server was started to send to). Run by scripts/test once per engine,
+// after newsroom.mjs, with NEWSROOM_URL.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:net';
 import { createClient } from '@supabase/supabase-js';
 
 const url = process.env.NEWSROOM_URL;
@@ -110,4 +113,72 @@ test(`supabase-js changes its password, and a service key administers users (${e
   assert.equal(r.error, null);
   r = await admin.getUserById(frank.id);
   assert.equal(r.error?.code, 'user_not_found');
+});
+
+/** A local SMTP sink on `port`: it answers as a mail server would and keeps each message. */
+function smtpSink(port) {
+  const messages = [];
+  const server = createServer((socket) => {
+    let buffer = '';
+    let data = null;
+    socket.write('220 sink ESMTP\r\n');
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      let end;
+      while ((end = buffer.indexOf('\r\n')) >= 0) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (data !== null) {
+          if (line === '.') {
+            messages.push(data.replace(/=\n/g, '').replace(/=3D/g, '='));
+            data = null;
+            socket.write('250 kept\r\n');
+          } else {
+            data += line + '\n';
+          }
+          continue;
+        }
+        const verb = line.split(' ')[0].toUpperCase();
+        if (verb === 'DATA') {
+          data = '';
+          socket.write('354 end with <CRLF>.<CRLF>\r\n');
+        } else if (verb === 'QUIT') {
+          socket.end('221 bye\r\n');
+        } else {
+          socket.write(verb === 'EHLO' || verb === 'HELO' ? '250 sink\r\n' : '250 OK\r\n');
+        }
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve({ messages, close: () => server.close() })));
+}
+
+const sinkPort = process.env.MAIL_SINK_PORT;
+
+test(`supabase-js recovers a password by mail (${engine})`, { skip: !url || !sinkPort }, async () => {
+  const sink = await smtpSink(Number(sinkPort));
+  try {
+    const email = `grace.${engine}@example.com`;
+    let r = await client().auth.signUp({ email, password: 'grace first passphrase' });
+    assert.equal(r.error, null);
+
+    r = await client().auth.resetPasswordForEmail(email);
+    assert.equal(r.error, null);
+    assert.equal(sink.messages.length, 1);
+    const token = sink.messages[0].match(/token=([A-Za-z0-9_-]+)/)[1];
+
+    const grace = client();
+    r = await grace.auth.verifyOtp({ token_hash: token, type: 'recovery' });
+    assert.equal(r.error, null);
+    assert.equal(r.data.user.email, email);
+    r = await grace.auth.updateUser({ password: 'grace new passphrase' });
+    assert.equal(r.error, null);
+    r = await client().auth.signInWithPassword({ email, password: 'grace new passphrase' });
+    assert.equal(r.error, null);
+
+    r = await client().auth.verifyOtp({ token_hash: token, type: 'recovery' });
+    assert.equal(r.error?.code, 'otp_expired', 'a link works once');
+  } finally {
+    sink.close();
+  }
 });

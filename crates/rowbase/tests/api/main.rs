@@ -27,6 +27,7 @@ mod reads;
 mod rental;
 mod search;
 mod settings;
+mod smtp;
 mod soft_delete;
 mod steps;
 mod timestamps;

@@ -309,6 +309,106 @@ async fn users_imported_on_mysql() {
     imported(Engine::MySql).await;
 }
 
+/// What a browser opening link `path` is told: the status and where it is sent (not followed).
+async fn follow(app: &TestApp, path: &str) -> (u16, String) {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let reply = client.get(format!("{}{path}", app.base)).send().await.unwrap();
+    let location = reply.headers().get("location").map(|l| l.to_str().unwrap().to_string()).unwrap_or_default();
+    (reply.status().as_u16(), location)
+}
+
+/// The token of the last recovery link mailed.
+fn mailed_token(sink: &crate::smtp::Sink) -> String {
+    let messages = sink.messages();
+    let text = messages.last().expect("a message");
+    let start = text.find("token=").expect("a link") + "token=".len();
+    text[start..].split(['&', '\n', ' ']).next().unwrap().to_string()
+}
+
+/// Password recovery by mail: a link that signs its user in once, until it expires; the same
+/// answer for an unknown email (which gets no mail); only the newest link works; a redirect
+/// only to the site; the new password set from the link's session.
+async fn recovery(engine: Engine) {
+    let sink = crate::smtp::sink().await;
+    let mailer = rowbase_users::mailer::MailerConfig {
+        smtp_url: format!("smtp://127.0.0.1:{}", sink.port),
+        from: "Rowbase <no-reply@example.com>".into(),
+        site_url: "http://rowbase.test".into(),
+    };
+    let config = rowbase_users::UsersConfig { mailer: Some(mailer.clone()), ..Default::default() };
+    let Some((app, _raw)) = app_with(engine, config).await else { return };
+    assert_eq!(sign_up(&app, "rita@example.com", "rita's first passphrase").await.status, 200);
+
+    let reply = auth(&app, "/auth/v1/recover", json!({"email": "nobody@example.com"})).await;
+    assert_eq!((reply.status, reply.json()), (200, json!({})), "{engine:?} {}", reply.text);
+    assert!(sink.messages().is_empty(), "no mail for an unknown email");
+    let reply = auth(&app, "/auth/v1/recover", json!({"email": "Rita@example.com"})).await;
+    assert_eq!((reply.status, reply.json()), (200, json!({})), "{engine:?} {}", reply.text);
+    let first = mailed_token(&sink);
+    assert!(sink.messages()[0].contains("To: rita@example.com"), "{:?}", sink.messages());
+    assert!(sink.messages()[0].contains("http://rowbase.test/auth/v1/verify?token="));
+    assert_eq!(auth(&app, "/auth/v1/recover", json!({"email": "rita@example.com"})).await.status, 200);
+    let second = mailed_token(&sink);
+    assert_ne!(first, second);
+    let verify = |token: &str| json!({"type": "recovery", "token_hash": token});
+    refused(&auth(&app, "/auth/v1/verify", verify(&first)).await, 403, "otp_expired");
+
+    // The link itself: a redirect to the site (never to another origin) with the session.
+    let (status, location) =
+        follow(&app, &format!("/auth/v1/verify?token={second}&type=recovery&redirect_to=http%3A%2F%2Fevil.example%2F"))
+            .await;
+    assert_eq!(status, 303, "{engine:?}");
+    assert!(location.starts_with("http://rowbase.test#access_token="), "{location}");
+    refused(&auth(&app, "/auth/v1/verify", verify(&second)).await, 403, "otp_expired");
+    let (_, again) = follow(&app, &format!("/auth/v1/verify?token={second}&type=recovery")).await;
+    assert!(again.contains("error_code=otp_expired"), "a link works once: {again}");
+
+    // The session the link opened sets the new password.
+    let access = location.split("access_token=").nth(1).unwrap().split('&').next().unwrap().to_string();
+    let reply =
+        send(&app, Method::PUT, "/auth/v1/user", &bearer(&access), json!({"password": "rita's new passphrase"})).await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    assert_eq!(sign_in(&app, "rita@example.com", "rita's new passphrase").await.status, 200);
+
+    // POST /verify (supabase-js's verifyOtp) gives the session as JSON.
+    assert_eq!(auth(&app, "/auth/v1/recover", json!({"email": "rita@example.com"})).await.status, 200);
+    let reply = auth(&app, "/auth/v1/verify", verify(&mailed_token(&sink))).await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    assert_eq!(reply.json()["user"]["email"], "rita@example.com");
+
+    // A link expires.
+    let config = rowbase_users::UsersConfig { mailer: Some(mailer), recovery_seconds: 1, ..Default::default() };
+    let Some((app, _raw)) = app_with(engine, config).await else { return };
+    assert_eq!(sign_up(&app, "rita@example.com", "rita's first passphrase").await.status, 200);
+    assert_eq!(auth(&app, "/auth/v1/recover", json!({"email": "rita@example.com"})).await.status, 200);
+    let token = mailed_token(&sink);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    refused(&auth(&app, "/auth/v1/verify", verify(&token)).await, 403, "otp_expired");
+
+    // Without a mailer, recovery says so.
+    let Some((app, _raw)) = self::app(engine).await else { return };
+    refused(
+        &auth(&app, "/auth/v1/recover", json!({"email": "rita@example.com"})).await,
+        422,
+        "email_provider_disabled",
+    );
+}
+
+#[tokio::test]
+async fn users_recovery_on_sqlite() {
+    recovery(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn users_recovery_on_postgresql() {
+    recovery(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn users_recovery_on_mysql() {
+    recovery(Engine::MySql).await;
+}
+
 /// A JSON request with a bearer `who` (`Bearer ...`).
 async fn send(app: &TestApp, method: Method, path: &str, who: &str, body: Value) -> Reply {
     app.write(method, path, &[("Authorization", who), DATED], body).await

@@ -1,7 +1,7 @@
 //! `/auth/v1`: users and sessions in the shape of Supabase's auth server (GoTrue), for
 //! `@supabase/supabase-js`'s `auth` client: `POST /signup`, `POST /token?grant_type=password`,
 //! `POST /token?grant_type=refresh_token`, `GET` and `PUT /user`, `POST /logout?scope=...`,
-//! `POST /recover` and `GET`/`POST /verify` (password recovery by mail), `GET /settings`,
+//! `POST /recover`, `POST /resend` and `GET`/`POST /verify` (recovery and confirmation by mail), `GET /settings`,
 //! `GET /health` and `GET /.well-known/jwks.json`; and for a service key (`auth.admin`), `GET`/`POST
 //! /admin/users` and `GET`/`PUT`/`DELETE /admin/users/{id}`. The rules are `rowbase_users`'; this module reads the
 //! requests and writes GoTrue's answers.
@@ -38,6 +38,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/auth/v1/admin/users/{id}", get(admin_get).put(admin_update).delete(admin_delete))
         .route("/auth/v1/logout", post(sign_out))
         .route("/auth/v1/recover", post(recover))
+        .route("/auth/v1/resend", post(resend))
         .route("/auth/v1/verify", get(verify_link).post(verify))
         .route("/auth/v1/settings", get(settings))
         .route("/auth/v1/health", get(health))
@@ -267,7 +268,7 @@ async fn settings(State(state): State<AppState>, headers: HeaderMap) -> Response
         json!({
             "external": {"email": true, "phone": false, "anonymous_users": false},
             "disable_signup": !users.config().signup,
-            "mailer_autoconfirm": true,
+            "mailer_autoconfirm": !users.confirms_email(),
             "phone_autoconfirm": false,
             "sms_provider": "",
             "saml_enabled": false,
@@ -456,8 +457,8 @@ async fn recover(
     answer(result, &headers)
 }
 
-/// `POST /verify` `{"type": "recovery", "token_hash" | "token"}` (supabase-js's `verifyOtp`): the
-/// session the link opens.
+/// `POST /verify` `{"type": "signup" | "recovery", "token_hash" | "token"}` (supabase-js's
+/// `verifyOtp`): the session the link opens (a `signup` link confirms the email first).
 async fn verify(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let result = async {
         let users = users(&state)?;
@@ -466,20 +467,13 @@ async fn verify(State(state): State<AppState>, headers: HeaderMap, body: Body) -
             "" => field(&body, "token")?,
             hash => hash,
         };
-        match field(&body, "type")? {
-            "recovery" => Ok(users.verify_recovery(state.db(), token).await?.to_json()),
-            other => Err(AuthError::new(
-                StatusCode::BAD_REQUEST,
-                "validation_failed",
-                format!("unsupported verification type {other:?}: recovery"),
-            )),
-        }
+        Ok(users.verify(state.db(), field(&body, "type")?, token).await?.to_json())
     }
     .await;
     answer(result, &headers)
 }
 
-/// `GET /verify?token=&type=recovery&redirect_to=`: the link in the mail. Redirects (303) to
+/// `GET /verify?token=&type=signup|recovery&redirect_to=`: the link in the mail. Redirects (303) to
 /// `redirect_to` (when it is under the site URL, else the site URL) with the session in the
 /// fragment (`#access_token=...&refresh_token=...&type=recovery`, where supabase-js looks), or
 /// the error (`#error=access_denied&error_code=otp_expired&...`).
@@ -495,27 +489,43 @@ async fn verify_link(
     let Some(site) = users.site_url() else { return AuthError::from(UsersError::MailDisabled).answer(&headers) };
     let target = query.get("redirect_to").filter(|to| users.allowed_redirect(to)).map_or(site, String::as_str);
     let encode = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
-    let fragment = match query.get("type").map(String::as_str) {
-        Some("recovery") => {
-            match users.verify_recovery(state.db(), query.get("token").map_or("", String::as_str)).await {
-                Ok(session) => format!(
-                    "access_token={}&expires_at={}&expires_in={}&refresh_token={}&token_type=bearer&type=recovery",
-                    session.access_token, session.expires_at, session.expires_in, session.refresh_token
-                ),
-                Err(e) => {
-                    let e = AuthError::from(e);
-                    format!("error=access_denied&error_code={}&error_description={}", e.code, encode(&e.message))
-                }
-            }
-        }
-        _ => format!(
-            "error=invalid_request&error_code=validation_failed&error_description={}",
-            encode("unsupported verification type")
+    let kind = query.get("type").map_or("", String::as_str);
+    let fragment = match users.verify(state.db(), kind, query.get("token").map_or("", String::as_str)).await {
+        Ok(session) => format!(
+            "access_token={}&expires_at={}&expires_in={}&refresh_token={}&token_type=bearer&type={}",
+            session.access_token,
+            session.expires_at,
+            session.expires_in,
+            session.refresh_token,
+            encode(kind)
         ),
+        Err(e) => {
+            let e = AuthError::from(e);
+            format!("error=access_denied&error_code={}&error_description={}", e.code, encode(&e.message))
+        }
     };
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("{target}#{fragment}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     response
+}
+
+/// `POST /resend` `{"type": "signup", "email"}`: the confirmation link again, to a user whose
+/// email is not confirmed; `{}` whatever the email (supabase-js's `resend`).
+async fn resend(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let result = async {
+        let users = users(&state)?;
+        let body = object(&state, body).await?;
+        match field(&body, "type")? {
+            "signup" => users.resend_confirmation(state.db(), field(&body, "email")?).await?,
+            other => {
+                let message = format!("unsupported resend type {other:?}: signup");
+                return Err(AuthError::new(StatusCode::BAD_REQUEST, "validation_failed", message));
+            }
+        }
+        Ok(json!({}))
+    }
+    .await;
+    answer(result, &headers)
 }

@@ -289,11 +289,15 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_ACCESS_TOKEN_SECONDS", default_value_t = 3600, help_heading = "Users")]
     pub access_token_seconds: u64,
 
-    /// The SMTP server password recovery mail goes through: `smtp://host:port` (plain, a local
+    /// The SMTP server recovery and confirmation mail goes through: `smtp://host:port` (plain, a local
     /// relay), `smtp://host:port?tls=required` (STARTTLS), `smtps://user:pass@host:465` (TLS).
     /// Without it, `/auth/v1/recover` answers 422 `email_provider_disabled`.
     #[arg(long, env = "ROWBASE_SMTP_URL", help_heading = "Users")]
     pub smtp_url: Option<String>,
+
+    /// New users confirm their email by a mailed link before they sign in (needs --smtp-url).
+    #[arg(long, env = "ROWBASE_CONFIRM_EMAIL", help_heading = "Users")]
+    pub confirm_email: bool,
 
     /// The sender of that mail.
     #[arg(long, env = "ROWBASE_MAIL_FROM", default_value = "Rowbase <no-reply@localhost>", help_heading = "Users")]
@@ -368,8 +372,12 @@ impl ServeArgs {
                 from: self.mail_from.clone(),
                 site_url: self.site_url.clone(),
             }),
+            confirm_email: self.confirm_email,
             ..Default::default()
         };
+        if config.confirm_email && config.mailer.is_none() {
+            anyhow::bail!("--confirm-email mails a link: set --smtp-url too");
+        }
         Ok(Some(std::sync::Arc::new(rowbase_users::Users::new(config, &secret)?)))
     }
 

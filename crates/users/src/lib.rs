@@ -50,6 +50,9 @@ pub struct UsersConfig {
     pub mailer: Option<mailer::MailerConfig>,
     /// Seconds a recovery link works (GoTrue's one hour).
     pub recovery_seconds: u64,
+    /// Whether a new user confirms their email by a mailed link before signing in (needs the
+    /// mailer; off by default: users are confirmed at sign-up).
+    pub confirm_email: bool,
 }
 
 impl Default for UsersConfig {
@@ -62,6 +65,26 @@ impl Default for UsersConfig {
             throttle: throttle::Limits::default(),
             mailer: None,
             recovery_seconds: 3600,
+            confirm_email: false,
+        }
+    }
+}
+
+/// What a sign-up gives: a session, or (email confirmation on) the user, who confirms first.
+#[derive(Debug, Clone)]
+pub enum SignUp {
+    /// Signed in.
+    Session(Box<Session>),
+    /// A confirmation link was mailed; no session until it is followed.
+    Confirm(Box<User>),
+}
+
+impl SignUp {
+    /// GoTrue's JSON: the session, or the user alone.
+    pub fn to_json(&self) -> Value {
+        match self {
+            SignUp::Session(session) => session.to_json(),
+            SignUp::Confirm(user) => user.to_json(),
         }
     }
 }
@@ -150,20 +173,23 @@ impl Users {
         email: &str,
         password: String,
         data: Value,
-    ) -> Result<Session, UsersError> {
+    ) -> Result<SignUp, UsersError> {
         if !self.config.signup {
             return Err(UsersError::SignupDisabled);
         }
         let email = normalize_email(email)
             .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
         self.passwords.check(&password)?;
+        let data = tokens::object(data);
+        check_metadata(&data)?;
         let hash = self.passwords.hash(password).await?;
         let now = now_text();
+        let confirm = self.config.confirm_email && self.mailer.is_some();
         let user = User {
             id: uuid::Uuid::new_v4().to_string(),
             email,
             role: "authenticated".into(),
-            email_confirmed_at: Some(now.clone()),
+            email_confirmed_at: (!confirm).then(|| now.clone()),
             last_sign_in_at: None,
             banned_until: None,
             app_metadata: json!({"provider": "email", "providers": ["email"]}),
@@ -172,7 +198,11 @@ impl Users {
             updated_at: now,
         };
         Store::new(db).insert_user(&user, Some(&hash)).await?;
-        self.open_session(db, &user, None).await
+        if confirm {
+            self.mail_link(db, &user, SIGNUP, None).await?;
+            return Ok(SignUp::Confirm(Box::new(user)));
+        }
+        Ok(SignUp::Session(Box::new(self.open_session(db, &user, None).await?)))
     }
 
     /// Signs `email` in with `password`, from client `address` when known. An unknown email
@@ -277,42 +307,99 @@ impl Users {
     /// Errors: no mailer configured ([`UsersError::MailDisabled`]); an invalid email; the SMTP
     /// server's refusal (logged; 500).
     pub async fn recover(&self, db: &Database, email: &str, redirect_to: Option<&str>) -> Result<(), UsersError> {
-        let Some(mailer) = &self.mailer else { return Err(UsersError::MailDisabled) };
+        if self.mailer.is_none() {
+            return Err(UsersError::MailDisabled);
+        }
         let email = normalize_email(email)
             .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
         let Some((user, _)) = Store::new(db).user_by_email(&email).await? else { return Ok(()) };
+        self.mail_link(db, &user, RECOVERY, redirect_to).await
+    }
+
+    /// Sends the confirmation link again to `email` when it is a user's whose email is not
+    /// confirmed yet (supabase-js's `resend({ type: 'signup' })`); the same answer otherwise.
+    pub async fn resend_confirmation(&self, db: &Database, email: &str) -> Result<(), UsersError> {
+        if self.mailer.is_none() {
+            return Err(UsersError::MailDisabled);
+        }
+        let email = normalize_email(email)
+            .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
+        match Store::new(db).user_by_email(&email).await? {
+            Some((user, _)) if user.email_confirmed_at.is_none() => self.mail_link(db, &user, SIGNUP, None).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Issues a one-time token of `kind` (`signup` or `recovery`) for `user` (only the newest of
+    /// a kind works) and mails its link, `{site_url}/auth/v1/verify?token=...&type=...`, valid
+    /// for [`UsersConfig::recovery_seconds`] (recovery) or a day (confirmation).
+    async fn mail_link(
+        &self,
+        db: &Database,
+        user: &User,
+        kind: &str,
+        redirect_to: Option<&str>,
+    ) -> Result<(), UsersError> {
+        let Some(mailer) = &self.mailer else { return Err(UsersError::MailDisabled) };
         let token = tokens::refresh_token();
+        let seconds = if kind == RECOVERY { self.config.recovery_seconds } else { 86_400 };
         let now = jiff::Timestamp::now();
         let expires = now
-            .checked_add(jiff::SignedDuration::from_secs(i64::try_from(self.config.recovery_seconds).unwrap_or(3600)))
+            .checked_add(jiff::SignedDuration::from_secs(i64::try_from(seconds).unwrap_or(3600)))
             .map_err(|e| UsersError::Internal(e.to_string()))?;
         let text = |t: jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-        Store::new(db).issue_one_time(&user.id, RECOVERY, &tokens::digest(&token), &text(now), &text(expires)).await?;
-        let mut link = format!("{}/auth/v1/verify?token={token}&type=recovery", mailer.site_url);
+        Store::new(db).issue_one_time(&user.id, kind, &tokens::digest(&token), &text(now), &text(expires)).await?;
+        let mut link = format!("{}/auth/v1/verify?token={token}&type={kind}", mailer.site_url);
         if let Some(to) = redirect_to.filter(|to| self.allowed_redirect(to)) {
             link.push_str("&redirect_to=");
             link.extend(percent_encoding::utf8_percent_encode(to, percent_encoding::NON_ALPHANUMERIC));
         }
-        let minutes = self.config.recovery_seconds.div_ceil(60);
-        let body = format!(
-            "Someone (hopefully you) asked to reset the password of {email}.\n\nFollow this link to sign in and choose a new one; \
-             it works once, for {minutes} minutes:\n\n{link}\n\nIf it was not you, ignore this message: nothing changes.\n"
-        );
-        mailer.send(&email, "Reset your password", body).await
+        let minutes = seconds.div_ceil(60);
+        let (subject, body) = if kind == RECOVERY {
+            let body = format!(
+                "Someone (hopefully you) asked to reset the password of {}.\n\nFollow this link to sign in and choose a new \
+                 one; it works once, for {minutes} minutes:\n\n{link}\n\nIf it was not you, ignore this message: nothing changes.\n",
+                user.email
+            );
+            ("Reset your password", body)
+        } else {
+            let body = format!(
+                "Confirm that {} is your address by following this link (it works once, for {minutes} minutes):\n\n{link}\n\n\
+                 If you did not sign up, ignore this message.\n",
+                user.email
+            );
+            ("Confirm your email", body)
+        };
+        mailer.send(&user.email, subject, body).await
     }
 
-    /// Spends a recovery `token` (the link's) and signs its user in: a new session, from which
-    /// the user sets a new password (`PUT /user`). A link works once, until it expires.
+    /// Spends a link's `token` of `kind` (`signup`: the email is confirmed; `recovery`) and
+    /// signs its user in. A link works once, until it expires.
     ///
-    /// Errors: [`UsersError::LinkExpired`] for a token that is unknown, spent or expired.
-    pub async fn verify_recovery(&self, db: &Database, token: &str) -> Result<Session, UsersError> {
+    /// Errors: [`UsersError::LinkExpired`] for a token that is unknown, spent or expired; an
+    /// unknown kind.
+    pub async fn verify(&self, db: &Database, kind: &str, token: &str) -> Result<Session, UsersError> {
+        let kind = match kind {
+            "signup" | "email" => SIGNUP,
+            "recovery" => RECOVERY,
+            other => {
+                return Err(UsersError::Validation(format!(
+                    "unsupported verification type {other:?}: signup or recovery"
+                )));
+            }
+        };
         if token.is_empty() || token.len() > 128 {
             return Err(UsersError::LinkExpired);
         }
-        let user = Store::new(db).spend_one_time(RECOVERY, &tokens::digest(token), &now_text()).await?;
-        let user = user.ok_or(UsersError::LinkExpired)?;
-        if user.banned_at(&now_text()) {
+        let now = now_text();
+        let user = Store::new(db).spend_one_time(kind, &tokens::digest(token), &now).await?;
+        let mut user = user.ok_or(UsersError::LinkExpired)?;
+        if user.banned_at(&now) {
             return Err(UsersError::Banned);
+        }
+        if kind == SIGNUP && user.email_confirmed_at.is_none() {
+            let confirmed = UserUpdate { email_confirmed_at: Some(Some(now.clone())), ..UserUpdate::default() };
+            user = Store::new(db).update_user(&user.id, &confirmed, &now).await?;
         }
         self.open_session(db, &user, None).await
     }
@@ -326,6 +413,11 @@ impl Users {
                     .strip_prefix(site)
                     .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?') || rest.starts_with('#'))
         })
+    }
+
+    /// Whether new users confirm their email before they sign in.
+    pub fn confirms_email(&self) -> bool {
+        self.config.confirm_email && self.mailer.is_some()
     }
 
     /// The public base URL of the server's links, when mail is configured.
@@ -553,6 +645,8 @@ impl Users {
 
 /// The `kind` of a recovery token in the one-time tokens table.
 const RECOVERY: &str = "recovery";
+/// The `kind` of an email confirmation token.
+const SIGNUP: &str = "signup";
 
 /// The most bytes `user_metadata` or `app_metadata` may take as JSON: both ride in every access
 /// token, which the REST API refuses past 8 KiB.

@@ -394,6 +394,65 @@ async fn recovery(engine: Engine) {
     );
 }
 
+/// Email confirmation: a new user gets a link, not a session, and cannot sign in until they
+/// follow it; `resend` mails a new link (only the newest works).
+async fn confirmation(engine: Engine) {
+    let sink = crate::smtp::sink().await;
+    let mailer = rowbase_users::mailer::MailerConfig {
+        smtp_url: format!("smtp://127.0.0.1:{}", sink.port),
+        from: "Rowbase <no-reply@example.com>".into(),
+        site_url: "http://rowbase.test".into(),
+    };
+    let config = rowbase_users::UsersConfig { mailer: Some(mailer), confirm_email: true, ..Default::default() };
+    let Some((app, _raw)) = app_with(engine, config).await else { return };
+    assert_eq!(app.get("/auth/v1/settings").await.json()["mailer_autoconfirm"], json!(false));
+
+    let reply = sign_up(&app, "tom@example.com", "tom's own passphrase").await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    let user = reply.json();
+    assert!(user.get("access_token").is_none() && user["email_confirmed_at"].is_null(), "{user}");
+    assert_eq!(user["email"], "tom@example.com");
+    let first = mailed_token(&sink);
+    assert!(sink.messages()[0].contains("type=signup"));
+    refused(&sign_in(&app, "tom@example.com", "tom's own passphrase").await, 400, "email_not_confirmed");
+
+    let reply = auth(&app, "/auth/v1/resend", json!({"type": "signup", "email": "tom@example.com"})).await;
+    assert_eq!((reply.status, reply.json()), (200, json!({})), "{}", reply.text);
+    let second = mailed_token(&sink);
+    assert_ne!(first, second);
+    let verify = |token: &str| json!({"type": "signup", "token_hash": token});
+    refused(&auth(&app, "/auth/v1/verify", verify(&first)).await, 403, "otp_expired");
+    let reply = auth(&app, "/auth/v1/verify", verify(&second)).await;
+    assert_eq!(reply.status, 200, "{engine:?} {}", reply.text);
+    assert!(reply.json()["user"]["email_confirmed_at"].is_string());
+    assert!(reply.json()["access_token"].is_string());
+    assert_eq!(sign_in(&app, "tom@example.com", "tom's own passphrase").await.status, 200);
+    refused(&auth(&app, "/auth/v1/verify", verify(&second)).await, 403, "otp_expired");
+
+    // Confirmed, or not a user: the same answer and no mail.
+    let mailed = sink.messages().len();
+    for email in ["tom@example.com", "nobody@example.com"] {
+        let reply = auth(&app, "/auth/v1/resend", json!({"type": "signup", "email": email})).await;
+        assert_eq!((reply.status, reply.json()), (200, json!({})));
+    }
+    assert_eq!(sink.messages().len(), mailed);
+}
+
+#[tokio::test]
+async fn users_confirmation_on_sqlite() {
+    confirmation(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn users_confirmation_on_postgresql() {
+    confirmation(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn users_confirmation_on_mysql() {
+    confirmation(Engine::MySql).await;
+}
+
 #[tokio::test]
 async fn users_recovery_on_sqlite() {
     recovery(Engine::Sqlite).await;

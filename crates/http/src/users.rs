@@ -432,11 +432,11 @@ async fn admin_delete(State(state): State<AppState>, Path(id): Path<String>, hea
     answer(result, &headers)
 }
 
-/// `GET /.well-known/jwks.json`: the public keys access tokens are signed with. Rowbase signs
-/// with the HMAC secret, which is never published: the set is empty (as GoTrue's is with a
-/// symmetric key only), and a client verifies tokens by asking `GET /user`.
+/// `GET /.well-known/jwks.json`: the public keys access tokens are verified with (private
+/// members never included); empty when they are signed with the HMAC secret, which is never
+/// published (as GoTrue's set is with a symmetric key only).
 async fn jwks(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    answer(users(&state).map(|_| json!({"keys": []})), &headers)
+    answer(users(&state).map(|users| users.public_keys().clone()), &headers)
 }
 
 /// `POST /recover?redirect_to=` `{"email"}`: `{}` whether or not the email is a user's; a user

@@ -277,6 +277,16 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_USERS", help_heading = "Users")]
     pub users: bool,
 
+    /// A private key (PEM, PKCS#8: EC P-256/P-384, RSA or Ed25519) to sign access tokens with
+    /// instead of the HMAC secret; its public half is the key `--jwt-signing-kid` of
+    /// `--jwks-file`, published at `/auth/v1/.well-known/jwks.json`.
+    #[arg(long, env = "ROWBASE_JWT_SIGNING_KEY_FILE", help_heading = "Users")]
+    pub jwt_signing_key_file: Option<std::path::PathBuf>,
+
+    /// The `kid` of the signing key's public half in `--jwks-file`.
+    #[arg(long, env = "ROWBASE_JWT_SIGNING_KID", help_heading = "Users")]
+    pub jwt_signing_kid: Option<String>,
+
     /// Refuse new sign-ups (users are then created by an admin only).
     #[arg(long, env = "ROWBASE_DISABLE_SIGNUP", help_heading = "Users")]
     pub disable_signup: bool,
@@ -358,10 +368,28 @@ impl ServeArgs {
         if !self.users {
             return Ok(None);
         }
-        let Some(secret) = self.secret()? else {
-            anyhow::bail!(
-                "--users signs access tokens with the HMAC secret: set ROWBASE_JWT_SECRET or --jwt-secret-file"
-            );
+        let key = match (&self.jwt_signing_key_file, self.secret()?) {
+            (Some(path), _) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read the signing key {}: {e}", path.display()))?;
+                let Some(kid) = self.jwt_signing_kid.clone() else {
+                    anyhow::bail!(
+                        "--jwt-signing-key-file needs --jwt-signing-kid: the kid of its public key in --jwks-file"
+                    );
+                };
+                let Some(jwks) = &self.jwks_file else {
+                    anyhow::bail!(
+                        "--jwt-signing-key-file needs --jwks-file, holding its public key (the server verifies with it)"
+                    );
+                };
+                let jwks = std::fs::read_to_string(jwks)
+                    .map_err(|e| anyhow::anyhow!("cannot read the JWKS file {}: {e}", jwks.display()))?;
+                rowbase_users::tokens::SigningKey::Jwk { pem, kid, jwks }
+            }
+            (None, Some(secret)) => rowbase_users::tokens::SigningKey::Hmac(secret),
+            (None, None) => anyhow::bail!(
+                "--users signs access tokens: set ROWBASE_JWT_SECRET (or --jwt-secret-file), or --jwt-signing-key-file"
+            ),
         };
         let config = rowbase_users::UsersConfig {
             signup: !self.disable_signup,
@@ -378,7 +406,7 @@ impl ServeArgs {
         if config.confirm_email && config.mailer.is_none() {
             anyhow::bail!("--confirm-email mails a link: set --smtp-url too");
         }
-        Ok(Some(std::sync::Arc::new(rowbase_users::Users::new(config, &secret)?)))
+        Ok(Some(std::sync::Arc::new(rowbase_users::Users::new(config, &key)?)))
     }
 
     /// The HMAC secret from `ROWBASE_JWT_SECRET` or `--jwt-secret-file`, if any.

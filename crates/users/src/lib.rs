@@ -144,10 +144,12 @@ fn now_seconds() -> u64 {
 }
 
 impl Users {
-    /// A service signing access tokens with the HMAC `secret` (HS256).
-    pub fn new(config: UsersConfig, secret: &[u8]) -> Result<Users, UsersError> {
+    /// A service signing access tokens with `key`.
+    ///
+    /// Errors: a signing key that cannot sign ([`Signer::new`]); a mailer URL lettre refuses.
+    pub fn new(config: UsersConfig, key: &tokens::SigningKey) -> Result<Users, UsersError> {
         let passwords = Passwords::new(config.min_password_length, config.hash_concurrency)?;
-        let signer = Signer::hs256(secret, config.access_token_seconds);
+        let signer = Signer::new(key, config.access_token_seconds)?;
         let throttle = throttle::Throttle::new(config.throttle);
         let mailer = config.mailer.as_ref().map(mailer::Mailer::new).transpose()?;
         Ok(Users { config, passwords, signer, liveness: liveness::Liveness::new(), throttle, mailer })
@@ -413,6 +415,11 @@ impl Users {
                     .strip_prefix(site)
                     .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?') || rest.starts_with('#'))
         })
+    }
+
+    /// The public keys access tokens are verified with (`{"keys": [...]}`).
+    pub fn public_keys(&self) -> &Value {
+        self.signer.public_keys()
     }
 
     /// Whether new users confirm their email before they sign in.

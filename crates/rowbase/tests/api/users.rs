@@ -24,7 +24,8 @@ async fn app(engine: Engine) -> Option<(TestApp, Raw)> {
 async fn app_with(engine: Engine, config: rowbase_users::UsersConfig) -> Option<(TestApp, Raw)> {
     let schema = newsroom();
     let mut options = options(&schema);
-    let users = rowbase_users::Users::new(config, SECRET.as_bytes()).unwrap();
+    let key = rowbase_users::tokens::SigningKey::Hmac(SECRET.as_bytes().to_vec());
+    let users = rowbase_users::Users::new(config, &key).unwrap();
     options.http.users = Some(std::sync::Arc::new(users));
     app_from_schema_with(engine, &schema, options).await
 }
@@ -451,6 +452,60 @@ async fn users_confirmation_on_postgresql() {
 #[tokio::test]
 async fn users_confirmation_on_mysql() {
     confirmation(Engine::MySql).await;
+}
+
+/// Access tokens signed with a private key (`kid` of the JWK set the server verifies with):
+/// they carry the key's algorithm and kid, open the REST API, and the set is published without
+/// private members. No HMAC secret is configured at all.
+async fn signing_keys(engine: Engine, kids: &[(&str, &str, &str)]) {
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys");
+    let jwks = std::fs::read_to_string(keys.join("jwks.json")).unwrap();
+    for (kid, pem, alg) in kids {
+        let schema = newsroom();
+        let mut options = options(&schema);
+        options.http.auth.keys =
+            Some(std::sync::Arc::new(rowbase_http::auth::JwtKeys::new(None, Some(&jwks)).unwrap()));
+        let key = rowbase_users::tokens::SigningKey::Jwk {
+            pem: std::fs::read(keys.join(pem)).unwrap(),
+            kid: kid.to_string(),
+            jwks: jwks.clone(),
+        };
+        let users = rowbase_users::Users::new(rowbase_users::UsersConfig::default(), &key).unwrap();
+        options.http.users = Some(std::sync::Arc::new(users));
+        let Some((app, _raw)) = app_from_schema_with(engine, &schema, options).await else { return };
+
+        let reply = sign_up(&app, "kim@example.com", "kim's own passphrase").await;
+        assert_eq!(reply.status, 200, "{engine:?} {kid}: {}", reply.text);
+        let access = reply.json()["access_token"].as_str().unwrap().to_string();
+        let header: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(access.split('.').next().unwrap()).unwrap()).unwrap();
+        assert_eq!((header["alg"].as_str(), header["kid"].as_str()), (Some(*alg), Some(*kid)));
+        let reply = app.get_with("/posts?select=title", &[("Authorization", &bearer(&access))]).await;
+        assert_eq!((reply.status, reply.json()), (200, json!([])), "{engine:?} {kid}: {}", reply.text);
+        assert_eq!(app.get_with("/auth/v1/user", &[("Authorization", &bearer(&access))]).await.status, 200);
+        let published = app.get("/auth/v1/.well-known/jwks.json").await.json();
+        let expected: Value = serde_json::from_str(&jwks).unwrap();
+        assert_eq!(published, expected, "the public set, as configured");
+    }
+}
+
+#[tokio::test]
+async fn users_signing_keys_on_sqlite() {
+    signing_keys(
+        Engine::Sqlite,
+        &[("ec-1", "ec.pem", "ES256"), ("rsa-1", "rsa.pem", "RS256"), ("ed-1", "ed25519.pem", "EdDSA")],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn users_signing_keys_on_postgresql() {
+    signing_keys(Engine::Postgres, &[("ec-1", "ec.pem", "ES256")]).await;
+}
+
+#[tokio::test]
+async fn users_signing_keys_on_mysql() {
+    signing_keys(Engine::MySql, &[("ec-1", "ec.pem", "ES256")]).await;
 }
 
 #[tokio::test]

@@ -256,6 +256,31 @@ async fn guessing(engine: Engine) {
     refused(&reply, 429, "over_request_rate_limit");
 }
 
+/// User enumeration by time: an unknown email costs a password hash as a wrong password does
+/// (a decoy is verified), so the two take about as long; without the decoy the unknown email
+/// would answer in a fraction of the time. The fastest of three tries of each is compared, and
+/// they must be within a factor of three of each other.
+#[tokio::test]
+async fn users_enumeration_by_time() {
+    let Some((app, _raw)) = app(Engine::Sqlite).await else { return };
+    assert_eq!(sign_up(&app, "uma@example.com", "uma's own passphrase").await.status, 200);
+    let fastest = |email: &'static str| {
+        let app = &app;
+        async move {
+            let mut best = std::time::Duration::MAX;
+            for _ in 0..3 {
+                let start = std::time::Instant::now();
+                refused(&sign_in(app, email, "not her passphrase").await, 400, "invalid_credentials");
+                best = best.min(start.elapsed());
+            }
+            best
+        }
+    };
+    let wrong = fastest("uma@example.com").await;
+    let unknown = fastest("nobody@example.com").await;
+    assert!(unknown * 3 >= wrong && wrong * 3 >= unknown, "wrong password {wrong:?}, unknown email {unknown:?}");
+}
+
 #[tokio::test]
 async fn users_guessing_on_sqlite() {
     guessing(Engine::Sqlite).await;

@@ -102,6 +102,26 @@ impl AppState {
         }
     }
 
+    /// Checks that the server verifies the access tokens its users service signs (a signing key
+    /// whose public half is not in the verifying keys would issue tokens no request could use).
+    ///
+    /// Errors: the message says why the probe token was refused.
+    pub fn check_users_tokens(&self) -> Result<(), String> {
+        let Some(users) = &self.config().users else { return Ok(()) };
+        let token = users.probe_token().map_err(|e| e.to_string())?;
+        let mut headers = axum::http::HeaderMap::new();
+        let value = axum::http::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| e.to_string())?;
+        headers.insert(axum::http::header::AUTHORIZATION, value);
+        match self.auth().authenticate(&headers) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(format!(
+                "the server refuses the access tokens --users signs ({}): the signing key's public half must be among the \
+                 verifying keys (ROWBASE_JWT_SECRET, or the kid in --jwks-file)",
+                e.body().message
+            )),
+        }
+    }
+
     /// The settings.
     pub fn config(&self) -> &HttpConfig {
         &self.inner.config

@@ -120,6 +120,7 @@ pub async fn start(
         http.allowed_hosts = Some(hosts);
     }
     let state = AppState::new(db.clone(), http);
+    state.check_users_tokens().map_err(anyhow::Error::msg)?;
     if options.schema_poll.is_some() {
         // Before the first request: a schema change made between opening the database and the
         // watcher's first look would otherwise be taken as the starting point and never loaded.

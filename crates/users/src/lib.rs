@@ -417,6 +417,25 @@ impl Users {
         })
     }
 
+    /// An access token of no one (no session), signed as every access token is: for the server
+    /// to check at start-up that it verifies what it signs.
+    pub fn probe_token(&self) -> Result<String, UsersError> {
+        let now = now_text();
+        let probe = User {
+            id: uuid::Uuid::nil().to_string(),
+            email: "probe@rowbase.invalid".into(),
+            role: "authenticated".into(),
+            email_confirmed_at: None,
+            last_sign_in_at: None,
+            banned_until: None,
+            app_metadata: json!({}),
+            user_metadata: json!({}),
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        Ok(self.signer.access_token(&probe, &uuid::Uuid::nil().to_string(), now_seconds())?.0)
+    }
+
     /// The public keys access tokens are verified with (`{"keys": [...]}`).
     pub fn public_keys(&self) -> &Value {
         self.signer.public_keys()

@@ -281,6 +281,24 @@ async fn users_enumeration_by_time() {
     assert!(unknown * 3 >= wrong && wrong * 3 >= unknown, "wrong password {wrong:?}, unknown email {unknown:?}");
 }
 
+/// A server whose users service signs tokens its own verification refuses does not start.
+#[tokio::test]
+async fn a_signing_key_the_server_does_not_verify_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    std::fs::copy(crate::common::chinook(), &db).unwrap();
+    let mut options = rowbase::Options::default();
+    options.http.auth.keys =
+        Some(std::sync::Arc::new(rowbase_http::auth::JwtKeys::new(Some(SECRET.as_bytes()), None).unwrap()));
+    let other = rowbase_users::tokens::SigningKey::Hmac(b"another-secret-of-at-least-32-bytes!".to_vec());
+    let users = rowbase_users::Users::new(rowbase_users::UsersConfig::default(), &other).unwrap();
+    options.http.users = Some(std::sync::Arc::new(users));
+    let started =
+        rowbase::start(db.to_str().unwrap(), &options, "127.0.0.1:0".parse().unwrap(), std::future::pending()).await;
+    let error = started.err().expect("refused").to_string();
+    assert!(error.contains("refuses the access tokens --users signs"), "{error}");
+}
+
 #[tokio::test]
 async fn users_guessing_on_sqlite() {
     guessing(Engine::Sqlite).await;

@@ -216,6 +216,9 @@ async fn lifecycle(engine: Engine) {
     assert_eq!(reply.json()["weak_password"]["reasons"], json!(["pwned"]), "{}", reply.text);
     refused(&sign_up(&app, "alice@EXAMPLE.com", "another long passphrase").await, 422, "user_already_exists");
     refused(&sign_up(&app, "not-an-email", "another long passphrase").await, 400, "validation_failed");
+    let big =
+        json!({"email": "dan@example.com", "password": "dan's own passphrase", "data": {"bio": "x".repeat(3000)}});
+    refused(&auth(&app, "/auth/v1/signup", big).await, 400, "validation_failed");
 
     // The users' tables are never reachable through the REST API.
     for path in ["/rowbase_auth_users", "/rowbase_auth_sessions", "/rowbase_auth_refresh_tokens", "/users"] {

@@ -305,6 +305,12 @@ pub struct ServeArgs {
     #[arg(long, env = "ROWBASE_SMTP_URL", help_heading = "Users")]
     pub smtp_url: Option<String>,
 
+    /// Seconds after its rotation during which a refresh token used again gets another new token
+    /// rather than ending its session (two tabs refreshing at once; GoTrue's default 10); 0: any
+    /// reuse ends the session.
+    #[arg(long, env = "ROWBASE_REFRESH_TOKEN_REUSE_SECONDS", default_value_t = 10, help_heading = "Users")]
+    pub refresh_token_reuse_seconds: u64,
+
     /// New users confirm their email by a mailed link before they sign in (needs --smtp-url).
     #[arg(long, env = "ROWBASE_CONFIRM_EMAIL", help_heading = "Users")]
     pub confirm_email: bool,
@@ -401,6 +407,7 @@ impl ServeArgs {
                 site_url: self.site_url.clone(),
             }),
             confirm_email: self.confirm_email,
+            refresh_reuse_seconds: self.refresh_token_reuse_seconds,
             ..Default::default()
         };
         if config.confirm_email && config.mailer.is_none() {

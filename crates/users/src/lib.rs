@@ -53,6 +53,10 @@ pub struct UsersConfig {
     /// Whether a new user confirms their email by a mailed link before signing in (needs the
     /// mailer; off by default: users are confirmed at sign-up).
     pub confirm_email: bool,
+    /// Seconds after its rotation during which a refresh token used again gets another new token
+    /// instead of ending its session (GoTrue's `REFRESH_TOKEN_REUSE_INTERVAL`, 10: clients in two
+    /// tabs refreshing at once); 0: every reuse ends the session.
+    pub refresh_reuse_seconds: u64,
 }
 
 impl Default for UsersConfig {
@@ -66,6 +70,7 @@ impl Default for UsersConfig {
             mailer: None,
             recovery_seconds: 3600,
             confirm_email: false,
+            refresh_reuse_seconds: 10,
         }
     }
 }
@@ -284,7 +289,15 @@ impl Users {
         }
         let next = tokens::refresh_token();
         let now = now_text();
-        match Store::new(db).rotate(&tokens::digest(refresh_token), &tokens::digest(&next), &now).await? {
+        let reuse_since = (self.config.refresh_reuse_seconds > 0)
+            .then(|| {
+                let seconds = i64::try_from(self.config.refresh_reuse_seconds).unwrap_or(i64::MAX);
+                jiff::Timestamp::now().checked_sub(jiff::SignedDuration::from_secs(seconds)).ok()
+            })
+            .flatten()
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+        let (old, new) = (tokens::digest(refresh_token), tokens::digest(&next));
+        match Store::new(db).rotate(&old, &new, &now, reuse_since.as_deref()).await? {
             Rotation::Rotated { session_id, user } => {
                 if user.banned_at(&now) {
                     Store::new(db).end_sessions(SignOutScope::Session(&session_id)).await?;

@@ -401,7 +401,17 @@ impl<'d> Store<'d> {
     /// cannot both win), and the new one is inserted only if that happened. A token already
     /// revoked is a replay: its session ends (OAuth 2.0 Security BCP, "Refresh Token
     /// Protection").
-    pub(crate) async fn rotate(&self, old: &str, new: &str, now: &str) -> Result<Rotation, UsersError> {
+    ///
+    /// A token rotated at or after `reuse_since` (the reuse interval, GoTrue's
+    /// `REFRESH_TOKEN_REUSE_INTERVAL`: two tabs refreshing at once) is not a replay: it gets a new
+    /// child beside the first (both stay live); `None` allows no reuse.
+    pub(crate) async fn rotate(
+        &self,
+        old: &str,
+        new: &str,
+        now: &str,
+        reuse_since: Option<&str>,
+    ) -> Result<Rotation, UsersError> {
         let mut revoke = Sql::new(self.db);
         revoke.push("UPDATE ").table("refresh_tokens").push(" SET ").column("revoked_at").push(" = ").text(now);
         revoke.push(", ").column("replaced_by").push(" = ").text(new).push(" WHERE ").column("token_hash");
@@ -411,7 +421,11 @@ impl<'d> Store<'d> {
         child.column("session_id").push(", ").column("parent").push(", ").column("created_at").push(") SELECT ");
         child.text(new).push(", t.").column("session_id").push(", t.").column("token_hash").push(", ").text(now);
         child.push(" FROM ").table("refresh_tokens").push(" t WHERE t.").column("token_hash").push(" = ").text(old);
-        child.push(" AND t.").column("replaced_by").push(" = ").text(new);
+        child.push(" AND (t.").column("replaced_by").push(" = ").text(new);
+        if let Some(since) = reuse_since {
+            child.push(" OR t.").column("revoked_at").push(" >= ").text(since);
+        }
+        child.push(")");
         let mut found = Sql::new(self.db);
         found.push("SELECT t.").read("session_id").push(", ").user_columns().push(" FROM ").table("refresh_tokens");
         found.push(" t JOIN ").table("sessions").push(" s ON s.").column("id").push(" = t.").column("session_id");

@@ -68,7 +68,10 @@ async fn ended(app: &TestApp, token: &str, what: &str) {
 }
 
 async fn lifecycle(engine: Engine) {
-    let Some((app, raw)) = app(engine).await else { return };
+    // Strict rotation here: any reuse of a spent refresh token is a replay (the reuse interval
+    // has its own test).
+    let strict = rowbase_users::UsersConfig { refresh_reuse_seconds: 0, ..Default::default() };
+    let Some((app, raw)) = app_with(engine, strict).await else { return };
 
     // What the service says about itself; the HMAC secret is never published.
     let settings = app.get_with("/auth/v1/settings", &[DATED]).await.json();
@@ -552,6 +555,46 @@ async fn users_signing_keys_on_postgresql() {
 #[tokio::test]
 async fn users_signing_keys_on_mysql() {
     signing_keys(Engine::MySql, &[("ec-1", "ec.pem", "ES256")]).await;
+}
+
+/// The reuse interval: a refresh token used again within it (two tabs refreshing at once) gets
+/// another new token, and both new ones work; used again after it, it is a replay and ends the
+/// session.
+async fn reuse_interval(engine: Engine) {
+    let config = rowbase_users::UsersConfig { refresh_reuse_seconds: 1, ..Default::default() };
+    let Some((app, _raw)) = app_with(engine, config).await else { return };
+    let first = sign_up(&app, "ivy@example.com", "ivy's own passphrase").await.json()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tab_one = refresh(&app, &first).await;
+    let tab_two = refresh(&app, &first).await;
+    assert_eq!((tab_one.status, tab_two.status), (200, 200), "{engine:?} {} {}", tab_one.text, tab_two.text);
+    let one = tab_one.json()["refresh_token"].as_str().unwrap().to_string();
+    let two = tab_two.json()["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(one, two);
+    let one = refresh(&app, &one).await;
+    assert_eq!(one.status, 200, "{engine:?} {}", one.text);
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    refused(&refresh(&app, &first).await, 400, "refresh_token_already_used");
+    // The replay ended the session: every token of it is gone.
+    refused(&refresh(&app, &two).await, 400, "refresh_token_not_found");
+    refused(&refresh(&app, one.json()["refresh_token"].as_str().unwrap()).await, 400, "refresh_token_not_found");
+}
+
+#[tokio::test]
+async fn users_reuse_interval_on_sqlite() {
+    reuse_interval(Engine::Sqlite).await;
+}
+
+#[tokio::test]
+async fn users_reuse_interval_on_postgresql() {
+    reuse_interval(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn users_reuse_interval_on_mysql() {
+    reuse_interval(Engine::MySql).await;
 }
 
 #[tokio::test]

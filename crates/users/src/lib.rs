@@ -141,7 +141,23 @@ impl std::fmt::Debug for Users {
 
 /// Now, as stored: RFC 3339 in UTC with microseconds (one width: text order is time order).
 pub fn now_text() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    stamp(jiff::Timestamp::now())
+}
+
+/// An instant as stored (see [`now_text`]).
+fn stamp(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Now moved by `seconds` (negative: in the past), as stored; `None` past jiff's range.
+fn stamp_from_now(seconds: i64) -> Option<String> {
+    jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_secs(seconds)).ok().map(stamp)
+}
+
+/// `email` normalized ([`normalize_email`]), or the answer GoTrue gives a malformed one.
+fn valid_email(email: &str) -> Result<String, UsersError> {
+    normalize_email(email)
+        .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))
 }
 
 fn now_seconds() -> u64 {
@@ -184,8 +200,7 @@ impl Users {
         if !self.config.signup {
             return Err(UsersError::SignupDisabled);
         }
-        let email = normalize_email(email)
-            .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
+        let email = valid_email(email)?;
         self.passwords.check(&password)?;
         let data = tokens::object(data);
         check_metadata(&data)?;
@@ -290,12 +305,8 @@ impl Users {
         let next = tokens::refresh_token();
         let now = now_text();
         let reuse_since = (self.config.refresh_reuse_seconds > 0)
-            .then(|| {
-                let seconds = i64::try_from(self.config.refresh_reuse_seconds).unwrap_or(i64::MAX);
-                jiff::Timestamp::now().checked_sub(jiff::SignedDuration::from_secs(seconds)).ok()
-            })
-            .flatten()
-            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string());
+            .then(|| stamp_from_now(-i64::try_from(self.config.refresh_reuse_seconds).unwrap_or(i64::MAX)))
+            .flatten();
         let (old, new) = (tokens::digest(refresh_token), tokens::digest(&next));
         match Store::new(db).rotate(&old, &new, &now, reuse_since.as_deref()).await? {
             Rotation::Rotated { session_id, user } => {
@@ -325,8 +336,7 @@ impl Users {
         if self.mailer.is_none() {
             return Err(UsersError::MailDisabled);
         }
-        let email = normalize_email(email)
-            .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
+        let email = valid_email(email)?;
         let Some((user, _)) = Store::new(db).user_by_email(&email).await? else { return Ok(()) };
         self.mail_link(db, &user, RECOVERY, redirect_to).await
     }
@@ -337,8 +347,7 @@ impl Users {
         if self.mailer.is_none() {
             return Err(UsersError::MailDisabled);
         }
-        let email = normalize_email(email)
-            .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
+        let email = valid_email(email)?;
         match Store::new(db).user_by_email(&email).await? {
             Some((user, _)) if user.email_confirmed_at.is_none() => self.mail_link(db, &user, SIGNUP, None).await,
             _ => Ok(()),
@@ -358,12 +367,9 @@ impl Users {
         let Some(mailer) = &self.mailer else { return Err(UsersError::MailDisabled) };
         let token = tokens::refresh_token();
         let seconds = if kind == RECOVERY { self.config.recovery_seconds } else { 86_400 };
-        let now = jiff::Timestamp::now();
-        let expires = now
-            .checked_add(jiff::SignedDuration::from_secs(i64::try_from(seconds).unwrap_or(3600)))
-            .map_err(|e| UsersError::Internal(e.to_string()))?;
-        let text = |t: jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-        Store::new(db).issue_one_time(&user.id, kind, &tokens::digest(&token), &text(now), &text(expires)).await?;
+        let expires = stamp_from_now(i64::try_from(seconds).unwrap_or(3600))
+            .ok_or_else(|| UsersError::Internal(format!("{seconds} seconds from now is past the calendar")))?;
+        Store::new(db).issue_one_time(&user.id, kind, &tokens::digest(&token), &now_text(), &expires).await?;
         let mut link = format!("{}/auth/v1/verify?token={token}&type={kind}", mailer.site_url);
         if let Some(to) = redirect_to.filter(|to| self.allowed_redirect(to)) {
             link.push_str("&redirect_to=");
@@ -587,8 +593,7 @@ impl Users {
     /// Creates a user as an admin does (`auth.admin.createUser`): confirmed when
     /// `email_confirm` is true; without a password the user cannot sign in with one.
     pub async fn admin_create(&self, db: &Database, email: &str, changes: UserChanges) -> Result<User, UsersError> {
-        let email = normalize_email(email)
-            .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
+        let email = valid_email(email)?;
         let hash = match &changes.password {
             Some(password) => {
                 self.passwords.check(password)?;
@@ -649,8 +654,7 @@ impl Users {
     async fn apply(&self, db: &Database, user: &User, changes: UserChanges) -> Result<User, UsersError> {
         let mut update = UserUpdate::default();
         if let Some(email) = &changes.email {
-            let email = normalize_email(email)
-                .ok_or_else(|| UsersError::Validation("Unable to validate email address: invalid format".into()))?;
+            let email = valid_email(email)?;
             update.email = (email != user.email).then_some(email);
         }
         if let Some(password) = changes.password {
@@ -743,8 +747,7 @@ fn ban_until(duration: Option<&str>) -> Result<Option<Option<String>>, UsersErro
         return Err(invalid());
     }
     let seconds = i64::try_from(seconds.min(100 * 365 * 86_400)).map_err(|_| invalid())?;
-    let until = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_secs(seconds)).map_err(|_| invalid())?;
-    Ok(Some(Some(until.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())))
+    Ok(Some(Some(stamp_from_now(seconds).ok_or_else(invalid)?)))
 }
 
 /// `id` when it is a UUID, else [`UsersError::UserNotFound`] (no such user can exist).
